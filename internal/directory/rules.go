@@ -1,0 +1,106 @@
+package directory
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// Tenant path segments that name no single tenant (Entra's reserved tenant names). Only
+// common and organizations address multi-tenant apps here; consumers has no meaning in a
+// self-hosted directory.
+const (
+	TenantCommon        = "common"
+	TenantOrganizations = "organizations"
+	TenantConsumers     = "consumers"
+)
+
+// IsMultiTenantSegment reports whether a (lower-cased) tenant path segment addresses apps
+// registered for any tenant rather than one tenant.
+func IsMultiTenantSegment(segment string) bool {
+	return segment == TenantCommon || segment == TenantOrganizations
+}
+
+// IsGUID reports whether s has the 8-4-4-4-12 hexadecimal shape of a GUID.
+func IsGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !isHex(c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// Origin returns the browser origin (scheme://host[:port], lower-case, default port dropped)
+// of an absolute URL, or "" when rawURL is not an absolute http(s) URL.
+func Origin(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return ""
+	}
+	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port == "" || scheme == "https" && port == "443" || scheme == "http" && port == "80" {
+		return scheme + "://" + host
+	}
+	return scheme + "://" + host + ":" + port
+}
+
+// RedirectPlatform returns the platform on which uri is registered for the app. The match is
+// exact, as Entra's: no prefix, case or trailing-slash leniency.
+func (a App) RedirectPlatform(uri string) (Platform, bool) {
+	for _, r := range a.RedirectURIs {
+		if r.URI == uri {
+			return r.Platform, true
+		}
+	}
+	return "", false
+}
+
+// HasPlatform reports whether the app has any redirect URI on platform p.
+func (a App) HasPlatform(p Platform) bool {
+	return slices.ContainsFunc(a.RedirectURIs, func(r RedirectURI) bool { return r.Platform == p })
+}
+
+// IsSPAOrigin reports whether origin is the origin of one of the app's spa redirect URIs:
+// the only origins from which its tokens may be redeemed cross-origin.
+func (a App) IsSPAOrigin(origin string) bool {
+	if origin == "" {
+		return false
+	}
+	return slices.ContainsFunc(a.RedirectURIs, func(r RedirectURI) bool {
+		return r.Platform == PlatformSPA && Origin(r.URI) == origin
+	})
+}
+
+// AllowsPostLogoutRedirect reports whether uri may receive the browser after sign-out: one of
+// the app's redirect URIs or one of its post-logout redirect URIs, matched exactly.
+func (a App) AllowsPostLogoutRedirect(uri string) bool {
+	if slices.Contains(a.PostLogoutRedirectURIs, uri) {
+		return true
+	}
+	_, ok := a.RedirectPlatform(uri)
+	return ok
+}
+
+// AllowsTenant reports whether users of tenantID may sign in to the app.
+func (a App) AllowsTenant(tenantID string) bool {
+	return a.TenantID == tenantID || a.SignInAudience == AudienceAnyTenant
+}

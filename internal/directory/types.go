@@ -1,0 +1,140 @@
+package directory
+
+import "time"
+
+// Tenant is a directory: a set of users, apps and APIs with one issuer. Its ID is a lower-case
+// GUID; its domains (lower-case) may stand for it in the tenant path segment.
+type Tenant struct {
+	ID          string
+	Domains     []string
+	DisplayName string
+}
+
+// User is an account in a tenant. ID is the object id (the oid claim); Username is the
+// lower-case user principal name (the preferred_username claim).
+type User struct {
+	ID           string
+	TenantID     string
+	Username     string
+	DisplayName  string
+	GivenName    string
+	Surname      string
+	Email        string
+	PasswordHash string // PHC string; see package password
+	Enabled      bool
+}
+
+// Platform is the kind of client a redirect URI is registered for. It decides how codes and
+// refresh tokens issued to that URI may be redeemed.
+type Platform string
+
+// The platforms of Entra's app registrations.
+const (
+	// PlatformSPA: browser apps; auth code + PKCE, token redemption only cross-origin from
+	// the redirect URI's origin, refresh tokens with a fixed absolute lifetime.
+	PlatformSPA Platform = "spa"
+	// PlatformWeb: confidential server-side apps; a client secret on redemption.
+	PlatformWeb Platform = "web"
+	// PlatformPublicClient: native and loopback apps; PKCE, no secret, no Origin.
+	PlatformPublicClient Platform = "publicClient"
+)
+
+// RedirectURI is one registered reply URL and the platform it is registered on.
+type RedirectURI struct {
+	URI      string
+	Platform Platform
+}
+
+// Audience says which tenants' users may sign in to an app.
+type Audience string
+
+// Sign-in audiences.
+const (
+	AudienceThisTenant Audience = "thisTenant"
+	AudienceAnyTenant  Audience = "anyTenant"
+)
+
+// ConsentPolicy says whether users are asked to consent to an app's scopes.
+type ConsentPolicy string
+
+// Consent policies.
+const (
+	ConsentUser          ConsentPolicy = "user"          // ask the user once per scope
+	ConsentPreauthorized ConsentPolicy = "preauthorized" // user-consentable scopes need no consent page
+)
+
+// Lifetimes are token and refresh-token lifetimes. In an App every field is an override, and
+// a zero field means "inherit the server default" (so a per-app reuse interval cannot be set
+// to exactly zero; use a tiny duration instead).
+type Lifetimes struct {
+	AccessToken        time.Duration
+	IDToken            time.Duration
+	AuthorizationCode  time.Duration
+	RefreshReuse       time.Duration // a rotated refresh token still works this long
+	RefreshIdle        time.Duration
+	RefreshSPAAbsolute time.Duration
+	RefreshAbsolute    time.Duration
+}
+
+// Over returns l with every zero field taken from def.
+func (l Lifetimes) Over(def Lifetimes) Lifetimes {
+	pick := func(v, d time.Duration) time.Duration {
+		if v == 0 {
+			return d
+		}
+		return v
+	}
+	return Lifetimes{
+		AccessToken:        pick(l.AccessToken, def.AccessToken),
+		IDToken:            pick(l.IDToken, def.IDToken),
+		AuthorizationCode:  pick(l.AuthorizationCode, def.AuthorizationCode),
+		RefreshReuse:       pick(l.RefreshReuse, def.RefreshReuse),
+		RefreshIdle:        pick(l.RefreshIdle, def.RefreshIdle),
+		RefreshSPAAbsolute: pick(l.RefreshSPAAbsolute, def.RefreshSPAAbsolute),
+		RefreshAbsolute:    pick(l.RefreshAbsolute, def.RefreshAbsolute),
+	}
+}
+
+// App is an app registration (an OAuth client).
+type App struct {
+	ClientID               string
+	TenantID               string
+	DisplayName            string
+	SignInAudience         Audience
+	RedirectURIs           []RedirectURI
+	PostLogoutRedirectURIs []string
+	LogoutURL              string
+	BackchannelLogoutURL   string
+	SecretHashes           []string // SHA-256 of each client secret, base64url
+	ImplicitIDTokens       bool
+	ImplicitAccessTokens   bool
+	OptionalIDClaims       []string
+	OptionalAccessClaims   []string
+	Consent                ConsentPolicy
+	Lifetimes              Lifetimes // overrides; zero fields inherit
+}
+
+// API is an API registration: a resource with an Application ID URI and delegated scopes.
+type API struct {
+	TenantID    string
+	DisplayName string
+	AppIDURI    string
+	Scopes      []APIScope
+}
+
+// APIScope is a delegated permission an API exposes.
+type APIScope struct {
+	Value                string
+	AdminConsentRequired bool
+	Description          string
+}
+
+// Grant is consent: a user (or, with an empty UserID, the whole tenant by an administrator)
+// lets an app use scopes of one resource. Grants only grow; asking for more adds to them.
+type Grant struct {
+	TenantID string
+	ClientID string
+	UserID   string // "" for a tenant-wide (admin) grant
+	Resource string // an API's AppIDURI, or ProfileResource
+	Scopes   []string
+}

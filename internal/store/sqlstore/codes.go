@@ -1,0 +1,100 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sigil-idp/sigil/internal/directory"
+	"github.com/sigil-idp/sigil/internal/store"
+)
+
+// grantColumns are the columns auth_codes and refresh_families share for a store.Grant.
+const grantColumns = `tenant_id, client_id, user_id, session_id, platform, resource, scopes, auth_time, amr, remember`
+
+// grantScan scans grantColumns; finish converts the raw values once scanned.
+type grantScan struct {
+	g                     store.Grant
+	platform, scopes, amr string
+	authTime              int64
+}
+
+func (g *grantScan) dest() []any {
+	return []any{&g.g.TenantID, &g.g.ClientID, &g.g.UserID, &g.g.SessionID, &g.platform, &g.g.Resource,
+		&g.scopes, &g.authTime, &g.amr, &g.g.Remember}
+}
+
+func (g *grantScan) finish() store.Grant {
+	g.g.Platform, g.g.Scopes, g.g.AuthTime, g.g.AMR = directory.Platform(g.platform), splitList(g.scopes),
+		fromMS(g.authTime), splitList(g.amr)
+	return g.g
+}
+
+func grantArgs(g store.Grant) []any {
+	return []any{g.TenantID, g.ClientID, g.UserID, g.SessionID, string(g.Platform), g.Resource, joinList(g.Scopes),
+		ms(g.AuthTime), joinList(g.AMR), g.Remember}
+}
+
+// CreateAuthCode stores an authorization code (by hash).
+func (s *Store) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
+	args := append([]any{c.Hash}, grantArgs(c.Grant)...)
+	args = append(args, c.RedirectURI, c.RedirectGiven, c.Nonce, c.CodeChallenge, ms(c.CreatedAt), ms(c.ExpiresAt))
+	_, err := s.db.ExecContext(ctx, `INSERT INTO auth_codes (hash, `+grantColumns+`, redirect_uri, redirect_given,
+		nonce, code_challenge, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`, args...)
+	if err != nil {
+		return fmt.Errorf("sqlstore: create code: %w", err)
+	}
+	return nil
+}
+
+const codeReturning = ` RETURNING ` + grantColumns + `, redirect_uri, redirect_given, nonce, code_challenge,
+	created_at, expires_at, redeemed_at, replayed_at`
+
+// RedeemAuthCode redeems a code in one conditional UPDATE. On a replay it marks the code
+// replayed and revokes every refresh-token family issued from it, in one transaction.
+func (s *Store) RedeemAuthCode(ctx context.Context, hash string, now time.Time) (store.AuthCode, error) {
+	c, err := scanCode(s.db.QueryRowContext(ctx, `UPDATE auth_codes SET redeemed_at = $2
+		WHERE hash = $1 AND redeemed_at = 0`+codeReturning, hash, ms(now)), hash)
+	if err == nil {
+		return c, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("sqlstore: redeem code: %w", err)
+	}
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		c, err = scanCode(tx.QueryRowContext(ctx, `UPDATE auth_codes
+			SET replayed_at = CASE WHEN replayed_at = 0 THEN $2 ELSE replayed_at END
+			WHERE hash = $1`+codeReturning, hash, ms(now)), hash)
+		if err != nil {
+			return notFound(err, "code")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE refresh_families SET revoked_at = $2
+			WHERE code_hash = $1 AND revoked_at = 0`, hash, ms(now)); err != nil {
+			return fmt.Errorf("sqlstore: revoke replayed code's families: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.AuthCode{}, err
+	}
+	return c, fmt.Errorf("code: %w", store.ErrRedeemed)
+}
+
+func scanCode(row *sql.Row, hash string) (store.AuthCode, error) {
+	c := store.AuthCode{Hash: hash}
+	var g grantScan
+	var created, expires, redeemed, replayed int64
+	dest := append(g.dest(), &c.RedirectURI, &c.RedirectGiven, &c.Nonce, &c.CodeChallenge, &created, &expires,
+		&redeemed, &replayed)
+	if err := row.Scan(dest...); err != nil {
+		return store.AuthCode{}, err
+	}
+	c.Grant = g.finish()
+	c.CreatedAt, c.ExpiresAt, c.RedeemedAt = fromMS(created), fromMS(expires), fromMS(redeemed)
+	c.ReplayDetected = replayed != 0
+	return c, nil
+}

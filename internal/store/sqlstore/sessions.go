@@ -1,0 +1,102 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"time"
+
+	"github.com/sigil-idp/sigil/internal/store"
+)
+
+// UpsertSession signs an account in to a browser in one statement: a new session, or the
+// existing one for (browser, user) with its authentication moved forward and its ID kept —
+// unless it had expired, in which case it starts over with the new ID.
+func (s *Store) UpsertSession(ctx context.Context, in store.Session, now time.Time) (store.Session, error) {
+	out := in
+	var created int64
+	err := s.db.QueryRowContext(ctx, `INSERT INTO sessions (id, browser_hash, tenant_id, user_id, auth_time, amr,
+			remember, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (browser_hash, user_id) DO UPDATE SET
+			id = CASE WHEN sessions.expires_at <= $10 THEN excluded.id ELSE sessions.id END,
+			created_at = CASE WHEN sessions.expires_at <= $10 THEN excluded.created_at ELSE sessions.created_at END,
+			tenant_id = excluded.tenant_id, auth_time = excluded.auth_time, amr = excluded.amr,
+			remember = excluded.remember, expires_at = excluded.expires_at
+		RETURNING id, created_at`,
+		in.ID, in.BrowserHash, in.TenantID, in.UserID, ms(in.AuthTime), joinList(in.AMR), in.Remember,
+		ms(in.CreatedAt), ms(in.ExpiresAt), ms(now)).Scan(&out.ID, &created)
+	if err != nil {
+		return store.Session{}, fmt.Errorf("sqlstore: upsert session: %w", err)
+	}
+	out.CreatedAt = fromMS(created)
+	return out, nil
+}
+
+// BrowserSessions returns a browser's unexpired sessions, oldest first.
+func (s *Store) BrowserSessions(ctx context.Context, browserHash string, now time.Time) ([]store.Session, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, tenant_id, user_id, auth_time, amr, remember, created_at, expires_at
+		FROM sessions WHERE browser_hash = $1 AND expires_at > $2 ORDER BY created_at, id`, browserHash, ms(now))
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: browser sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Session
+	for rows.Next() {
+		x := store.Session{BrowserHash: browserHash}
+		var auth, created, expires int64
+		var amr string
+		if err := rows.Scan(&x.ID, &x.TenantID, &x.UserID, &auth, &amr, &x.Remember, &created, &expires); err != nil {
+			return nil, fmt.Errorf("sqlstore: browser sessions: %w", err)
+		}
+		x.AuthTime, x.AMR, x.CreatedAt, x.ExpiresAt = fromMS(auth), splitList(amr), fromMS(created), fromMS(expires)
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// EndSession deletes a session and revokes the refresh-token families issued in it, in one
+// transaction.
+func (s *Store) EndSession(ctx context.Context, id string, now time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("sqlstore: end session: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE refresh_families SET revoked_at = $2
+			WHERE session_id = $1 AND revoked_at = 0`, id, ms(now)); err != nil {
+			return fmt.Errorf("sqlstore: end session: %w", err)
+		}
+		return nil
+	})
+}
+
+// CreateInteraction stores a pending authorization request.
+func (s *Store) CreateInteraction(ctx context.Context, in store.Interaction) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO interactions (id, browser_hash, request, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5)`, in.ID, in.BrowserHash, in.Request, ms(in.CreatedAt), ms(in.ExpiresAt))
+	if err != nil {
+		return fmt.Errorf("sqlstore: create interaction: %w", err)
+	}
+	return nil
+}
+
+// Interaction returns an unexpired pending authorization request.
+func (s *Store) Interaction(ctx context.Context, id string, now time.Time) (store.Interaction, error) {
+	in := store.Interaction{ID: id}
+	var created, expires int64
+	err := s.db.QueryRowContext(ctx, `SELECT browser_hash, request, created_at, expires_at FROM interactions
+		WHERE id = $1 AND expires_at > $2`, id, ms(now)).Scan(&in.BrowserHash, &in.Request, &created, &expires)
+	if err != nil {
+		return in, notFound(err, "interaction")
+	}
+	in.CreatedAt, in.ExpiresAt = fromMS(created), fromMS(expires)
+	return in, nil
+}
+
+// DeleteInteraction removes a pending authorization request.
+func (s *Store) DeleteInteraction(ctx context.Context, id string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM interactions WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("sqlstore: delete interaction: %w", err)
+	}
+	return nil
+}

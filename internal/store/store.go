@@ -1,0 +1,246 @@
+// Package store defines what Sigil keeps: the storage interface, the records of protocol
+// state (browser sessions, pending interactions, authorization codes, refresh-token families,
+// signing keys, sign-in failures) and the sentinel errors every implementation returns.
+//
+// A Store decides no policy. Lifetimes, reuse windows and limits arrive as arguments; the
+// store only makes each security-relevant change (redeeming a code, rotating a refresh token,
+// detecting reuse) one atomic conditional statement, so concurrent requests on any number of
+// nodes cannot both win. Package sqlstore is the implementation; package storetest is the
+// conformance suite every implementation passes.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/sigil-idp/sigil/internal/directory"
+)
+
+// Sentinel errors. Implementations wrap them; callers test with errors.Is.
+var (
+	ErrNotFound = errors.New("store: not found")
+	ErrConflict = errors.New("store: conflict")
+	// ErrRedeemed: the authorization code was redeemed before (a replay).
+	ErrRedeemed = errors.New("store: authorization code already redeemed")
+	// ErrReused: a refresh token rotated longer ago than the reuse interval was presented
+	// again; its whole family is now revoked.
+	ErrReused = errors.New("store: refresh token reused")
+	// ErrRevoked: the refresh token's family was revoked (sign-out, reuse, code replay).
+	ErrRevoked = errors.New("store: refresh token revoked")
+	// ErrExpired: the refresh token's idle or absolute lifetime has passed.
+	ErrExpired = errors.New("store: refresh token expired")
+)
+
+// Store is everything Sigil persists.
+type Store interface {
+	Directory
+	Sessions
+	Codes
+	RefreshTokens
+	Keys
+	Throttle
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// DeleteExpired removes sessions, interactions, codes and refresh-token families whose
+	// lifetime ended before now.
+	DeleteExpired(ctx context.Context, now time.Time) error
+	// Close releases the database.
+	Close() error
+}
+
+// Directory keeps tenants, users, apps, APIs and grants. Upserts replace the named record
+// (and its lists) and leave every other record alone.
+type Directory interface {
+	UpsertTenant(ctx context.Context, t directory.Tenant) error
+	TenantByID(ctx context.Context, id string) (directory.Tenant, error)
+	// TenantByDomain finds a tenant by one of its domain names (lower-case).
+	TenantByDomain(ctx context.Context, domain string) (directory.Tenant, error)
+
+	UpsertUser(ctx context.Context, u directory.User) error
+	UserByID(ctx context.Context, id string) (directory.User, error)
+	// UserByUsername finds a user by lower-case username across all tenants.
+	UserByUsername(ctx context.Context, username string) (directory.User, error)
+
+	UpsertApp(ctx context.Context, a directory.App) error
+	AppByClientID(ctx context.Context, clientID string) (directory.App, error)
+	// IsSPAOrigin reports whether origin is the origin of any spa redirect URI registered by
+	// any app (for CORS on bearer-token endpoints, where no client is named).
+	IsSPAOrigin(ctx context.Context, origin string) (bool, error)
+	// AllowsPostLogoutRedirect reports whether uri is a redirect or post-logout redirect URI
+	// of any app of the tenant.
+	AllowsPostLogoutRedirect(ctx context.Context, tenantID, uri string) (bool, error)
+
+	UpsertAPI(ctx context.Context, a directory.API) error
+	// APIByURI finds an API of the tenant by Application ID URI, case-insensitively.
+	APIByURI(ctx context.Context, tenantID, appIDURI string) (directory.API, error)
+
+	// AddGrant adds scopes to a grant (creating it); scopes already granted stay.
+	AddGrant(ctx context.Context, g directory.Grant, now time.Time) error
+	// Grants returns the user's grants to the app and the tenant-wide grants to it, one
+	// Grant per (user-or-tenant, resource).
+	Grants(ctx context.Context, tenantID, clientID, userID string) ([]directory.Grant, error)
+}
+
+// Session is one account signed in in one browser. A browser (identified by the hash of its
+// session cookie) may hold several. ID is the sid claim: stable for the account in that
+// browser, kept when the user re-authenticates.
+type Session struct {
+	ID          string
+	BrowserHash string
+	TenantID    string
+	UserID      string
+	AuthTime    time.Time
+	AMR         []string
+	Remember    bool
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
+// Interaction is an authorization request waiting for the user (sign-in, account choice or
+// consent), bound to the browser that started it.
+type Interaction struct {
+	ID          string
+	BrowserHash string
+	Request     []byte // the validated request, as its owner encodes it
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
+// Sessions keeps browser sessions and pending interactions.
+type Sessions interface {
+	// UpsertSession signs an account in: it creates the session for (BrowserHash, UserID) or,
+	// when one exists, moves its AuthTime, AMR, Remember and ExpiresAt — keeping its ID unless
+	// it had expired. It returns the stored session.
+	UpsertSession(ctx context.Context, s Session, now time.Time) (Session, error)
+	// BrowserSessions returns the unexpired sessions of a browser, oldest first.
+	BrowserSessions(ctx context.Context, browserHash string, now time.Time) ([]Session, error)
+	// EndSession deletes the session and revokes every refresh-token family issued in it.
+	EndSession(ctx context.Context, id string, now time.Time) error
+
+	CreateInteraction(ctx context.Context, in Interaction) error
+	// Interaction returns an unexpired interaction.
+	Interaction(ctx context.Context, id string, now time.Time) (Interaction, error)
+	DeleteInteraction(ctx context.Context, id string) error
+}
+
+// Grant is what an authorization code or a refresh-token family carries: who signed in to
+// which app, when, and with what consented scopes.
+type Grant struct {
+	TenantID  string
+	ClientID  string
+	UserID    string
+	SessionID string
+	Platform  directory.Platform // of the redirect URI the code was issued to
+	Resource  string             // primary resource of Scopes
+	Scopes    []string           // granted scopes, spelled as requested
+	AuthTime  time.Time
+	AMR       []string
+	Remember  bool
+}
+
+// AuthCode is an authorization code. Only the hash of the code is kept.
+type AuthCode struct {
+	Hash           string
+	Grant          Grant
+	RedirectURI    string
+	RedirectGiven  bool // the authorize request named redirect_uri, so redemption must too
+	Nonce          string
+	CodeChallenge  string // S256 challenge; "" when none was sent
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+	RedeemedAt     time.Time // zero until redeemed
+	ReplayDetected bool
+}
+
+// Codes keeps authorization codes.
+type Codes interface {
+	CreateAuthCode(ctx context.Context, c AuthCode) error
+	// RedeemAuthCode marks the code redeemed in one conditional statement and returns it.
+	// A code redeemed before yields ErrRedeemed (with the code) and is marked replayed, so
+	// that no refresh-token family can be created from it any more; an unknown one yields
+	// ErrNotFound. Expiry is the caller's policy.
+	RedeemAuthCode(ctx context.Context, hash string, now time.Time) (AuthCode, error)
+}
+
+// RefreshFamily is the chain of refresh tokens that descends from one code redemption.
+type RefreshFamily struct {
+	ID                string
+	Grant             Grant
+	CodeHash          string // the code it was issued from
+	CreatedAt         time.Time
+	AbsoluteExpiresAt time.Time
+	RevokedAt         time.Time // zero while valid
+}
+
+// RefreshToken is one refresh token of a family. Only its hash is kept.
+type RefreshToken struct {
+	Hash      string
+	FamilyID  string
+	CreatedAt time.Time
+	ExpiresAt time.Time // min(idle deadline, family absolute deadline)
+	RotatedAt time.Time // zero until first rotated
+}
+
+// Rotation asks RotateRefreshToken to exchange one refresh token for a new one.
+type Rotation struct {
+	Hash        string        // the presented token
+	NewHash     string        // the token to issue
+	Now         time.Time     // also the new token's creation time
+	ReuseCutoff time.Time     // a token rotated at or after this may be presented again
+	Idle        time.Duration // the new token's idle lifetime
+}
+
+// RefreshTokens keeps refresh-token families.
+type RefreshTokens interface {
+	// CreateRefreshFamily stores a family with its first token, unless the code it comes
+	// from was replayed in the meantime (then ErrRevoked).
+	CreateRefreshFamily(ctx context.Context, f RefreshFamily, first RefreshToken) error
+	// RefreshToken returns a token and its family, whatever their state.
+	RefreshToken(ctx context.Context, hash string) (RefreshToken, RefreshFamily, error)
+	// RotateRefreshToken accepts the presented token in one conditional statement — it must
+	// be unexpired, in an unrevoked family, and never rotated or rotated at or after
+	// ReuseCutoff — and stores NewHash in the same family in the same transaction. It
+	// returns the new token and the family. Otherwise it returns ErrNotFound, ErrExpired,
+	// ErrRevoked, or ErrReused (having revoked the family), with the family when known.
+	RotateRefreshToken(ctx context.Context, r Rotation) (RefreshToken, RefreshFamily, error)
+}
+
+// KeyState is a signing key's place in rotation.
+type KeyState string
+
+// Signing key states: published before use, used for signing, published after use.
+const (
+	KeyNext    KeyState = "next"
+	KeyCurrent KeyState = "current"
+	KeyRetired KeyState = "retired"
+)
+
+// SigningKey is a token-signing key.
+type SigningKey struct {
+	ID          string // kid
+	Algorithm   string // JOSE alg, e.g. RS256
+	PrivateKey  []byte // PKCS #8 DER
+	Certificate []byte // DER of a self-signed certificate for the public key (x5c)
+	State       KeyState
+	CreatedAt   time.Time
+}
+
+// Keys keeps signing keys and instance-wide secrets.
+type Keys interface {
+	SigningKeys(ctx context.Context) ([]SigningKey, error)
+	// AddSigningKey stores a key. Adding a second current key yields ErrConflict.
+	AddSigningKey(ctx context.Context, k SigningKey) error
+	// Secret returns the named instance secret, storing value first if none exists yet
+	// (the first of several racing nodes wins; all get the same bytes back).
+	Secret(ctx context.Context, name string, value []byte) ([]byte, error)
+}
+
+// Throttle counts failed sign-ins per key (an account, an address).
+type Throttle interface {
+	RecordLoginFailure(ctx context.Context, key string, at time.Time) error
+	// LoginFailures counts failures for key at or after since.
+	LoginFailures(ctx context.Context, key string, since time.Time) (int, error)
+	// PruneLoginFailures forgets failures before the cutoff.
+	PruneLoginFailures(ctx context.Context, before time.Time) error
+}

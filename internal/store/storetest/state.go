@@ -1,0 +1,351 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sigil-idp/sigil/internal/directory"
+	"github.com/sigil-idp/sigil/internal/store"
+)
+
+func newSession(id, browser string, expires time.Time) store.Session {
+	return store.Session{ID: id, BrowserHash: browser, TenantID: tenantID, UserID: userID, AuthTime: base,
+		AMR: []string{"pwd"}, CreatedAt: base, ExpiresAt: expires}
+}
+
+func testSessions(t *testing.T, s store.Store) {
+	seed(t, s)
+	got, err := s.UpsertSession(ctx(t), newSession("sid-1", "b1", base.Add(time.Hour)), base)
+	must(t, err)
+	if got.ID != "sid-1" {
+		t.Fatalf("got id %q", got.ID)
+	}
+	// Signing in again keeps the sid and moves auth_time.
+	again := newSession("sid-2", "b1", base.Add(2*time.Hour))
+	again.AuthTime, again.Remember = base.Add(time.Minute), true
+	got, err = s.UpsertSession(ctx(t), again, base.Add(time.Minute))
+	must(t, err)
+	if got.ID != "sid-1" {
+		t.Fatalf("re-authentication changed the sid: got %q, want sid-1", got.ID)
+	}
+	sessions, err := s.BrowserSessions(ctx(t), "b1", base.Add(time.Minute))
+	must(t, err)
+	if len(sessions) != 1 || sessions[0].ID != "sid-1" || !sessions[0].Remember {
+		t.Fatalf("got %+v", sessions)
+	}
+	sameTime(t, "auth_time", sessions[0].AuthTime, base.Add(time.Minute))
+	sameTime(t, "created_at", sessions[0].CreatedAt, base)
+	// Expired sessions are invisible, and signing in over one starts a new sid.
+	sessions, err = s.BrowserSessions(ctx(t), "b1", base.Add(3*time.Hour))
+	must(t, err)
+	if len(sessions) != 0 {
+		t.Fatalf("expired session still listed: %+v", sessions)
+	}
+	got, err = s.UpsertSession(ctx(t), newSession("sid-3", "b1", base.Add(5*time.Hour)), base.Add(3*time.Hour))
+	must(t, err)
+	if got.ID != "sid-3" {
+		t.Fatalf("session over an expired one: got id %q, want sid-3", got.ID)
+	}
+	// Another browser is another session.
+	_, err = s.UpsertSession(ctx(t), newSession("sid-4", "b2", base.Add(5*time.Hour)), base.Add(3*time.Hour))
+	must(t, err)
+	sessions, err = s.BrowserSessions(ctx(t), "b1", base.Add(3*time.Hour))
+	must(t, err)
+	if len(sessions) != 1 || sessions[0].ID != "sid-3" {
+		t.Fatalf("got %+v", sessions)
+	}
+}
+
+func testInteractions(t *testing.T, s store.Store) {
+	in := store.Interaction{ID: "i1", BrowserHash: "b1", Request: []byte(`{"a":1}`), CreatedAt: base, ExpiresAt: base.Add(time.Minute)}
+	must(t, s.CreateInteraction(ctx(t), in))
+	got, err := s.Interaction(ctx(t), "i1", base)
+	must(t, err)
+	if got.BrowserHash != "b1" || string(got.Request) != `{"a":1}` {
+		t.Fatalf("got %+v", got)
+	}
+	_, err = s.Interaction(ctx(t), "i1", base.Add(time.Minute))
+	wantErr(t, err, store.ErrNotFound)
+	must(t, s.DeleteInteraction(ctx(t), "i1"))
+	_, err = s.Interaction(ctx(t), "i1", base)
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func newGrant() store.Grant {
+	return store.Grant{TenantID: tenantID, ClientID: clientID, UserID: userID, SessionID: "sid-1", Platform: directory.PlatformSPA,
+		Resource: "api://todo", Scopes: []string{"api://todo/Todo.Read", "openid", "offline_access"}, AuthTime: base,
+		AMR: []string{"pwd"}, Remember: true}
+}
+
+func newCode(hash string) store.AuthCode {
+	return store.AuthCode{Hash: hash, Grant: newGrant(), RedirectURI: "https://app.example.test:3000/", RedirectGiven: true,
+		Nonce: "n-0", CodeChallenge: "chal", CreatedAt: base, ExpiresAt: base.Add(10 * time.Minute)}
+}
+
+func testCodeRedemption(t *testing.T, s store.Store) {
+	seed(t, s)
+	want := newCode("c1")
+	must(t, s.CreateAuthCode(ctx(t), want))
+	got, err := s.RedeemAuthCode(ctx(t), "c1", base.Add(time.Second))
+	must(t, err)
+	sameTime(t, "redeemed_at", got.RedeemedAt, base.Add(time.Second))
+	sameTime(t, "auth_time", got.Grant.AuthTime, base)
+	got.RedeemedAt, got.Grant.AuthTime, got.CreatedAt, got.ExpiresAt = time.Time{}, want.Grant.AuthTime, want.CreatedAt, want.ExpiresAt
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got  %+v\nwant %+v", got, want)
+	}
+	_, err = s.RedeemAuthCode(ctx(t), "nope", base)
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func newFamily(id, code string) (store.RefreshFamily, store.RefreshToken) {
+	f := store.RefreshFamily{ID: id, Grant: newGrant(), CodeHash: code, CreatedAt: base, AbsoluteExpiresAt: base.Add(24 * time.Hour)}
+	return f, store.RefreshToken{Hash: id + "-rt0", FamilyID: id, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
+}
+
+func testCodeReplay(t *testing.T, s store.Store) {
+	seed(t, s)
+	must(t, s.CreateAuthCode(ctx(t), newCode("c1")))
+	_, err := s.RedeemAuthCode(ctx(t), "c1", base)
+	must(t, err)
+	createFamily(t, s, "f1", "c1")
+	// The replay answers ErrRedeemed with the code, and revokes the family issued from it.
+	got, err := s.RedeemAuthCode(ctx(t), "c1", base.Add(time.Second))
+	wantErr(t, err, store.ErrRedeemed)
+	if got.Hash != "c1" || !got.ReplayDetected || got.Grant.UserID != userID {
+		t.Fatalf("replay returned %+v", got)
+	}
+	_, fam, err := s.RefreshToken(ctx(t), "f1-rt0")
+	must(t, err)
+	sameTime(t, "family revoked_at", fam.RevokedAt, base.Add(time.Second))
+	// No family can be created from the code any more.
+	f2, rt := newFamily("f2", "c1")
+	err = s.CreateRefreshFamily(ctx(t), f2, rt)
+	wantErr(t, err, store.ErrRevoked)
+	_, _, err = s.RefreshToken(ctx(t), "f2-rt0")
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func createFamily(tb testing.TB, s store.Store, id, code string) {
+	tb.Helper()
+	f, first := newFamily(id, code)
+	must(tb, s.CreateRefreshFamily(ctx(tb), f, first))
+}
+
+func isErr(err, target error) bool { return errors.Is(err, target) }
+
+func testCodeRedeemRace(t *testing.T, s store.Store) {
+	seed(t, s)
+	must(t, s.CreateAuthCode(ctx(t), newCode("race")))
+	const n = 8
+	var wins, replays int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			_, err := s.RedeemAuthCode(ctx(t), "race", base)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				wins++
+			case isErr(err, store.ErrRedeemed):
+				replays++
+			default:
+				t.Errorf("redeem: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if wins != 1 || replays != n-1 {
+		t.Fatalf("got %d redemptions and %d replays, want 1 and %d", wins, replays, n-1)
+	}
+}
+
+func rotation(hash, next string, now time.Time, reuse time.Duration) store.Rotation {
+	return store.Rotation{Hash: hash, NewHash: next, Now: now, ReuseCutoff: now.Add(-reuse), Idle: time.Hour}
+}
+
+func testRefreshRotation(t *testing.T, s store.Store) {
+	seed(t, s)
+	must(t, s.CreateAuthCode(ctx(t), newCode("c1")))
+	createFamily(t, s, "f1", "c1")
+	next, fam, err := s.RotateRefreshToken(ctx(t), rotation("f1-rt0", "f1-rt1", base.Add(time.Minute), 30*time.Second))
+	must(t, err)
+	if next.Hash != "f1-rt1" || next.FamilyID != "f1" || fam.ID != "f1" || !slices.Equal(fam.Grant.Scopes, newGrant().Scopes) {
+		t.Fatalf("got token %+v family %+v", next, fam)
+	}
+	sameTime(t, "new token expiry", next.ExpiresAt, base.Add(time.Minute+time.Hour))
+	old, _, err := s.RefreshToken(ctx(t), "f1-rt0")
+	must(t, err)
+	sameTime(t, "rotated_at", old.RotatedAt, base.Add(time.Minute))
+	// The new token's expiry is capped by the family's absolute lifetime.
+	next, _, err = s.RotateRefreshToken(ctx(t), store.Rotation{Hash: "f1-rt1", NewHash: "f1-rt2", Now: base.Add(50 * time.Minute),
+		ReuseCutoff: base.Add(50 * time.Minute), Idle: 30 * time.Hour})
+	must(t, err)
+	sameTime(t, "capped expiry", next.ExpiresAt, base.Add(24*time.Hour))
+	_, _, err = s.RotateRefreshToken(ctx(t), rotation("unknown", "x", base, 0))
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func testRefreshReuse(t *testing.T, s store.Store) {
+	seed(t, s)
+	must(t, s.CreateAuthCode(ctx(t), newCode("c1")))
+	createFamily(t, s, "f1", "c1")
+	t0 := base.Add(time.Minute)
+	_, _, err := s.RotateRefreshToken(ctx(t), rotation("f1-rt0", "f1-rt1", t0, 30*time.Second))
+	must(t, err)
+	// Within the reuse interval the rotated token still yields a new token (two tabs).
+	_, _, err = s.RotateRefreshToken(ctx(t), rotation("f1-rt0", "f1-rt1b", t0.Add(20*time.Second), 30*time.Second))
+	must(t, err)
+	// The window does not slide: 40 s after the first rotation is reuse, even though the
+	// second presentation was 20 s ago.
+	_, fam, err := s.RotateRefreshToken(ctx(t), rotation("f1-rt0", "f1-rt1c", t0.Add(40*time.Second), 30*time.Second))
+	wantErr(t, err, store.ErrReused)
+	sameTime(t, "revoked_at", fam.RevokedAt, t0.Add(40*time.Second))
+	// Reuse revoked the whole family: its newest tokens are dead too.
+	for _, h := range []string{"f1-rt1", "f1-rt1b"} {
+		_, _, err = s.RotateRefreshToken(ctx(t), rotation(h, h+"-next", t0.Add(41*time.Second), 30*time.Second))
+		wantErr(t, err, store.ErrRevoked)
+	}
+	_, _, err = s.RefreshToken(ctx(t), "f1-rt1c")
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func testRefreshExpiry(t *testing.T, s store.Store) {
+	seed(t, s)
+	must(t, s.CreateAuthCode(ctx(t), newCode("c1")))
+	createFamily(t, s, "f1", "c1")
+	_, fam, err := s.RotateRefreshToken(ctx(t), rotation("f1-rt0", "f1-rt1", base.Add(time.Hour), 0))
+	wantErr(t, err, store.ErrExpired)
+	if fam.ID != "f1" || !fam.RevokedAt.IsZero() {
+		t.Fatalf("expiry must not revoke: got %+v", fam)
+	}
+}
+
+// raceRotate presents the same token from n goroutines at once and counts the outcomes.
+func raceRotate(t *testing.T, s store.Store, n int, reuse time.Duration) (ok, reused, revoked int) {
+	seed(t, s)
+	must(t, s.CreateAuthCode(ctx(t), newCode("c1")))
+	createFamily(t, s, "f1", "c1")
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	now := base.Add(time.Minute)
+	for i := range n {
+		wg.Go(func() {
+			_, _, err := s.RotateRefreshToken(ctx(t), store.Rotation{Hash: "f1-rt0", NewHash: fmt.Sprintf("f1-next-%d", i),
+				Now: now, ReuseCutoff: now.Add(-reuse), Idle: time.Hour})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				ok++
+			case isErr(err, store.ErrReused):
+				reused++
+			case isErr(err, store.ErrRevoked):
+				revoked++
+			default:
+				t.Errorf("rotate: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	return ok, reused, revoked
+}
+
+func testRefreshRaceGrace(t *testing.T, s store.Store) {
+	if ok, reused, revoked := raceRotate(t, s, 8, 30*time.Second); ok != 8 {
+		t.Fatalf("within the reuse interval: got %d ok, %d reused, %d revoked; want all 8 ok", ok, reused, revoked)
+	}
+}
+
+func testRefreshRaceStrict(t *testing.T, s store.Store) {
+	// With no reuse interval exactly one presentation wins; the others are reuse (which
+	// revokes the family) or find the family already revoked.
+	ok, reused, revoked := raceRotate(t, s, 8, -time.Millisecond)
+	if ok != 1 || reused < 1 || ok+reused+revoked != 8 {
+		t.Fatalf("strict rotation: got %d ok, %d reused, %d revoked", ok, reused, revoked)
+	}
+}
+
+func testEndSession(t *testing.T, s store.Store) {
+	seed(t, s)
+	_, err := s.UpsertSession(ctx(t), newSession("sid-1", "b1", base.Add(time.Hour)), base)
+	must(t, err)
+	must(t, s.CreateAuthCode(ctx(t), newCode("c1")))
+	createFamily(t, s, "f1", "c1")
+	must(t, s.EndSession(ctx(t), "sid-1", base.Add(time.Minute)))
+	sessions, err := s.BrowserSessions(ctx(t), "b1", base)
+	must(t, err)
+	if len(sessions) != 0 {
+		t.Fatalf("session survived: %+v", sessions)
+	}
+	_, _, err = s.RotateRefreshToken(ctx(t), rotation("f1-rt0", "f1-rt1", base.Add(2*time.Minute), 0))
+	wantErr(t, err, store.ErrRevoked)
+}
+
+func testSigningKeys(t *testing.T, s store.Store) {
+	k1 := store.SigningKey{ID: "k1", Algorithm: "RS256", PrivateKey: []byte{0, 1, 2, 255}, Certificate: []byte{9}, State: store.KeyCurrent, CreatedAt: base}
+	must(t, s.AddSigningKey(ctx(t), k1))
+	err := s.AddSigningKey(ctx(t), store.SigningKey{ID: "k2", Algorithm: "RS256", PrivateKey: []byte{1}, Certificate: []byte{1}, State: store.KeyCurrent, CreatedAt: base})
+	wantErr(t, err, store.ErrConflict)
+	must(t, s.AddSigningKey(ctx(t), store.SigningKey{ID: "k3", Algorithm: "RS256", PrivateKey: []byte{1}, Certificate: []byte{1}, State: store.KeyNext, CreatedAt: base.Add(time.Second)}))
+	keys, err := s.SigningKeys(ctx(t))
+	must(t, err)
+	if len(keys) != 2 || keys[0].ID != "k1" || string(keys[0].PrivateKey) != string(k1.PrivateKey) || keys[1].State != store.KeyNext {
+		t.Fatalf("got %+v", keys)
+	}
+}
+
+func testSecrets(t *testing.T, s store.Store) {
+	got, err := s.Secret(ctx(t), "pairwise", []byte("first"))
+	must(t, err)
+	again, err := s.Secret(ctx(t), "pairwise", []byte("second"))
+	must(t, err)
+	if string(got) != "first" || string(again) != "first" {
+		t.Fatalf("got %q then %q, want the first value both times", got, again)
+	}
+}
+
+func testThrottle(t *testing.T, s store.Store) {
+	for i := range 3 {
+		must(t, s.RecordLoginFailure(ctx(t), "user:a", base.Add(time.Duration(i)*time.Minute)))
+	}
+	must(t, s.RecordLoginFailure(ctx(t), "ip:1", base))
+	n, err := s.LoginFailures(ctx(t), "user:a", base.Add(time.Minute))
+	must(t, err)
+	if n != 2 {
+		t.Fatalf("got %d failures since +1m, want 2", n)
+	}
+	must(t, s.PruneLoginFailures(ctx(t), base.Add(2*time.Minute)))
+	n, err = s.LoginFailures(ctx(t), "user:a", base.Add(-time.Hour))
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("got %d failures after pruning, want 1", n)
+	}
+}
+
+func testDeleteExpired(t *testing.T, s store.Store) {
+	seed(t, s)
+	_, err := s.UpsertSession(ctx(t), newSession("sid-1", "b1", base.Add(time.Hour)), base)
+	must(t, err)
+	must(t, s.CreateAuthCode(ctx(t), newCode("c1")))
+	createFamily(t, s, "f1", "c1")
+	must(t, s.DeleteExpired(ctx(t), base.Add(30*time.Minute)))
+	_, _, err = s.RefreshToken(ctx(t), "f1-rt0")
+	must(t, err)
+	must(t, s.DeleteExpired(ctx(t), base.Add(25*time.Hour)))
+	_, _, err = s.RefreshToken(ctx(t), "f1-rt0")
+	wantErr(t, err, store.ErrNotFound)
+	_, err = s.RedeemAuthCode(ctx(t), "c1", base)
+	wantErr(t, err, store.ErrNotFound)
+	sessions, err := s.BrowserSessions(ctx(t), "b1", base)
+	must(t, err)
+	if len(sessions) != 0 {
+		t.Fatalf("expired session kept: %+v", sessions)
+	}
+}
