@@ -1,0 +1,140 @@
+package config
+
+import (
+	"context"
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sigil-idp/sigil/internal/directory"
+	"github.com/sigil-idp/sigil/internal/password"
+	"github.com/sigil-idp/sigil/internal/store"
+	"github.com/sigil-idp/sigil/internal/tokens"
+)
+
+// Apply creates or updates, in the store, every tenant, user, API and app the validated
+// configuration names, and the tenant-wide grants of adminConsent. It is idempotent: applying
+// the same file again changes nothing (a user's password is re-hashed only when it changed),
+// and entities the file does not name are left alone. Grants are only ever added.
+func Apply(ctx context.Context, c Config, st store.Store, hashParams password.Params) error {
+	for _, t := range c.Tenants {
+		if err := st.UpsertTenant(ctx, directory.Tenant{ID: t.ID, Domains: t.Domains, DisplayName: t.DisplayName}); err != nil {
+			return fmt.Errorf("config: tenant %s: %w", t.ID, err)
+		}
+		for _, a := range t.APIs {
+			if err := st.UpsertAPI(ctx, toAPI(t.ID, a)); err != nil {
+				return fmt.Errorf("config: api %s: %w", a.AppIDURI, err)
+			}
+		}
+		for _, u := range t.Users {
+			if err := applyUser(ctx, st, t.ID, u, hashParams); err != nil {
+				return fmt.Errorf("config: user %s: %w", u.Username, err)
+			}
+		}
+		for _, a := range t.Apps {
+			if err := applyApp(ctx, st, t, a); err != nil {
+				return fmt.Errorf("config: app %s: %w", a.ClientID, err)
+			}
+		}
+	}
+	return nil
+}
+
+func toAPI(tenantID string, a API) directory.API {
+	out := directory.API{TenantID: tenantID, DisplayName: a.DisplayName, AppIDURI: a.AppIDURI}
+	for _, s := range a.Scopes {
+		out.Scopes = append(out.Scopes, directory.APIScope{Value: s.Value, AdminConsentRequired: s.AdminConsentRequired,
+			Description: s.Description})
+	}
+	return out
+}
+
+// UserID is the object id of a user the file names without one: a name-based GUID of tenant
+// and username, so every restart and every node derives the same id.
+func UserID(tenantID, username string) string {
+	h := sha1.Sum([]byte("sigil-user\x00" + tenantID + "\x00" + strings.ToLower(username)))
+	h[6], h[8] = h[6]&0x0f|0x50, h[8]&0x3f|0x80 // RFC 4122 version 5, variant 1
+	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+}
+
+func applyUser(ctx context.Context, st store.Store, tenantID string, u User, hashParams password.Params) error {
+	id := u.ID
+	if id == "" {
+		id = UserID(tenantID, u.Username)
+	}
+	hash := u.PasswordHash
+	if hash == "" {
+		existing, err := st.UserByID(ctx, id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if ok, _ := password.Verify(existing.PasswordHash, u.Password); ok && existing.PasswordHash != "" {
+			hash = existing.PasswordHash
+		} else if hash, err = password.Hash(u.Password, hashParams); err != nil {
+			return err
+		}
+	}
+	return st.UpsertUser(ctx, directory.User{ID: id, TenantID: tenantID, Username: u.Username, DisplayName: u.DisplayName,
+		GivenName: u.GivenName, Surname: u.Surname, Email: u.Email, PasswordHash: hash, Enabled: u.Enabled == nil || *u.Enabled})
+}
+
+func applyApp(ctx context.Context, st store.Store, t Tenant, a App) error {
+	app := directory.App{
+		ClientID: a.ClientID, TenantID: t.ID, DisplayName: a.DisplayName,
+		SignInAudience: directory.AudienceThisTenant, Consent: directory.ConsentUser,
+		PostLogoutRedirectURIs: a.PostLogoutRedirectURIs, LogoutURL: a.LogoutURL, BackchannelLogoutURL: a.BackchannelLogoutURL,
+		ImplicitIDTokens: a.ImplicitGrant.IDTokens, ImplicitAccessTokens: a.ImplicitGrant.AccessTokens,
+		OptionalIDClaims: a.OptionalClaims.IDToken, OptionalAccessClaims: a.OptionalClaims.AccessToken,
+		Lifetimes: directory.Lifetimes{
+			AccessToken: time.Duration(a.TokenLifetimes.AccessToken), IDToken: time.Duration(a.TokenLifetimes.IDToken),
+			AuthorizationCode: time.Duration(a.TokenLifetimes.AuthorizationCode),
+			RefreshReuse:      time.Duration(a.RefreshTokens.ReuseInterval), RefreshIdle: time.Duration(a.RefreshTokens.IdleLifetime),
+			RefreshSPAAbsolute: time.Duration(a.RefreshTokens.SPAAbsoluteLifetime),
+			RefreshAbsolute:    time.Duration(a.RefreshTokens.AbsoluteLifetime),
+		},
+	}
+	if a.SignInAudience == SignInAudienceAnyTenant {
+		app.SignInAudience = directory.AudienceAnyTenant
+	}
+	if a.Consent == ConsentPreauthorized {
+		app.Consent = directory.ConsentPreauthorized
+	}
+	for _, p := range []struct {
+		uris     []string
+		platform directory.Platform
+	}{{a.SPA.RedirectURIs, directory.PlatformSPA}, {a.Web.RedirectURIs, directory.PlatformWeb},
+		{a.PublicClient.RedirectURIs, directory.PlatformPublicClient}} {
+		for _, u := range p.uris {
+			app.RedirectURIs = append(app.RedirectURIs, directory.RedirectURI{URI: u, Platform: p.platform})
+		}
+	}
+	for _, s := range a.ClientSecrets {
+		app.SecretHashes = append(app.SecretHashes, tokens.Hash(s))
+	}
+	if err := st.UpsertApp(ctx, app); err != nil {
+		return err
+	}
+	return applyAdminConsent(ctx, st, t, a)
+}
+
+// applyAdminConsent grants each "<appIdUri>/<scope>" of adminConsent tenant-wide.
+func applyAdminConsent(ctx context.Context, st store.Store, t Tenant, a App) error {
+	byResource := map[string][]string{}
+	for _, entry := range a.AdminConsent {
+		i := strings.LastIndexByte(entry, '/')
+		for _, api := range t.APIs {
+			if strings.EqualFold(api.AppIDURI, entry[:i]) {
+				byResource[api.AppIDURI] = append(byResource[api.AppIDURI], entry[i+1:])
+			}
+		}
+	}
+	for resource, scopes := range byResource {
+		g := directory.Grant{TenantID: t.ID, ClientID: a.ClientID, Resource: resource, Scopes: scopes}
+		if err := st.AddGrant(ctx, g, time.Now()); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,216 @@
+package config
+
+import "time"
+
+// Config is the bootstrap file. Decoded slices keep file order.
+type Config struct {
+	// PublicURL is the scheme, host and port browsers use, such as
+	// https://login.example.test:8443; issuers derive from it. Validate
+	// lower-cases the host, drops ":443" and any trailing "/".
+	PublicURL string `yaml:"publicUrl"`
+	// Listen is the host:port to listen on.
+	Listen string `yaml:"listen"`
+	// TLS says where the server certificate comes from.
+	TLS TLS `yaml:"tls"`
+	// DataDir holds the SQLite database and the tls.auto certificates.
+	DataDir string `yaml:"dataDir"`
+	// Storage is "sqlite" (a file in DataDir), "sqlite:<path>", or a
+	// postgres:// or postgresql:// URL.
+	Storage        string         `yaml:"storage"`
+	TokenLifetimes TokenLifetimes `yaml:"tokenLifetimes"`
+	RefreshTokens  RefreshTokens  `yaml:"refreshTokens"`
+	Sessions       Sessions       `yaml:"sessions"`
+	LoginThrottle  LoginThrottle  `yaml:"loginThrottle"`
+	Tenants        []Tenant       `yaml:"tenants"`
+}
+
+// TLS selects the server certificate: Auto for a local CA kept in DataDir,
+// or CertFile and KeyFile. With neither, the server speaks plain HTTP (for
+// running behind a TLS-terminating proxy).
+type TLS struct {
+	Auto     bool   `yaml:"auto"`
+	CertFile string `yaml:"certFile"`
+	KeyFile  string `yaml:"keyFile"`
+}
+
+// TokenLifetimes are the lifetimes of issued tokens. In an [App], a zero
+// field inherits the top-level value (see [TokenLifetimes.Inherit]).
+type TokenLifetimes struct {
+	AccessToken       Duration `yaml:"accessToken"`
+	IDToken           Duration `yaml:"idToken"`
+	AuthorizationCode Duration `yaml:"authorizationCode"`
+}
+
+// RefreshTokens bound refresh-token families. ReuseInterval is how long a
+// rotated refresh token still redeems (two tabs refreshing at once); after
+// it, reuse revokes the family. SPAAbsoluteLifetime applies to tokens issued
+// to spa redirect URIs, AbsoluteLifetime to the rest. In an [App], a zero
+// field inherits the top-level value (see [RefreshTokens.Inherit]), so an
+// app cannot lower ReuseInterval to zero on its own.
+type RefreshTokens struct {
+	ReuseInterval       Duration `yaml:"reuseInterval"`
+	IdleLifetime        Duration `yaml:"idleLifetime"`
+	SPAAbsoluteLifetime Duration `yaml:"spaAbsoluteLifetime"`
+	AbsoluteLifetime    Duration `yaml:"absoluteLifetime"`
+}
+
+// Sessions are browser sign-in sessions: Lifetime without "stay signed in",
+// RememberLifetime with it.
+type Sessions struct {
+	Lifetime         Duration `yaml:"lifetime"`
+	RememberLifetime Duration `yaml:"rememberLifetime"`
+}
+
+// LoginThrottle limits failed sign-ins: after AccountFailures failures for
+// one account, or IPFailures from one IP address, within Window, further
+// attempts are refused until the window passes.
+type LoginThrottle struct {
+	AccountFailures int      `yaml:"accountFailures"`
+	IPFailures      int      `yaml:"ipFailures"`
+	Window          Duration `yaml:"window"`
+}
+
+// Tenant is a directory: its id and domains both work as the {tenant} path
+// segment.
+type Tenant struct {
+	ID          string   `yaml:"id"`
+	Domains     []string `yaml:"domains"`
+	DisplayName string   `yaml:"displayName"`
+	Users       []User   `yaml:"users"`
+	APIs        []API    `yaml:"apis"`
+	Apps        []App    `yaml:"apps"`
+}
+
+// User is a user account. Exactly one of Password (plain text, hashed by the
+// applier) and PasswordHash (a hash [password.Verify] accepts) is set.
+type User struct {
+	// ID is the object id (oid); empty means the applier generates one.
+	ID           string `yaml:"id"`
+	Username     string `yaml:"username"`
+	Password     string `yaml:"password"`
+	PasswordHash string `yaml:"passwordHash"`
+	DisplayName  string `yaml:"displayName"`
+	GivenName    string `yaml:"givenName"`
+	Surname      string `yaml:"surname"`
+	Email        string `yaml:"email"`
+	// Enabled defaults to true; Validate sets nil to true.
+	Enabled *bool `yaml:"enabled"`
+}
+
+// API is a resource that exposes delegated scopes, named by its
+// Application ID URI.
+type API struct {
+	DisplayName string  `yaml:"displayName"`
+	AppIDURI    string  `yaml:"appIdUri"`
+	Scopes      []Scope `yaml:"scopes"`
+}
+
+// Scope is a delegated permission of an [API]; apps request it as
+// AppIDURI + "/" + Value.
+type Scope struct {
+	Value                string `yaml:"value"`
+	AdminConsentRequired bool   `yaml:"adminConsentRequired"`
+	Description          string `yaml:"description"`
+}
+
+// App is an app registration (an OAuth client).
+type App struct {
+	DisplayName string `yaml:"displayName"`
+	ClientID    string `yaml:"clientId"`
+	// SignInAudience is SignInAudienceThisTenant (the default) or
+	// SignInAudienceAnyTenant.
+	SignInAudience string   `yaml:"signInAudience"`
+	SPA            Platform `yaml:"spa"`
+	Web            Platform `yaml:"web"`
+	PublicClient   Platform `yaml:"publicClient"`
+	// ClientSecrets are plain secrets for the web platform.
+	ClientSecrets          []string       `yaml:"clientSecrets"`
+	ImplicitGrant          ImplicitGrant  `yaml:"implicitGrant"`
+	PostLogoutRedirectURIs []string       `yaml:"postLogoutRedirectUris"`
+	LogoutURL              string         `yaml:"logoutUrl"`
+	BackchannelLogoutURL   string         `yaml:"backchannelLogoutUrl"`
+	OptionalClaims         OptionalClaims `yaml:"optionalClaims"`
+	// Consent is ConsentUser (the default) or ConsentPreauthorized.
+	Consent string `yaml:"consent"`
+	// AdminConsent lists "<appIdUri>/<scope>" granted tenant-wide.
+	AdminConsent   []string       `yaml:"adminConsent"`
+	TokenLifetimes TokenLifetimes `yaml:"tokenLifetimes"`
+	RefreshTokens  RefreshTokens  `yaml:"refreshTokens"`
+}
+
+// Platform holds the redirect URIs of one platform of an [App].
+type Platform struct {
+	RedirectURIs []string `yaml:"redirectUris"`
+}
+
+// ImplicitGrant switches the implicit flow on for ID and access tokens
+// (MSAL.js 1.x).
+type ImplicitGrant struct {
+	IDTokens     bool `yaml:"idTokens"`
+	AccessTokens bool `yaml:"accessTokens"`
+}
+
+// OptionalClaims name the optional claims added to ID and access tokens.
+type OptionalClaims struct {
+	IDToken     []string `yaml:"idToken"`
+	AccessToken []string `yaml:"accessToken"`
+}
+
+// Values of [App.SignInAudience] and [App.Consent].
+const (
+	SignInAudienceThisTenant = "thisTenant"
+	SignInAudienceAnyTenant  = "anyTenant"
+	ConsentUser              = "user"
+	ConsentPreauthorized     = "preauthorized"
+)
+
+// Default returns the configuration used where the file is silent.
+func Default() Config {
+	return Config{
+		Listen:  "127.0.0.1:8443",
+		DataDir: "./sigil-data",
+		Storage: "sqlite",
+		TokenLifetimes: TokenLifetimes{
+			AccessToken:       Duration(time.Hour),
+			IDToken:           Duration(time.Hour),
+			AuthorizationCode: Duration(10 * time.Minute),
+		},
+		RefreshTokens: RefreshTokens{
+			ReuseInterval:       Duration(30 * time.Second),
+			IdleLifetime:        Duration(24 * time.Hour),
+			SPAAbsoluteLifetime: Duration(24 * time.Hour),
+			AbsoluteLifetime:    Duration(90 * day),
+		},
+		Sessions:      Sessions{Lifetime: Duration(24 * time.Hour), RememberLifetime: Duration(90 * day)},
+		LoginThrottle: LoginThrottle{AccountFailures: 10, IPFailures: 100, Window: Duration(15 * time.Minute)},
+	}
+}
+
+// Inherit returns t with each zero field taken from parent: an app's
+// lifetimes over the top-level ones.
+func (t TokenLifetimes) Inherit(parent TokenLifetimes) TokenLifetimes {
+	return TokenLifetimes{
+		AccessToken:       or(t.AccessToken, parent.AccessToken),
+		IDToken:           or(t.IDToken, parent.IDToken),
+		AuthorizationCode: or(t.AuthorizationCode, parent.AuthorizationCode),
+	}
+}
+
+// Inherit returns r with each zero field taken from parent: an app's
+// refresh-token limits over the top-level ones.
+func (r RefreshTokens) Inherit(parent RefreshTokens) RefreshTokens {
+	return RefreshTokens{
+		ReuseInterval:       or(r.ReuseInterval, parent.ReuseInterval),
+		IdleLifetime:        or(r.IdleLifetime, parent.IdleLifetime),
+		SPAAbsoluteLifetime: or(r.SPAAbsoluteLifetime, parent.SPAAbsoluteLifetime),
+		AbsoluteLifetime:    or(r.AbsoluteLifetime, parent.AbsoluteLifetime),
+	}
+}
+
+// or returns d, or parent when d is zero.
+func or(d, parent Duration) Duration {
+	if d == 0 {
+		return parent
+	}
+	return d
+}
