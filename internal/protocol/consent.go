@@ -1,0 +1,80 @@
+package protocol
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/sigil-idp/sigil/internal/directory"
+)
+
+// consent answers POST /-/consent. Decline answers access_denied (AADSTS65004) to the app
+// and leaves the user signed in. Accept grants the ticked scopes among those offered — a
+// subset is fine — and continues; unticking every offered scope of the requested resource,
+// with none of its scopes granted before, is a decline.
+func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
+	f, form := s.resumeFlow(w, r, "consent")
+	if f == nil {
+		return
+	}
+	ctx := r.Context()
+	sess, err := s.chosenSession(r, f, form.Get("sid"))
+	if err != nil || sess == nil {
+		if err == nil { // signed out meanwhile: start the decision over
+			s.proceed(w, r, f)
+			return
+		}
+		s.failPage(w, r, "consent", err)
+		return
+	}
+	decline := func() {
+		s.endInteraction(ctx, f)
+		s.replyError(w, r, f.req.replyTo(), f.req.State, f.req.StateGiven, errDeclined.new())
+	}
+	if form.Get("consent") != "accept" {
+		decline()
+		return
+	}
+	user, err := s.store.UserByID(ctx, sess.UserID)
+	if err != nil {
+		s.failPage(w, r, "consent", err)
+		return
+	}
+	set, err := s.parseScopes(ctx, f)
+	if err != nil {
+		s.replyError(w, r, f.req.replyTo(), f.req.State, f.req.StateGiven, err)
+		return
+	}
+	granted, offered, err := s.consentState(ctx, f, &set, user)
+	if err != nil {
+		s.replyError(w, r, f.req.replyTo(), f.req.State, f.req.StateGiven, err)
+		return
+	}
+	ticked := form["scope"]
+	chosen := map[string][]string{}
+	for _, c := range offered {
+		if slices.Contains(ticked, c.checkboxValue()) {
+			chosen[c.resource] = append(chosen[c.resource], c.scope.Key())
+		}
+	}
+	if primary := set.Primary(); primary >= 0 {
+		res := set.Groups[primary].Resource
+		if len(chosen[res]) == 0 && !grantsAny(set.Groups[primary], granted[res]) {
+			decline()
+			return
+		}
+	}
+	for res, keys := range chosen {
+		if err := s.store.AddGrant(ctx, directory.Grant{TenantID: user.TenantID, ClientID: f.app.ClientID,
+			UserID: user.ID, Resource: res, Scopes: keys}, s.now()); err != nil {
+			s.failPage(w, r, "consent", err)
+			return
+		}
+	}
+	f.account, f.consented = sess, true
+	s.proceed(w, r, f)
+}
+
+// grantsAny reports whether any requested scope of g was granted before.
+func grantsAny(g directory.ResourceScopes, granted map[string]bool) bool {
+	return slices.ContainsFunc(g.Scopes, func(sc directory.Scope) bool { return granted[sc.Key()] })
+}

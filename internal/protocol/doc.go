@@ -1,0 +1,9 @@
+// Package protocol answers the Microsoft identity platform v2.0 endpoints that MSAL.js and
+// standard OpenID Connect clients use: discovery, keys, authorize, token, logout, userinfo,
+// and the sign-in, account-picker and consent form posts that continue an authorization
+// request. One file per endpoint; errors.go is the one table of error codes.
+//
+// Handlers parse once, validate in protocol order, act through the store, and answer. Every
+// error is an *Error; the endpoint picks its delivery: JSON (token endpoint), a redirect with
+// state (authorize, once the redirect URI is trusted), or a page with data-error-code.
+package protocol

@@ -1,0 +1,132 @@
+package protocol
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Error is every protocol error: an OAuth error code, the Entra AADSTS number for the same
+// condition where Entra has one, a description safe to show the client, the HTTP status for
+// JSON delivery, and an optional suberror. Cause is for the log only, never shown.
+//
+// The endpoint decides delivery: JSON (token endpoint), a redirect with state (authorize,
+// once the redirect URI is trusted), or an error page with data-error-code.
+type Error struct {
+	Code        string
+	AADSTS      int
+	Description string
+	Status      int
+	Suberror    string
+	Cause       error
+}
+
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("%s (AADSTS%d): %s: %v", e.Code, e.AADSTS, e.Description, e.Cause)
+	}
+	return fmt.Sprintf("%s (AADSTS%d): %s", e.Code, e.AADSTS, e.Description)
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+// because returns a copy of e with the internal cause attached.
+func (e *Error) because(cause error) *Error {
+	c := *e
+	c.Cause = cause
+	return &c
+}
+
+// asError turns any error into an *Error: protocol errors stay as they are, anything else is
+// server_error (the cause is logged, never shown).
+func asError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return errServer.new().because(err)
+}
+
+// kind is one entry of the error table.
+type kind struct {
+	aadsts int
+	code   string
+	status int
+	text   string // fmt format; arguments come from new
+}
+
+func (k kind) new(args ...any) *Error {
+	return &Error{Code: k.code, AADSTS: k.aadsts, Status: k.status, Description: fmt.Sprintf(k.text, args...)}
+}
+
+// The error table: every error Sigil's protocol endpoints answer. AADSTS numbers are Entra's
+// for the same condition (developers search for them); a 0 means Entra has none.
+var (
+	// Requests that cannot be read.
+	errMissingParam    = kind{900144, "invalid_request", 400, "The request body must contain the following parameter: '%s'."}
+	errDuplicateParam  = kind{9000411, "invalid_request", 400, "The request is not properly formatted. The parameter '%s' is duplicated."}
+	errInvalidParam    = kind{90100, "invalid_request", 400, "The '%s' parameter is empty or not valid: %s"}
+	errMalformed       = kind{9002313, "invalid_request", 400, "Invalid request. Request is malformed or invalid: %s"}
+	errTooLarge        = kind{90015, "invalid_request", 413, "The request is too large (%s)."}
+	errMethod          = kind{900561, "invalid_request", 405, "The endpoint only accepts %s requests. Received a %s request."}
+	errRedirectInvalid = kind{90102, "invalid_request", 400, "redirect_uri value must be a valid absolute URI: '%s'."}
+
+	// Tenants and apps.
+	errTenantNotFound     = kind{90002, "invalid_request", 400, "Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."}
+	errTenantUnsupported  = kind{900023, "invalid_request", 400, "Specified tenant identifier '%s' is neither a valid DirectoryName nor a valid ExternalId."}
+	errAppNotFound        = kind{700016, "unauthorized_client", 400, "Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant."}
+	errAppNotMultiTenant  = kind{50194, "invalid_request", 400, "Application '%s' is not configured as a multi-tenant application. Usage of the /common endpoint is not supported for such applications created after '10/15/2018'. Use a tenant-specific endpoint or configure the application to be multi-tenant."}
+	errUserNotInAppTenant = kind{50020, "access_denied", 400, "User account '%s' from another tenant does not exist in tenant '%s' and cannot access the application '%s' in that tenant."}
+	errRedirectMismatch   = kind{50011, "invalid_request", 400, "The redirect URI '%s' specified in the request does not match the redirect URIs configured for the application '%s'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal."}
+	errPostLogoutMismatch = kind{50011, "invalid_request", 400, "The post-logout redirect URI '%s' specified in the request is not registered for the application: it must be one of its redirect URIs or post-logout redirect URIs."}
+	errNoRedirectURI      = kind{900971, "invalid_request", 400, "No reply address provided: the request has no redirect_uri and the application '%s' registers more than one."}
+
+	// Authorization requests.
+	errResponseType   = kind{70005, "unsupported_response_type", 400, "response_type '%s' is not supported for the application. Sigil issues authorization codes (response_type=code)."}
+	errPKCERequired   = kind{9002325, "invalid_request", 400, "Proof Key for Code Exchange is required for cross-origin authorization code redemption."}
+	errInvalidScope   = kind{70011, "invalid_scope", 400, "The provided value for the input parameter 'scope' is not valid. %s"}
+	errUnknownAPI     = kind{500011, "invalid_resource", 400, "The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant."}
+	errManyResources  = kind{28000, "invalid_scope", 400, "Provided value for the input parameter scope is not valid because it contains more than one resource. Scope %s is not valid."}
+	errLoginRequired  = kind{50058, "login_required", 400, "A silent sign-in request was sent but no user is signed in%s."}
+	errNoSuchSession  = kind{160021, "login_required", 400, "Application requested a user session which does not exist: %s."}
+	errPickAccount    = kind{16000, "interaction_required", 400, "Multiple user accounts are signed in, and the request does not say which one to use; the user must choose an account."}
+	errConsentNeeded  = kind{65001, "consent_required", 400, "The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource."}
+	errAdminConsent   = kind{90094, "access_denied", 400, "The grant requires admin permission: an administrator must grant %s to the application '%s' before a user can sign in to it."}
+	errDeclined       = kind{65004, "access_denied", 400, "User declined to consent to access the app."}
+	errUserDisabled   = kind{50057, "access_denied", 400, "The user account is disabled."}
+	errFlowExpired    = kind{50089, "invalid_request", 400, "Authentication failed due to flow token expired: the sign-in page was open too long. Go back to the application and sign in again."}
+	errForgedForm     = kind{90014, "invalid_request", 400, "The sign-in form is not valid for this browser session (the anti-forgery check failed). Go back to the application and sign in again."}
+	errIDTokenHint    = kind{90100, "invalid_request", 400, "The 'id_token_hint' parameter is empty or not valid: %s"}
+	errBadCredentials = kind{50126, "invalid_grant", 400, "Error validating credentials due to invalid username or password."}
+	errAccountLocked  = kind{50053, "invalid_grant", 400, "Your account is locked because you tried to sign in too many times with an incorrect user ID or password. Try again later."}
+	errAddressLocked  = kind{50053, "invalid_grant", 400, "Sign-in was blocked because there were too many failed attempts from your address. Try again later."}
+
+	// Token requests.
+	errGrantType         = kind{70003, "unsupported_grant_type", 400, "The app requested an unsupported grant type '%s'."}
+	errCrossOriginNotSPA = kind{9002326, "invalid_request", 400, "Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type. Request origin: '%s'."}
+	errSPANeedsOrigin    = kind{9002327, "invalid_request", 400, "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests."}
+	errSecretMissing     = kind{7000218, "invalid_client", 401, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."}
+	errSecretInvalid     = kind{7000215, "invalid_client", 401, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'."}
+	errBadCode           = kind{70000, "invalid_grant", 400, "The provided value for the 'code' parameter is not valid%s."}
+	errCodeExpired       = kind{70008, "invalid_grant", 400, "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource."}
+	errCodeRedeemed      = kind{54005, "invalid_grant", 400, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token."}
+	errPKCEMismatch      = kind{501481, "invalid_grant", 400, "The Code_Verifier does not match the code_challenge supplied in the authorization request."}
+	errBadRefresh        = kind{70000, "invalid_grant", 400, "The provided value for the 'refresh_token' parameter is not valid%s."}
+	errRefreshSPAExpired = kind{700084, "invalid_grant", 400, "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of %s, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page. The token was issued on %s."}
+	errRefreshIdle       = kind{700082, "invalid_grant", 400, "The refresh token has expired due to inactivity. The token was issued on %s and was inactive for %s."}
+	errRefreshRevoked    = kind{50173, "invalid_grant", 400, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user signed out, or the token was used after it had been replaced."}
+	errRefreshConsent    = kind{65001, "invalid_grant", 400, "The user or administrator has not consented to use the application with ID '%s' named '%s' for the requested scopes. Send an interactive authorization request for this user and resource."}
+	errGrantUserGone     = kind{50034, "invalid_grant", 400, "The user account does not exist in the directory or is disabled. To sign into this application, the account must be added to the directory."}
+
+	// Everything else.
+	errNotFound = kind{0, "not_found", 404, "No endpoint answers %s."}
+	errServer   = kind{50000, "server_error", 500, "There was an error issuing a token or an issue with our sign-in service."}
+)
+
+// statusText is the status line text for an HTTP status (Go's, or a generic one).
+func statusText(code int) string {
+	if t := http.StatusText(code); t != "" {
+		return t
+	}
+	return "Error"
+}

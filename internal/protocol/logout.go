@@ -1,0 +1,185 @@
+package protocol
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/sigil-idp/sigil/internal/directory"
+	"github.com/sigil-idp/sigil/internal/store"
+	"github.com/sigil-idp/sigil/internal/tokens"
+	"github.com/sigil-idp/sigil/internal/web"
+)
+
+// logoutRequest is a validated end-session request.
+type logoutRequest struct {
+	tenant     tenantRef
+	app        *directory.App // from client_id or id_token_hint, when given
+	hint       *idTokenHint
+	returnTo   string // a registered post_logout_redirect_uri, or ""
+	state      string
+	stateGiven bool
+}
+
+// idTokenHint is what Sigil needs from an id_token_hint.
+type idTokenHint struct {
+	Aud string `json:"aud"`
+	Iss string `json:"iss"`
+	OID string `json:"oid"`
+	TID string `json:"tid"`
+	SID string `json:"sid"`
+}
+
+// logout answers GET and POST /{tenant}/oauth2/v2.0/logout (RP-initiated logout). It ends
+// the session of the account named by logout_hint or id_token_hint — or the browser's only
+// account — revoking the refresh tokens issued in it, and redirects at once to the registered
+// post_logout_redirect_uri with state. With several accounts and no hint it asks which one.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	p, err := readParams(w, r)
+	if err != nil {
+		s.failPage(w, r, "logout", err)
+		return
+	}
+	lr, err := s.readLogout(r.Context(), r, p)
+	if err != nil {
+		s.failPage(w, r, "logout", err)
+		return
+	}
+	ctx, now := r.Context(), s.now()
+	sessions, err := s.sessions.Sessions(ctx, r, now)
+	if err != nil {
+		s.failPage(w, r, "logout", err)
+		return
+	}
+	sessions = slices.DeleteFunc(sessions, func(x store.Session) bool { return !lr.tenant.admits(x.TenantID) })
+	targets := s.logoutTargets(ctx, lr, p, sessions)
+	if len(targets) > 1 {
+		s.showLogoutChooser(w, r, p, targets)
+		return
+	}
+	for _, x := range targets {
+		if err := s.sessions.SignOut(ctx, w, r, x.ID, now); err != nil {
+			s.failPage(w, r, "logout", err)
+			return
+		}
+	}
+	if lr.returnTo == "" {
+		s.pages.SignedOut(w)
+		return
+	}
+	v := url.Values{}
+	if lr.stateGiven {
+		v.Set("state", lr.state)
+	}
+	target := lr.returnTo
+	if len(v) > 0 {
+		sep := "?"
+		if strings.Contains(target, "?") {
+			sep = "&"
+		}
+		target += sep + v.Encode()
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, target, http.StatusFound)
+}
+
+// readLogout checks the tenant, the hints, the client and the post-logout redirect URI.
+func (s *Server) readLogout(ctx context.Context, r *http.Request, p params) (*logoutRequest, error) {
+	t, err := s.resolveTenant(ctx, r.PathValue("tenant"))
+	if err != nil {
+		return nil, err
+	}
+	lr := &logoutRequest{tenant: t, state: p.get("state"), stateGiven: p.has("state")}
+	clientID := p.get("client_id")
+	if raw := p.get("id_token_hint"); raw != "" {
+		if lr.hint, err = s.parseIDTokenHint(raw, t); err != nil {
+			return nil, err
+		}
+		if clientID == "" {
+			clientID = lr.hint.Aud
+		} else if !strings.EqualFold(clientID, lr.hint.Aud) {
+			return nil, errIDTokenHint.new("it was issued to another application than client_id.")
+		}
+	}
+	if clientID != "" {
+		app, err := s.appFor(ctx, t, clientID)
+		if err != nil {
+			return nil, err
+		}
+		lr.app = &app
+	}
+	uri := p.get("post_logout_redirect_uri")
+	if uri == "" {
+		return lr, nil
+	}
+	var ok bool
+	switch {
+	case lr.app != nil:
+		ok = lr.app.AllowsPostLogoutRedirect(uri)
+	case !t.multi:
+		ok, err = s.store.AllowsPostLogoutRedirect(ctx, t.tenant.ID, uri)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errPostLogoutMismatch.new(truncate(uri, 200))
+	}
+	lr.returnTo = uri
+	return lr, nil
+}
+
+// parseIDTokenHint checks an id_token_hint: signed by one of this server's keys and issued
+// by the tenant's issuer. Its expiry is not checked: apps hand back whatever ID token they
+// hold, often an expired one.
+func (s *Server) parseIDTokenHint(raw string, t tenantRef) (*idTokenHint, error) {
+	payload, err := s.keys.Verify(raw)
+	if err != nil {
+		return nil, errIDTokenHint.new(err.Error() + ".")
+	}
+	var h idTokenHint
+	if err := json.Unmarshal(payload, &h); err != nil || h.TID == "" || h.Aud == "" {
+		return nil, errIDTokenHint.new("it is not an ID token.")
+	}
+	if h.Iss != tokens.Issuer(s.publicURL, h.TID) || !t.admits(h.TID) {
+		return nil, errIDTokenHint.new("it was issued by another tenant.")
+	}
+	return &h, nil
+}
+
+// logoutTargets picks the sessions to end: the one the chooser posted, the account an
+// id_token_hint or logout_hint names, or — without a hint — every session of the browser
+// (more than one means the user must choose).
+func (s *Server) logoutTargets(ctx context.Context, lr *logoutRequest, p params, sessions []store.Session) []store.Session {
+	keep := func(match func(store.Session) bool) []store.Session {
+		return slices.DeleteFunc(slices.Clone(sessions), func(x store.Session) bool { return !match(x) })
+	}
+	switch {
+	case p.has("account"):
+		return keep(func(x store.Session) bool { return x.ID == p.get("account") })
+	case lr.hint != nil && lr.hint.SID != "":
+		return keep(func(x store.Session) bool { return x.ID == lr.hint.SID })
+	case lr.hint != nil:
+		return keep(func(x store.Session) bool { return x.UserID == lr.hint.OID })
+	case p.has("logout_hint"):
+		userID := s.hintUserID(ctx, p.get("logout_hint"))
+		return keep(func(x store.Session) bool { return x.UserID == userID })
+	}
+	return sessions
+}
+
+// showLogoutChooser asks which account to sign out; the choice comes back to this endpoint
+// with the original parameters.
+func (s *Server) showLogoutChooser(w http.ResponseWriter, r *http.Request, p params, sessions []store.Session) {
+	hidden := map[string]string{}
+	for _, k := range []string{"post_logout_redirect_uri", "state", "client_id"} {
+		if p.has(k) {
+			hidden[k] = p.get(k)
+		}
+	}
+	s.pages.Accounts(w, web.AccountsPage{Title: "Pick an account to sign out", Action: r.URL.Path, Hidden: hidden,
+		Accounts: s.accounts(r.Context(), sessions)})
+}

@@ -1,0 +1,177 @@
+package protocol
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sigil-idp/sigil/internal/directory"
+	"github.com/sigil-idp/sigil/internal/store"
+	"github.com/sigil-idp/sigil/internal/tokens"
+)
+
+// tokenResponse is a successful token response, shaped as msal-wire.md §3.4 and §10 item 10.
+type tokenResponse struct {
+	TokenType             string `json:"token_type"`
+	Scope                 string `json:"scope"`
+	ExpiresIn             int64  `json:"expires_in"`
+	ExtExpiresIn          int64  `json:"ext_expires_in"`
+	AccessToken           string `json:"access_token"`
+	RefreshToken          string `json:"refresh_token,omitempty"`
+	RefreshTokenExpiresIn int64  `json:"refresh_token_expires_in,omitempty"`
+	IDToken               string `json:"id_token,omitempty"`
+	ClientInfo            string `json:"client_info,omitempty"`
+}
+
+// mintRequest is what a grant hands to mint.
+type mintRequest struct {
+	tr    *tokenRequest
+	grant store.Grant
+	user  *directory.User // loaded by the grant, or nil
+	nonce string          // the authorization request's nonce (code redemption only)
+	now   time.Time
+
+	// Code redemption: the code, to start a refresh-token family from (with offline_access).
+	codeHash string
+	// Refresh: the rotated token to return.
+	refreshToken   string
+	refreshExpires time.Time
+}
+
+// mint issues the access token, the ID token (with openid), and a refresh token (a new family
+// with offline_access on code redemption; the rotated one on refresh).
+func (s *Server) mint(ctx context.Context, m mintRequest) (*tokenResponse, error) {
+	g := m.grant
+	user := m.user
+	if user == nil {
+		u, err := s.store.UserByID(ctx, g.UserID)
+		if errors.Is(err, store.ErrNotFound) || err == nil && !u.Enabled {
+			return nil, errGrantUserGone.new()
+		}
+		if err != nil {
+			return nil, err
+		}
+		user = &u
+	}
+	life := s.lifetimesFor(m.tr.app)
+	resp := &tokenResponse{TokenType: "Bearer", Scope: strings.Join(g.Scopes, " "),
+		ExpiresIn: int64(life.AccessToken / time.Second), ClientInfo: tokens.ClientInfo(user.ID, user.TenantID)}
+	resp.ExtExpiresIn = resp.ExpiresIn
+	if m.codeHash != "" && slices.Contains(g.Scopes, directory.ScopeOfflineAccess) {
+		rt, expires, err := s.startFamily(ctx, m, life)
+		if err != nil {
+			return nil, err
+		}
+		m.refreshToken, m.refreshExpires = rt, expires
+	}
+	if m.refreshToken != "" {
+		resp.RefreshToken = m.refreshToken
+		resp.RefreshTokenExpiresIn = int64(m.refreshExpires.Sub(m.now) / time.Second)
+	}
+	var err error
+	if resp.AccessToken, err = s.keys.Sign(s.accessClaims(m, *user, life)); err != nil {
+		return nil, err
+	}
+	if slices.Contains(g.Scopes, directory.ScopeOpenID) {
+		if resp.IDToken, err = s.keys.Sign(s.idClaims(m, *user, life)); err != nil {
+			return nil, err
+		}
+	}
+	return resp, nil
+}
+
+// startFamily stores a new refresh-token family for a redeemed code and returns its first
+// token. A replay of the code that raced this redemption stops it (AADSTS54005).
+func (s *Server) startFamily(ctx context.Context, m mintRequest, life directory.Lifetimes) (string, time.Time, error) {
+	absolute := life.RefreshAbsolute
+	if m.grant.Platform == directory.PlatformSPA {
+		absolute = life.RefreshSPAAbsolute
+	}
+	fam := store.RefreshFamily{ID: tokens.RandomID(16), Grant: m.grant, CodeHash: m.codeHash, CreatedAt: m.now,
+		AbsoluteExpiresAt: m.now.Add(absolute)}
+	raw := tokens.RandomID(32)
+	first := store.RefreshToken{Hash: tokens.Hash(raw), FamilyID: fam.ID, CreatedAt: m.now, ExpiresAt: m.now.Add(life.RefreshIdle)}
+	if first.ExpiresAt.After(fam.AbsoluteExpiresAt) {
+		first.ExpiresAt = fam.AbsoluteExpiresAt
+	}
+	err := s.store.CreateRefreshFamily(ctx, fam, first)
+	if errors.Is(err, store.ErrRevoked) {
+		return "", time.Time{}, errCodeRedeemed.new().because(err)
+	}
+	return raw, first.ExpiresAt, err
+}
+
+// idClaims builds the ID token. sub is pairwise per app; auth_time, sid and the subject stay
+// what they were at sign-in when the token is refreshed.
+func (s *Server) idClaims(m mintRequest, u directory.User, life directory.Lifetimes) tokens.IDClaims {
+	g, app := m.grant, m.tr.app
+	c := tokens.IDClaims{
+		Aud: app.ClientID, Iss: tokens.Issuer(s.publicURL, u.TenantID), Iat: m.now.Unix(), Nbf: m.now.Unix(),
+		Exp: m.now.Add(life.IDToken).Unix(), AuthTime: g.AuthTime.Unix(), Azp: app.ClientID,
+		LoginHint: tokens.LoginHint(u.ID, u.TenantID), Name: u.DisplayName, Nonce: m.nonce, OID: u.ID,
+		PreferredUsername: u.Username, SID: g.SessionID, Sub: tokens.PairwiseSubject(s.pairwise, u.ID, app.ClientID),
+		TID: u.TenantID, UTI: tokens.RandomID(16), Ver: "2.0",
+	}
+	if g.Remember {
+		c.SigninState = []string{"kmsi"}
+	}
+	if slices.Contains(g.Scopes, directory.ScopeEmail) || slices.Contains(app.OptionalIDClaims, "email") {
+		c.Email = u.Email
+	}
+	if slices.Contains(app.OptionalIDClaims, "given_name") {
+		c.GivenName = u.GivenName
+	}
+	if slices.Contains(app.OptionalIDClaims, "family_name") {
+		c.FamilyName = u.Surname
+	}
+	return c
+}
+
+// accessClaims builds the access token for the grant's resource: aud is the API's
+// Application ID URI, or Graph's application id for the built-in profile API.
+func (s *Server) accessClaims(m mintRequest, u directory.User, life directory.Lifetimes) tokens.AccessClaims {
+	g, app := m.grant, m.tr.app
+	aud := g.Resource
+	if aud == directory.ProfileResource {
+		aud = directory.ProfileAudience
+	}
+	c := tokens.AccessClaims{
+		Aud: aud, Iss: tokens.Issuer(s.publicURL, u.TenantID), Iat: m.now.Unix(), Nbf: m.now.Unix(),
+		Exp: m.now.Add(life.AccessToken).Unix(), Azp: app.ClientID, Azpacr: "0", Name: u.DisplayName, OID: u.ID,
+		PreferredUsername: u.Username, Scp: scp(g.Resource, g.Scopes), SID: g.SessionID,
+		Sub: tokens.PairwiseSubject(s.pairwise, u.ID, app.ClientID), TID: u.TenantID, UTI: tokens.RandomID(16), Ver: "2.0",
+	}
+	if m.tr.secretOK {
+		c.Azpacr = "1"
+	}
+	if slices.Contains(app.OptionalAccessClaims, "email") {
+		c.Email = u.Email
+	}
+	return c
+}
+
+// scp lists the scope values an access token for resource carries: the resource's scopes
+// without their URI prefix; for the profile API also openid, profile and email (as Entra's
+// Graph tokens), never offline_access.
+func scp(resource string, scopes []string) string {
+	var out []string
+	for _, sc := range scopes {
+		if resource == directory.ProfileResource {
+			if v := strings.TrimPrefix(sc, directory.ProfileResource+"/"); v != directory.ScopeOfflineAccess {
+				out = append(out, v)
+			}
+		} else if v, ok := strings.CutPrefix(sc, resource+"/"); ok {
+			out = append(out, v)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// fmtDuration formats days and the rest as d.hh:mm:ss.
+func fmtDuration(days int, rest time.Duration) string {
+	h, m, sec := int(rest/time.Hour), int(rest%time.Hour/time.Minute), int(rest%time.Minute/time.Second)
+	return fmt.Sprintf("%d.%02d:%02d:%02d", days, h, m, sec)
+}

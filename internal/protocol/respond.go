@@ -1,0 +1,158 @@
+package protocol
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sigil-idp/sigil/internal/web"
+)
+
+// newGUID returns a random (version 4) GUID.
+func newGUID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// timestamp formats a time as Entra's error timestamps.
+func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") }
+
+// describe renders an error description the way Entra does: "AADSTSnnnnn: text" then the
+// trace id, correlation id and timestamp.
+func describe(e *Error, ids requestIDs, now time.Time) string {
+	text := e.Description
+	if e.AADSTS != 0 {
+		text = fmt.Sprintf("AADSTS%d: %s", e.AADSTS, text)
+	}
+	return fmt.Sprintf("%s\r\nTrace ID: %s\r\nCorrelation ID: %s\r\nTimestamp: %s", text, ids.trace, ids.correlation, timestamp(now))
+}
+
+// errorBody is the JSON shape of an error, as Entra's token endpoint answers it.
+type errorBody struct {
+	Error         string `json:"error"`
+	Description   string `json:"error_description"`
+	Codes         []int  `json:"error_codes,omitempty"`
+	Timestamp     string `json:"timestamp"`
+	TraceID       string `json:"trace_id"`
+	CorrelationID string `json:"correlation_id"`
+	Suberror      string `json:"suberror,omitempty"`
+}
+
+func (s *Server) errorBody(ctx context.Context, e *Error) errorBody {
+	ids, now := idsOf(ctx), s.now()
+	b := errorBody{Error: e.Code, Description: describe(e, ids, now), Timestamp: timestamp(now),
+		TraceID: ids.trace, CorrelationID: ids.correlation, Suberror: e.Suberror}
+	if e.AADSTS != 0 {
+		b.Codes = []int{e.AADSTS}
+	}
+	return b
+}
+
+// writeJSON answers v as JSON, never cached.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// failJSON answers err as Entra's JSON error shape.
+func (s *Server) failJSON(w http.ResponseWriter, r *http.Request, where string, err error) {
+	e := asError(err)
+	s.logError(r.Context(), where, e)
+	writeJSON(w, e.Status, s.errorBody(r.Context(), e))
+}
+
+// failPage answers err as an error page carrying data-error-code, for errors that must not
+// go to an untrusted redirect URI.
+func (s *Server) failPage(w http.ResponseWriter, r *http.Request, where string, err error) {
+	e := asError(err)
+	s.logError(r.Context(), where, e)
+	ids, now := idsOf(r.Context()), s.now()
+	code := ""
+	if e.AADSTS != 0 {
+		code = fmt.Sprintf("AADSTS%d", e.AADSTS)
+	}
+	s.pages.Error(w, e.Status, web.ErrorPage{Code: code, Error: e.Code, Message: e.Description,
+		TraceID: ids.trace, CorrelationID: ids.correlation, Timestamp: timestamp(now)})
+}
+
+// Response modes of the authorization endpoint.
+const (
+	modeQuery    = "query"
+	modeFragment = "fragment"
+	modeFormPost = "form_post"
+)
+
+// replyTo is a trusted redirect URI and how to deliver to it.
+type replyTo struct {
+	uri  string
+	mode string
+}
+
+// reply sends the authorization response parameters to the app: a 302 with the parameters in
+// the query or the fragment, or an auto-submitting form for form_post. Values are
+// percent-encoded ("+" as %2B), so state comes back byte for byte.
+func (s *Server) reply(w http.ResponseWriter, to replyTo, v url.Values) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	if to.mode == modeFormPost {
+		var fields []web.Field
+		for k, vs := range v {
+			fields = append(fields, web.Field{Name: k, Value: vs[0]})
+		}
+		s.pages.FormPost(w, web.FormPostPage{Action: to.uri, Fields: fields})
+		return
+	}
+	target := to.uri
+	enc := v.Encode()
+	switch {
+	case to.mode == modeFragment:
+		target += "#" + enc
+	case strings.Contains(target, "?"):
+		target += "&" + enc
+	default:
+		target += "?" + enc
+	}
+	w.Header().Set("Location", target)
+	w.WriteHeader(http.StatusFound)
+}
+
+// replyError sends an error to a trusted redirect URI, with state, in the requested mode.
+// For the three "user must interact" errors the description also names the error and
+// interaction_required, which MSAL 1.x apps look for in errorMessage (msal-wire.md §8.3).
+func (s *Server) replyError(w http.ResponseWriter, r *http.Request, to replyTo, state string, stateGiven bool, err error) {
+	e := asError(err)
+	s.logError(r.Context(), "authorize", e)
+	b := s.errorBody(r.Context(), e)
+	switch e.Code {
+	case "login_required", "consent_required", "interaction_required":
+		b.Description += fmt.Sprintf("\r\n(%s: interaction_required)", e.Code)
+	}
+	v := url.Values{"error": {b.Error}, "error_description": {b.Description}, "timestamp": {b.Timestamp},
+		"trace_id": {b.TraceID}, "correlation_id": {b.CorrelationID}}
+	if len(b.Codes) > 0 {
+		v.Set("error_codes", fmt.Sprint(b.Codes))
+	}
+	if b.Suberror != "" {
+		v.Set("suberror", b.Suberror)
+	}
+	if stateGiven {
+		v.Set("state", state)
+	}
+	s.reply(w, to, v)
+}

@@ -1,0 +1,70 @@
+package protocol
+
+import (
+	"net/http"
+
+	"github.com/sigil-idp/sigil/internal/bearer"
+	"github.com/sigil-idp/sigil/internal/directory"
+)
+
+// Handler returns every route Sigil serves. This function is the whole URL map.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	// Metadata, readable from any origin.
+	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", s.discovery)
+	mux.HandleFunc("GET /{tenant}/.well-known/openid-configuration", s.discovery)
+	mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", s.jwks)
+	// The protocol.
+	mux.HandleFunc("GET /{tenant}/oauth2/v2.0/authorize", s.authorize)
+	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/authorize", s.authorize)
+	mux.HandleFunc("/{tenant}/oauth2/v2.0/token", s.token) // every method: errors are JSON too
+	mux.HandleFunc("GET /{tenant}/oauth2/v2.0/logout", s.logout)
+	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/logout", s.logout)
+	mux.Handle("/oidc/userinfo", s.userinfo(s.Guard(directory.ProfileAudience)))
+	// Sigil's own pages post back here; cross-origin posts are refused (CSRF).
+	forms := http.NewCrossOriginProtection()
+	mux.Handle("POST /-/login", forms.Handler(http.HandlerFunc(s.login)))
+	mux.Handle("POST /-/consent", forms.Handler(http.HandlerFunc(s.consent)))
+	mux.Handle("POST /-/pick", forms.Handler(http.HandlerFunc(s.pick)))
+	mux.Handle("GET /-/assets/", s.pages.Assets())
+	// Operations.
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	for pattern, h := range s.extra {
+		mux.Handle(pattern, h)
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.failJSON(w, r, "route", errNotFound.new(truncate(r.Method+" "+r.URL.Path, 200)))
+	})
+	return withIDs(mux)
+}
+
+// Guard returns a bearer-token guard for access tokens issued for audience.
+func (s *Server) Guard(audience string) *bearer.Guard {
+	return &bearer.Guard{Keys: s.keys, PublicURL: s.publicURL, Audience: audience, Now: s.now,
+		IsSPAOrigin: s.store.IsSPAOrigin}
+}
+
+// healthz says the process serves requests.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+// readyz says the process can answer protocol requests: the database responds and a signing
+// key is loaded.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.store.Ping(r.Context()); err != nil {
+		s.logError(r.Context(), "readyz", asError(err))
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("database unavailable\n"))
+		return
+	}
+	if len(s.keys.JWKS()) == 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("no signing key\n"))
+		return
+	}
+	w.Write([]byte("ok\n"))
+}

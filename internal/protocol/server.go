@@ -1,0 +1,128 @@
+package protocol
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/sigil-idp/sigil/internal/directory"
+	"github.com/sigil-idp/sigil/internal/password"
+	"github.com/sigil-idp/sigil/internal/session"
+	"github.com/sigil-idp/sigil/internal/store"
+	"github.com/sigil-idp/sigil/internal/tokens"
+	"github.com/sigil-idp/sigil/internal/web"
+)
+
+// Options are the server's dependencies and settings.
+type Options struct {
+	PublicURL   string // scheme://host[:port], no trailing slash
+	Store       store.Store
+	Keys        *tokens.KeySet
+	PairwiseKey []byte // instance secret for pairwise subjects
+	Sessions    *session.Manager
+	Pages       *web.Pages
+	Lifetimes   directory.Lifetimes // server defaults; apps override
+	Throttle    Throttle
+	Passwords   password.Params // argon2id parameters for new hashes
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// Throttle limits failed sign-ins: after Account failures for one account, or Address
+// failures from one client address, within Window, sign-in is refused until the window passes.
+type Throttle struct {
+	Account int
+	Address int
+	Window  time.Duration
+}
+
+// Server answers the Microsoft identity platform v2.0 endpoints. Build it with NewServer and
+// mount Handler.
+type Server struct {
+	publicURL string
+	store     store.Store
+	keys      *tokens.KeySet
+	pairwise  []byte
+	sessions  *session.Manager
+	pages     *web.Pages
+	lifetimes directory.Lifetimes
+	throttle  Throttle
+	log       *slog.Logger
+	now       func() time.Time
+	extra     map[string]http.Handler
+	hashing   chan struct{} // bounds concurrent password hashing (memory × concurrency)
+	dummyHash string        // verified for unknown usernames, so they cost what known ones do
+	passwords password.Params
+}
+
+// NewServer builds the server.
+func NewServer(o Options) (*Server, error) {
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	dummy, err := password.Hash(tokens.RandomID(16), o.Passwords)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{
+		publicURL: o.PublicURL, store: o.Store, keys: o.Keys, pairwise: o.PairwiseKey, sessions: o.Sessions,
+		pages: o.Pages, lifetimes: o.Lifetimes, throttle: o.Throttle, log: o.Logger, now: now, extra: map[string]http.Handler{},
+		hashing: make(chan struct{}, 2), dummyHash: dummy, passwords: o.Passwords,
+	}, nil
+}
+
+// Mount adds a handler beside the protocol endpoints (the profile API), under a ServeMux
+// pattern. Call it before Handler.
+func (s *Server) Mount(pattern string, h http.Handler) { s.extra[pattern] = h }
+
+// lifetimesFor returns the app's effective lifetimes.
+func (s *Server) lifetimesFor(app directory.App) directory.Lifetimes {
+	return app.Lifetimes.Over(s.lifetimes)
+}
+
+// requestIDs are the ids that Entra-shaped errors report and logs carry: a trace id per
+// request, and the client's correlation id (client-request-id) when it sent a usable one.
+type requestIDs struct {
+	trace       string
+	correlation string
+}
+
+type idsKey struct{}
+
+// withIDs is middleware that assigns request ids.
+func withIDs(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ids := requestIDs{trace: newGUID()}
+		ids.correlation = r.URL.Query().Get("client-request-id")
+		if ids.correlation == "" {
+			ids.correlation = r.Header.Get("client-request-id")
+		}
+		if !directory.IsGUID(ids.correlation) {
+			ids.correlation = newGUID()
+		}
+		w.Header().Set("x-ms-request-id", ids.trace)
+		w.Header().Set("client-request-id", ids.correlation)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), idsKey{}, ids)))
+	})
+}
+
+func idsOf(ctx context.Context) requestIDs {
+	ids, _ := ctx.Value(idsKey{}).(requestIDs)
+	return ids
+}
+
+// logError logs a failure once, at Error for our faults and at Info for the client's.
+func (s *Server) logError(ctx context.Context, where string, e *Error) {
+	ids := idsOf(ctx)
+	level := slog.LevelInfo
+	if e.Status >= 500 {
+		level = slog.LevelError
+	}
+	attrs := []any{"where", where, "error", e.Code, "aadsts", e.AADSTS, "trace_id", ids.trace, "correlation_id", ids.correlation}
+	if e.Cause != nil {
+		attrs = append(attrs, "cause", e.Cause.Error())
+	}
+	s.log.Log(ctx, level, e.Description, attrs...)
+}

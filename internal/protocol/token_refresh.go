@@ -1,0 +1,118 @@
+package protocol
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/sigil-idp/sigil/internal/directory"
+	"github.com/sigil-idp/sigil/internal/store"
+	"github.com/sigil-idp/sigil/internal/tokens"
+)
+
+// refreshGrant exchanges a refresh token. It reads the token to check the client, platform,
+// user and scopes, and only then rotates it — so a request that fails a check does not use
+// the token up — in one conditional statement in the store: of concurrent presentations,
+// all win within the reuse interval, only the first after it, and reuse revokes the family.
+//
+// Any scope set the user consented to may be asked for (one resource at a time), as with
+// Entra; without scope the grant's own scopes are used (RFC 6749 §6). Every failure is
+// invalid_grant with no interaction words in its description, so MSAL falls back to its
+// hidden iframe — except missing consent, which carries suberror consent_required.
+func (s *Server) refreshGrant(ctx context.Context, tr *tokenRequest) (*tokenResponse, error) {
+	raw := tr.p.get("refresh_token")
+	if raw == "" {
+		return nil, errMissingParam.new("refresh_token")
+	}
+	hash := tokens.Hash(raw)
+	_, fam, err := s.store.RefreshToken(ctx, hash)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, errBadRefresh.new("")
+	case err != nil:
+		return nil, err
+	case fam.Grant.ClientID != tr.app.ClientID:
+		return nil, errBadRefresh.new(": it was issued to another application")
+	case !tr.tenant.admits(fam.Grant.TenantID):
+		return nil, errBadRefresh.new(": it was issued for another tenant")
+	}
+	if err := checkPlatform(tr, fam.Grant.Platform); err != nil {
+		return nil, err
+	}
+	user, err := s.store.UserByID(ctx, fam.Grant.UserID)
+	if errors.Is(err, store.ErrNotFound) || err == nil && !user.Enabled {
+		return nil, errGrantUserGone.new()
+	}
+	if err != nil {
+		return nil, err
+	}
+	grant := fam.Grant
+	if tr.p.has("scope") {
+		if grant.Resource, grant.Scopes, err = s.refreshScopes(ctx, tr, user); err != nil {
+			return nil, err
+		}
+	}
+	now, life := s.now(), s.lifetimesFor(tr.app)
+	next := tokens.RandomID(32)
+	rt, fam, err := s.store.RotateRefreshToken(ctx, store.Rotation{Hash: hash, NewHash: tokens.Hash(next), Now: now,
+		ReuseCutoff: now.Add(-life.RefreshReuse), Idle: life.RefreshIdle})
+	if err != nil {
+		return nil, refreshError(err, fam, life, now)
+	}
+	return s.mint(ctx, mintRequest{tr: tr, grant: grant, user: &user, refreshToken: next, refreshExpires: rt.ExpiresAt, now: now})
+}
+
+// refreshScopes resolves the scope parameter of a refresh request and checks that the user
+// (or an administrator, or the app's preauthorization) granted all of it.
+func (s *Server) refreshScopes(ctx context.Context, tr *tokenRequest, user directory.User) (string, []string, error) {
+	f := &flow{app: tr.app, tenant: tenantRef{tenant: directory.Tenant{ID: user.TenantID}}, req: authRequest{Scope: tr.p.get("scope")}}
+	set, err := s.parseScopes(ctx, f)
+	if err != nil {
+		return "", nil, err
+	}
+	if set.APIResources() > 1 {
+		return "", nil, errManyResources.new(truncate(tr.p.get("scope"), 200))
+	}
+	grants, err := s.store.Grants(ctx, user.TenantID, tr.app.ClientID, user.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	granted := map[string]map[string]bool{}
+	for i := range set.Groups {
+		g := &set.Groups[i]
+		have := directory.GrantedScopes(grants, g.Resource)
+		g.ExpandDefault(have)
+		granted[g.Resource] = have
+		if userMissing, adminMissing := g.Missing(have, tr.app.Consent); len(userMissing)+len(adminMissing) > 0 {
+			e := errRefreshConsent.new(tr.app.ClientID, tr.app.DisplayName)
+			e.Suberror = "consent_required"
+			return "", nil, e
+		}
+	}
+	resource, scopes := codeScopes(set, granted, tr.app.Consent)
+	return resource, scopes, nil
+}
+
+// refreshError maps a refused rotation to the error table.
+func refreshError(err error, fam store.RefreshFamily, life directory.Lifetimes, now time.Time) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return errBadRefresh.new("")
+	case errors.Is(err, store.ErrRevoked), errors.Is(err, store.ErrReused):
+		return errRefreshRevoked.new().because(err)
+	case errors.Is(err, store.ErrExpired) && !now.Before(fam.AbsoluteExpiresAt) && fam.Grant.Platform == directory.PlatformSPA:
+		return errRefreshSPAExpired.new(lifetimeText(life.RefreshSPAAbsolute), timestamp(fam.CreatedAt))
+	case errors.Is(err, store.ErrExpired) && !now.Before(fam.AbsoluteExpiresAt):
+		return errCodeExpired.new()
+	case errors.Is(err, store.ErrExpired):
+		return errRefreshIdle.new(timestamp(fam.CreatedAt), lifetimeText(life.RefreshIdle))
+	}
+	return err
+}
+
+// lifetimeText formats a lifetime as Entra does ("1.00:00:00", days.hours:minutes:seconds).
+func lifetimeText(d time.Duration) string {
+	days := int(d / (24 * time.Hour))
+	d -= time.Duration(days) * 24 * time.Hour
+	return fmtDuration(days, d)
+}

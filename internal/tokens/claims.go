@@ -1,0 +1,146 @@
+package tokens
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// IDClaims is an ID token's payload, shaped as Entra's v2.0 ID tokens (msal-wire.md §4, §10
+// item 11) with the OpenID Connect claims standard clients check.
+type IDClaims struct {
+	Aud               string   `json:"aud"`
+	Iss               string   `json:"iss"`
+	Iat               int64    `json:"iat"`
+	Nbf               int64    `json:"nbf"`
+	Exp               int64    `json:"exp"`
+	AuthTime          int64    `json:"auth_time,omitempty"`
+	Azp               string   `json:"azp,omitempty"`
+	Email             string   `json:"email,omitempty"`
+	FamilyName        string   `json:"family_name,omitempty"`
+	GivenName         string   `json:"given_name,omitempty"`
+	LoginHint         string   `json:"login_hint,omitempty"`
+	Name              string   `json:"name,omitempty"`
+	Nonce             string   `json:"nonce,omitempty"`
+	OID               string   `json:"oid"`
+	PreferredUsername string   `json:"preferred_username,omitempty"`
+	SID               string   `json:"sid,omitempty"`
+	SigninState       []string `json:"signin_state,omitempty"`
+	Sub               string   `json:"sub"`
+	TID               string   `json:"tid"`
+	UTI               string   `json:"uti"`
+	Ver               string   `json:"ver"`
+}
+
+// AccessClaims is an access token's payload, shaped as Entra's v2.0 access tokens.
+type AccessClaims struct {
+	Aud               string `json:"aud"`
+	Iss               string `json:"iss"`
+	Iat               int64  `json:"iat"`
+	Nbf               int64  `json:"nbf"`
+	Exp               int64  `json:"exp"`
+	Azp               string `json:"azp"`
+	Azpacr            string `json:"azpacr"` // "0" public client, "1" client secret
+	Email             string `json:"email,omitempty"`
+	Name              string `json:"name,omitempty"`
+	OID               string `json:"oid"`
+	PreferredUsername string `json:"preferred_username,omitempty"`
+	Scp               string `json:"scp"`
+	SID               string `json:"sid,omitempty"`
+	Sub               string `json:"sub"`
+	TID               string `json:"tid"`
+	UTI               string `json:"uti"`
+	Ver               string `json:"ver"`
+}
+
+// Issuer is a tenant's issuer: {publicURL}/{tenantID}/v2.0.
+func Issuer(publicURL, tenantID string) string { return publicURL + "/" + tenantID + "/v2.0" }
+
+// PairwiseSubject derives the sub claim for a user and an app, as Entra's: stable, opaque,
+// different per app. key is the instance's pairwise secret.
+func PairwiseSubject(key []byte, oid, clientID string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(oid))
+	m.Write([]byte{0})
+	m.Write([]byte(strings.ToLower(clientID)))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+const loginHintPrefix = "s1."
+
+// LoginHint is the opaque login_hint claim for an account. MSAL sends it back as login_hint
+// and logout_hint; ParseLoginHint turns it back into the account.
+func LoginHint(oid, tid string) string {
+	return loginHintPrefix + base64.RawURLEncoding.EncodeToString([]byte(oid+"@"+tid))
+}
+
+// ParseLoginHint returns the account a login_hint claim names; ok is false when hint is not
+// such a claim (it may still be a username).
+func ParseLoginHint(hint string) (oid, tid string, ok bool) {
+	rest, found := strings.CutPrefix(hint, loginHintPrefix)
+	if !found || len(rest) > 200 {
+		return "", "", false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(rest)
+	if err != nil {
+		return "", "", false
+	}
+	oid, tid, ok = strings.Cut(string(raw), "@")
+	return oid, tid, ok && oid != "" && tid != ""
+}
+
+// ClientInfo is the client_info response parameter MSAL builds the account id from:
+// base64url({"uid": oid, "utid": tid}).
+func ClientInfo(oid, tid string) string {
+	b, _ := json.Marshal(struct {
+		UID  string `json:"uid"`
+		UTID string `json:"utid"`
+	}{oid, tid})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// RandomID returns n random bytes, base64url-encoded: codes, token ids, cookie values.
+func RandomID(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Hash returns the base64url SHA-256 of a secret: what the store keeps instead of it.
+func Hash(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+// Leeway is the clock skew tolerated when checking exp and nbf.
+const Leeway = 2 * time.Minute
+
+// VerifyAccessToken checks an access token issued by this server: signature by a published
+// key, issuer of the token's tenant, audience, and lifetime. It returns the claims.
+func (ks *KeySet) VerifyAccessToken(raw, publicURL, audience string, now time.Time) (AccessClaims, error) {
+	var c AccessClaims
+	payload, err := ks.Verify(raw)
+	if err != nil {
+		return c, err
+	}
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return c, fmt.Errorf("malformed token claims: %w", err)
+	}
+	switch {
+	case c.TID == "" || c.Iss != Issuer(publicURL, c.TID):
+		return c, errors.New("token has a foreign issuer")
+	case c.Aud != audience:
+		return c, errors.New("token is for another audience")
+	case now.Add(-Leeway).Unix() >= c.Exp:
+		return c, errors.New("token expired")
+	case now.Add(Leeway).Unix() < c.Nbf:
+		return c, errors.New("token not yet valid")
+	}
+	return c, nil
+}
