@@ -1,0 +1,126 @@
+// Command sigil runs Sigil, a self-hosted identity platform for single-page apps that speaks
+// the Microsoft identity platform v2.0 protocol.
+//
+//	sigil serve --config sigil.yaml   run the server from a configuration file
+//	sigil dev                         run it with a demo tenant, user and SPA
+//	sigil version                     print the version
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/sigil-idp/sigil/internal/app"
+	"github.com/sigil-idp/sigil/internal/config"
+)
+
+// cli is the command line; flags fall back to SIGIL_* environment variables.
+type cli struct {
+	LogLevel  string `help:"Log level: debug, info, warn or error." default:"info" enum:"debug,info,warn,error" env:"SIGIL_LOG_LEVEL"`
+	LogFormat string `help:"Log format: text or json." default:"text" enum:"text,json" env:"SIGIL_LOG_FORMAT"`
+
+	Serve   serveCmd   `cmd:"" help:"Run the server from a configuration file."`
+	Dev     devCmd     `cmd:"" help:"Run Sigil with a demo tenant, user and single-page app; no configuration needed."`
+	Version versionCmd `cmd:"" help:"Print the version."`
+}
+
+// overrides are the settings a flag or environment variable may take over from the file.
+type overrides struct {
+	Listen    string `help:"Address to listen on (host:port)." env:"SIGIL_LISTEN"`
+	PublicURL string `name:"public-url" help:"Scheme, host and port that browsers use, e.g. https://login.example.test:8443." env:"SIGIL_PUBLIC_URL"`
+	Storage   string `help:"sqlite, sqlite:/path/file.db, or postgres://user:pw@host/db." env:"SIGIL_STORAGE"`
+	DataDir   string `name:"data-dir" help:"Folder for the SQLite database and tls.auto certificates." env:"SIGIL_DATA_DIR"`
+}
+
+func (o overrides) config() config.Overrides {
+	return config.Overrides{Listen: o.Listen, PublicURL: o.PublicURL, Storage: o.Storage, DataDir: o.DataDir}
+}
+
+type serveCmd struct {
+	Config string `short:"c" required:"" help:"The configuration file (YAML)." env:"SIGIL_CONFIG"`
+	overrides
+}
+
+func (c *serveCmd) Run(ctx context.Context, log *slog.Logger) error {
+	cfg, err := config.Load(c.Config, c.overrides.config())
+	if err != nil {
+		return err
+	}
+	a, err := app.New(ctx, cfg, app.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	attrs := []any{"listen", cfg.Listen, "public_url", cfg.PublicURL, "storage", storageName(cfg.Storage)}
+	if a.CAFile() != "" {
+		attrs = append(attrs, "ca_file", a.CAFile())
+	}
+	log.Info("sigil serving", attrs...)
+	if a.CAFile() != "" {
+		log.Info("tls.auto made a local CA; trust it in your browser or OS to avoid certificate warnings", "ca_file", a.CAFile())
+	}
+	return a.Run(ctx)
+}
+
+// storageName is the storage setting without credentials, for logs.
+func storageName(s string) string {
+	if strings.HasPrefix(s, "postgres") {
+		return "postgres"
+	}
+	return s
+}
+
+type versionCmd struct{}
+
+func (versionCmd) Run() error {
+	fmt.Println(version())
+	return nil
+}
+
+// version describes the build: module version and VCS revision when known.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "sigil (unknown version)"
+	}
+	v := "sigil " + info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " (" + s.Value[:12] + ")"
+		}
+	}
+	return v + " " + info.GoVersion
+}
+
+func main() {
+	var c cli
+	k := kong.Parse(&c, kong.Name("sigil"), kong.UsageOnError(),
+		kong.Description("Sigil: a self-hosted identity platform for single-page apps (Microsoft identity platform v2.0 on the wire)."))
+	log := newLogger(c.LogLevel, c.LogFormat)
+	slog.SetDefault(log)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	k.BindTo(ctx, (*context.Context)(nil))
+	if err := k.Run(log); err != nil {
+		fmt.Fprintln(os.Stderr, "sigil:", err)
+		os.Exit(1)
+	}
+}
+
+func newLogger(level, format string) *slog.Logger {
+	var l slog.Level
+	l.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: l}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
