@@ -1,0 +1,235 @@
+// Package harness runs Sigil for browser tests: the real App in-process on a loopback port,
+// with TLS from tls.auto, under the host name login.example.test; a test single-page app on a
+// sibling host, app.example.test, serving e2e/pages and MSAL.js straight from node_modules;
+// and a fresh headless Chromium that resolves both names to 127.0.0.1. Both origins are on one
+// site, so the hidden iframe keeps Sigil's session cookie, as a same-site deployment would.
+//
+// Tests drive the real MSAL.js through the test driver of e2e/pages (window.t) and Sigil's
+// pages through the selectors of DESIGN.md's login UI contract.
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sigil-idp/sigil/e2e/browser"
+	"github.com/sigil-idp/sigil/internal/app"
+	"github.com/sigil-idp/sigil/internal/config"
+	"github.com/sigil-idp/sigil/internal/password"
+)
+
+// The test directory.
+const (
+	TenantID = "6a0b2c9e-7e4d-4c1e-9a53-0d6f2b8e4f10"
+	Domain   = "contoso.test"
+	ClientID = "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+	Alice    = "alice@contoso.test"
+	Bob      = "bob@contoso.test"
+	Password = "Passw0rd!alice"
+)
+
+// Env is one Sigil, one test SPA and one browser.
+type Env struct {
+	T        *testing.T
+	App      *app.App
+	IdP      string // https://login.example.test:<port>, Sigil's publicUrl
+	SPA      string // https://app.example.test:<port>, the test app's origin
+	Browser  *browser.Browser
+	Requests *RequestLog
+}
+
+// Options adjust an Env.
+type Options struct {
+	// Edit changes the configuration before the server starts.
+	Edit func(*config.Config)
+}
+
+// Start brings up an Env for one test; everything stops when the test ends. It skips the
+// test (or, with CI=true, fails it) when Chromium or node_modules is missing.
+func Start(t *testing.T, o Options) *Env {
+	t.Helper()
+	chromium := browser.Require(t)
+	modules := requireNodeModules(t)
+	idpLn, spaLn := listen(t), listen(t)
+	e := &Env{T: t, Requests: &RequestLog{},
+		IdP: fmt.Sprintf("https://login.example.test:%d", idpLn.Addr().(*net.TCPAddr).Port),
+		SPA: fmt.Sprintf("https://app.example.test:%d", spaLn.Addr().(*net.TCPAddr).Port)}
+	cfg := Config(e.IdP, e.SPA, t.TempDir())
+	if o.Edit != nil {
+		o.Edit(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(t.Context(), cfg, app.Options{Logger: testLogger(t),
+		HashParams: password.Params{Memory: 64, Time: 1, Threads: 1}, Wrap: e.Requests.wrap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.App = a
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := a.Serve(ctx, idpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("sigil: %v", err)
+		}
+	})
+	spa := &http.Server{Handler: spaHandler(e, modules), TLSConfig: a.TLSConfig(), ReadHeaderTimeout: 5 * time.Second,
+		ErrorLog: slog.NewLogLogger(slog.DiscardHandler, slog.LevelError)}
+	wg.Go(func() { spa.ServeTLS(spaLn, "", "") })
+	t.Cleanup(func() {
+		stop()
+		spa.Close()
+		wg.Wait()
+		a.Close()
+	})
+	e.Browser = browser.Start(t, browser.Options{ExecPath: chromium, MapHosts: []string{"*.example.test"}})
+	return e
+}
+
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
+// testLogger sends Sigil's log to the test log when SIGIL_TEST_LOG is set.
+func testLogger(t *testing.T) *slog.Logger {
+	if os.Getenv("SIGIL_TEST_LOG") == "" {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// Config is the test configuration: the contoso tenant with alice and bob, the Todo API, and
+// the test SPA registered for the MSAL 5 and MSAL 2 pages.
+func Config(idp, spa, dataDir string) config.Config {
+	c := config.Default()
+	c.PublicURL, c.DataDir, c.TLS.Auto = idp, dataDir, true
+	c.Tenants = []config.Tenant{{
+		ID: TenantID, Domains: []string{Domain}, DisplayName: "Contoso",
+		Users: []config.User{
+			{Username: Alice, Password: Password, DisplayName: "Alice Example", GivenName: "Alice", Surname: "Example", Email: Alice},
+			{Username: Bob, Password: Password, DisplayName: "Bob Example", Email: Bob},
+		},
+		APIs: []config.API{{DisplayName: "Todo API", AppIDURI: "api://todo",
+			Scopes: []config.Scope{{Value: "Todo.Read"}, {Value: "Todo.Write", AdminConsentRequired: true}}}},
+		Apps: []config.App{{
+			DisplayName: "Todo SPA", ClientID: ClientID,
+			SPA: config.Platform{RedirectURIs: []string{spa + "/msal5.html", spa + "/redirect.html",
+				spa + "/msal2.html", spa + "/blank.html"}},
+			PostLogoutRedirectURIs: []string{spa + "/signed-out.html"},
+		}},
+	}}
+	return c
+}
+
+// requireNodeModules returns the repository's node_modules, which must hold the MSAL
+// packages of package.json (`npm ci`).
+func requireNodeModules(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	for err == nil {
+		if _, serr := os.Stat(filepath.Join(dir, "go.mod")); serr == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			err = errors.New("no go.mod above the test directory")
+		}
+		dir = parent
+	}
+	modules := filepath.Join(dir, "node_modules")
+	for _, pkg := range []string{"@azure/msal-browser", "msal-browser-v2"} {
+		if _, serr := os.Stat(filepath.Join(modules, pkg, "package.json")); err != nil || serr != nil {
+			msg := fmt.Sprintf("harness: %s is not installed in %s; run `npm ci` in the repository root", pkg, modules)
+			if os.Getenv("CI") == "true" {
+				t.Fatal(msg)
+			}
+			t.Skip(msg)
+		}
+	}
+	return modules
+}
+
+// spaHandler serves the test pages, their settings (/config.js) and node_modules.
+func spaHandler(e *Env, modules string) http.Handler {
+	mux := http.NewServeMux()
+	pages := http.FileServer(http.Dir(pagesDir(modules)))
+	mux.Handle("GET /", noStore(pages))
+	mux.Handle("GET /node_modules/", http.StripPrefix("/node_modules/", http.FileServer(http.Dir(modules))))
+	mux.HandleFunc("GET /config.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript")
+		fmt.Fprintf(w, "window.sigilTest = {authority: %q, knownAuthority: %q, clientId: %q, origin: %q, idp: %q};\n",
+			e.IdP+"/"+Domain, strings.TrimPrefix(e.IdP, "https://"), ClientID, e.SPA, e.IdP)
+	})
+	return mux
+}
+
+func pagesDir(modules string) string { return filepath.Join(filepath.Dir(modules), "e2e", "pages") }
+
+func noStore(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// RequestLog records the requests Sigil received, so tests can tell which path MSAL took
+// (cache, refresh token, hidden iframe).
+type RequestLog struct {
+	mu   sync.Mutex
+	reqs []Request
+}
+
+// Request is one recorded request.
+type Request struct {
+	Method, Path, Prompt string
+}
+
+func (l *RequestLog) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l.mu.Lock()
+		l.reqs = append(l.reqs, Request{Method: r.Method, Path: r.URL.Path, Prompt: r.URL.Query().Get("prompt")})
+		l.mu.Unlock()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Count returns how many recorded requests match.
+func (l *RequestLog) Count(match func(Request) bool) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, r := range l.reqs {
+		if match(r) {
+			n++
+		}
+	}
+	return n
+}
+
+// TokenRequests counts POSTs to the token endpoint.
+func (l *RequestLog) TokenRequests() int {
+	return l.Count(func(r Request) bool {
+		return r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/oauth2/v2.0/token")
+	})
+}
+
+// SilentAuthorizeRequests counts prompt=none authorization requests (the hidden iframe).
+func (l *RequestLog) SilentAuthorizeRequests() int {
+	return l.Count(func(r Request) bool { return strings.HasSuffix(r.Path, "/oauth2/v2.0/authorize") && r.Prompt == "none" })
+}

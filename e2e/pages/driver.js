@@ -1,0 +1,70 @@
+// The test driver: a thin layer over the real MSAL.js that the Go tests call through
+// window.t. Every call resolves to plain JSON: a summary of MSAL's result, or {error: {...}}
+// with the fields of MSAL's error and whether it is an InteractionRequiredAuthError.
+const cfg = window.sigilTest;
+let pca, lib;
+
+function summary(r) {
+  if (!r) return null;
+  return { accessToken: r.accessToken, idToken: r.idToken, scopes: r.scopes, fromCache: r.fromCache,
+    tokenType: r.tokenType, account: r.account && { username: r.account.username, homeAccountId: r.account.homeAccountId,
+      tenantId: r.account.tenantId, idTokenClaims: r.account.idTokenClaims }, expiresOn: r.expiresOn && r.expiresOn.getTime() };
+}
+
+function failure(e) {
+  return { error: { name: e.name, errorCode: e.errorCode, errorMessage: e.errorMessage || e.message, subError: e.subError,
+    interactionRequired: e instanceof lib.InteractionRequiredAuthError } };
+}
+
+async function run(fn) {
+  const t0 = performance.now();
+  try {
+    const out = summary(await fn()) || {};
+    out.ms = performance.now() - t0;
+    return out;
+  } catch (e) {
+    const out = failure(e);
+    out.ms = performance.now() - t0;
+    return out;
+  }
+}
+
+function account() { return pca.getActiveAccount() || pca.getAllAccounts()[0]; }
+
+function done(r) { if (r && r.account) pca.setActiveAccount(r.account); return r; }
+
+async function start(msalLib, uris) {
+  lib = msalLib;
+  pca = new lib.PublicClientApplication({
+    auth: { clientId: cfg.clientId, authority: cfg.authority, knownAuthorities: [cfg.knownAuthority],
+      redirectUri: uris.redirectUri, postLogoutRedirectUri: cfg.origin + "/signed-out.html" },
+    cache: { cacheLocation: "sessionStorage" },
+    system: { iframeHashTimeout: 10000, loadFrameTimeout: 10000 },
+  });
+  if (pca.initialize) await pca.initialize();
+  window.redirectResult = await run(() => pca.handleRedirectPromise().then(done));
+  window.t = {
+    version: () => lib.version,
+    loginPopup: (scopes) => run(() => pca.loginPopup({ scopes }).then(done)),
+    loginRedirect: (scopes) => { pca.loginRedirect({ scopes, redirectUri: uris.redirectFlowUri }); return true; },
+    silent: (scopes, opts) => run(() => pca.acquireTokenSilent(Object.assign({ scopes, account: account() }, opts || {})).then(done)),
+    tokenPopup: (scopes) => run(() => pca.acquireTokenPopup({ scopes, account: account() }).then(done)),
+    accounts: () => pca.getAllAccounts().map((a) => a.username),
+    // Drop cached refresh tokens (and access tokens, so that only the network can answer).
+    forget: (kinds) => {
+      let n = 0;
+      for (const store of [localStorage, sessionStorage]) {
+        for (const k of Object.keys(store)) {
+          if (kinds.some((kind) => k.toLowerCase().includes(kind))) { store.removeItem(k); n++; }
+        }
+      }
+      return n;
+    },
+    callAPI: async (url, token) => {
+      const res = await fetch(url, { headers: { Authorization: "Bearer " + token } });
+      return { status: res.status, body: await res.json() };
+    },
+    logoutRedirect: () => { pca.logoutRedirect({ account: account() }); return true; },
+  };
+  return true;
+}
