@@ -33,9 +33,10 @@ const (
 
 // Scope is one requested scope, resolved.
 type Scope struct {
-	Requested string // the spelling the app used ("api://todo/Todo.Read", "User.Read")
-	Value     string // the value as the resource exposes it ("Todo.Read", "User.Read", "profile")
-	AdminOnly bool   // needs a tenant-wide grant by an administrator
+	Requested   string // the spelling the app used ("api://todo/Todo.Read", "User.Read")
+	Value       string // the value as the resource exposes it ("Todo.Read", "User.Read", "profile")
+	AdminOnly   bool   // needs a tenant-wide grant by an administrator
+	Description string // the API's description of the scope, if any
 }
 
 // Key is the name a grant stores for the scope: its value, lower-cased (grants compare
@@ -139,7 +140,8 @@ func (s *ScopeSet) add(tok string, findAPI func(string) (API, bool, error)) erro
 	if i < 0 {
 		return &ScopeError{Kind: ScopeUnknownValue, Scope: tok}
 	}
-	g.addScope(Scope{Requested: tok, Value: api.Scopes[i].Value, AdminOnly: api.Scopes[i].AdminConsentRequired})
+	x := api.Scopes[i]
+	g.addScope(Scope{Requested: tok, Value: x.Value, AdminOnly: x.AdminConsentRequired, Description: x.Description})
 	return nil
 }
 
@@ -174,6 +176,16 @@ func (g *ResourceScopes) addScope(sc Scope) {
 	if !slices.ContainsFunc(g.Scopes, func(x Scope) bool { return x.Key() == sc.Key() }) {
 		g.Scopes = append(g.Scopes, sc)
 	}
+}
+
+// Canonical spells a scope of g the way tokens and responses carry it: the API's Application
+// ID URI and the scope value as exposed ("api://todo/Todo.Read"); for the profile API, the
+// value alone ("User.Read", "profile"), with Graph's prefix only when the app used it.
+func (g ResourceScopes) Canonical(sc Scope) string {
+	if g.Resource != ProfileResource || strings.Contains(sc.Requested, "/") {
+		return g.Resource + "/" + sc.Value
+	}
+	return sc.Value
 }
 
 // Has reports whether the set asks for the profile API's scope short (profile, email,
@@ -235,7 +247,8 @@ func (g *ResourceScopes) ExpandDefault(granted map[string]bool) {
 		}
 	} else {
 		for _, x := range g.API.Scopes {
-			exposed = append(exposed, Scope{Requested: g.Resource + "/" + x.Value, Value: x.Value, AdminOnly: x.AdminConsentRequired})
+			exposed = append(exposed, Scope{Requested: g.Resource + "/" + x.Value, Value: x.Value,
+				AdminOnly: x.AdminConsentRequired, Description: x.Description})
 		}
 	}
 	anyGranted := slices.ContainsFunc(exposed, func(x Scope) bool { return granted[x.Key()] })
