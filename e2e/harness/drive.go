@@ -121,10 +121,15 @@ func (e *Env) WithPopup(p *browser.Page, js, username string) Result {
 // SignIn fills Sigil's sign-in form in p and submits it, then accepts the consent page if
 // one follows; it returns once the page has left Sigil (or, for a popup, closed).
 func (e *Env) SignIn(p *browser.Page, username string) error {
+	return e.SignInAs(p, username, Password)
+}
+
+// SignInAs is SignIn with another password.
+func (e *Env) SignInAs(p *browser.Page, username, password string) error {
 	if err := p.WaitVisible("input[name=username]", 20*time.Second); err != nil {
 		return err
 	}
-	for _, f := range [][2]string{{"input[name=username]", username}, {"input[name=password]", Password}} {
+	for _, f := range [][2]string{{"input[name=username]", username}, {"input[name=password]", password}} {
 		if err := p.SetValue(f[0], f[1]); err != nil {
 			return err
 		}

@@ -1,0 +1,99 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sigil-idp/sigil/e2e/browser"
+	"github.com/sigil-idp/sigil/e2e/harness"
+	"github.com/sigil-idp/sigil/internal/demo"
+	"github.com/sigil-idp/sigil/internal/password"
+)
+
+// TestDevDemoSPA runs what `sigil dev` runs and clicks through the demo SPA's buttons with
+// the built-in demo user: sign in by popup (with consent), a silent token, the API call, and
+// sign-out by redirect.
+func TestDevDemoSPA(t *testing.T) {
+	chromium := browser.Require(t)
+	modules := harness.NodeModules(t)
+	idpLn, _ := net.Listen("tcp", "127.0.0.1:0")
+	spaLn, _ := net.Listen("tcp", "127.0.0.1:0")
+	publicURL := fmt.Sprintf("https://login.example.test:%d", idpLn.Addr().(*net.TCPAddr).Port)
+	dev, err := demo.StartDev(t.Context(), demo.DevOptions{PublicURL: publicURL, DataDir: t.TempDir(),
+		NodeModules: modules, IdPListener: idpLn, SPAListener: spaLn, HashParams: password.Params{Memory: 64, Time: 1, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	banner := dev.Banner(time.Second)
+	for _, want := range []string{publicURL + "/" + demo.Domain, `["` + strings.TrimPrefix(publicURL, "https://") + `"]`,
+		publicURL + "/" + demo.TenantID + "/v2.0", demo.ClientID, demo.Username, demo.Password, dev.SPAOrigin, "node_modules",
+		filepath.Join("tls", "ca.pem")} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("banner lacks %q:\n%s", want, banner)
+		}
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { dev.Serve(ctx) })
+	defer func() { stop(); wg.Wait() }()
+
+	b := browser.Start(t, browser.Options{ExecPath: chromium, MapHosts: []string{"*.example.test"}})
+	p, err := b.NewPage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Navigate(dev.SPAOrigin + "/"); err != nil {
+		t.Fatal(err)
+	}
+	env := &harness.Env{T: t, IdP: publicURL, SPA: dev.SPAOrigin, Browser: b}
+	wait := p.ExpectPopup()
+	if err := p.Click("#login-popup"); err != nil {
+		t.Fatal(err)
+	}
+	popup, err := wait(20 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.SignInAs(popup, demo.Username, demo.Password); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, p, "#account", demo.Username)
+	if err := p.Click("#token-silent"); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, p, "#log", "token acquired silently (from cache)")
+	if err := p.Click("#call-me"); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, p, "#result", `"userPrincipalName": "`+demo.Username+`"`)
+	waitText(t, p, "#log", "GET /v1.0/me → 200")
+	if err := p.Click("#logout"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.WaitURL(func(u string) bool { return strings.HasPrefix(u, dev.SPAOrigin+"/?state=") }, 20*time.Second); err != nil {
+		t.Fatalf("sign-out did not come back to the demo: %v", err)
+	}
+	waitText(t, p, "#account", "Not signed in.")
+}
+
+// waitText waits until the element's text contains want.
+func waitText(t *testing.T, p *browser.Page, css, want string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var got string
+	for time.Now().Before(deadline) {
+		got, _ = p.Text(css)
+		if strings.Contains(got, want) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s never showed %q; it shows:\n%s", css, want, got)
+}
