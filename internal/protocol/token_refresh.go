@@ -54,8 +54,12 @@ func (s *Server) refreshGrant(ctx context.Context, tr *tokenRequest) (*tokenResp
 	}
 	now, life := s.now(), s.lifetimesFor(tr.app)
 	next := tokens.RandomID(32)
+	expires := now.Add(life.RefreshIdle)
+	if expires.After(fam.AbsoluteExpiresAt) {
+		expires = fam.AbsoluteExpiresAt
+	}
 	rt, fam, err := s.store.RotateRefreshToken(ctx, store.Rotation{Hash: hash, NewHash: tokens.Hash(next), Now: now,
-		ReuseCutoff: now.Add(-life.RefreshReuse), Idle: life.RefreshIdle})
+		ReuseCutoff: now.Add(-life.RefreshReuse), Expires: expires})
 	if err != nil {
 		return nil, refreshError(err, fam, life, now)
 	}

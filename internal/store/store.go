@@ -184,11 +184,11 @@ type RefreshToken struct {
 
 // Rotation asks RotateRefreshToken to exchange one refresh token for a new one.
 type Rotation struct {
-	Hash        string        // the presented token
-	NewHash     string        // the token to issue
-	Now         time.Time     // also the new token's creation time
-	ReuseCutoff time.Time     // a token rotated at or after this may be presented again
-	Idle        time.Duration // the new token's idle lifetime
+	Hash        string    // the presented token
+	NewHash     string    // the token to issue
+	Now         time.Time // also the new token's creation time
+	ReuseCutoff time.Time // a token rotated at or after this may be presented again
+	Expires     time.Time // the new token's expiry: its idle deadline, capped by the family's absolute one
 }
 
 // RefreshTokens keeps refresh-token families.
@@ -200,9 +200,9 @@ type RefreshTokens interface {
 	RefreshToken(ctx context.Context, hash string) (RefreshToken, RefreshFamily, error)
 	// RotateRefreshToken accepts the presented token in one conditional statement — it must
 	// be unexpired, in an unrevoked family, and never rotated or rotated at or after
-	// ReuseCutoff — and stores NewHash in the same family in the same transaction. It
-	// returns the new token and the family. Otherwise it returns ErrNotFound, ErrExpired,
-	// ErrRevoked, or ErrReused (having revoked the family), with the family when known.
+	// ReuseCutoff — and stores NewHash in the same family in the same transaction, returning
+	// it. Otherwise it returns ErrNotFound, ErrExpired, ErrRevoked, or ErrReused (having
+	// revoked the family), with the family when known.
 	RotateRefreshToken(ctx context.Context, r Rotation) (RefreshToken, RefreshFamily, error)
 }
 

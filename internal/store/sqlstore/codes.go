@@ -41,7 +41,7 @@ func grantArgs(g store.Grant) []any {
 func (s *Store) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 	args := append([]any{c.Hash}, grantArgs(c.Grant)...)
 	args = append(args, c.RedirectURI, c.RedirectGiven, c.Nonce, c.CodeChallenge, ms(c.CreatedAt), ms(c.ExpiresAt))
-	_, err := s.db.ExecContext(ctx, `INSERT INTO auth_codes (hash, `+grantColumns+`, redirect_uri, redirect_given,
+	_, err := s.auto().exec(ctx, `INSERT INTO auth_codes (hash, `+grantColumns+`, redirect_uri, redirect_given,
 		nonce, code_challenge, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`, args...)
 	if err != nil {
@@ -53,35 +53,42 @@ func (s *Store) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 const codeReturning = ` RETURNING ` + grantColumns + `, redirect_uri, redirect_given, nonce, code_challenge,
 	created_at, expires_at, redeemed_at, replayed_at`
 
+// Statements of the redemption transaction (prepared at open; see txStatements).
+const (
+	// qRedeem is the redemption: the one conditional statement.
+	qRedeem     = `UPDATE auth_codes SET redeemed_at = $2 WHERE hash = $1 AND redeemed_at = 0` + codeReturning
+	qMarkReplay = `UPDATE auth_codes SET replayed_at = CASE WHEN replayed_at = 0 THEN $2 ELSE replayed_at END
+		WHERE hash = $1` + codeReturning
+	qRevokeCodeFamilies = `UPDATE refresh_families SET revoked_at = $2 WHERE code_hash = $1 AND revoked_at = 0`
+)
+
 // RedeemAuthCode redeems a code in one conditional UPDATE. On a replay it marks the code
 // replayed and revokes every refresh-token family issued from it, in one transaction.
 func (s *Store) RedeemAuthCode(ctx context.Context, hash string, now time.Time) (store.AuthCode, error) {
-	c, err := scanCode(s.db.QueryRowContext(ctx, `UPDATE auth_codes SET redeemed_at = $2
-		WHERE hash = $1 AND redeemed_at = 0`+codeReturning, hash, ms(now)), hash)
-	if err == nil {
-		return c, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return c, fmt.Errorf("sqlstore: redeem code: %w", err)
-	}
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	var c store.AuthCode
+	replayed := false
+	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		c, err = scanCode(tx.QueryRowContext(ctx, `UPDATE auth_codes
-			SET replayed_at = CASE WHEN replayed_at = 0 THEN $2 ELSE replayed_at END
-			WHERE hash = $1`+codeReturning, hash, ms(now)), hash)
-		if err != nil {
+		c, err = scanCode(s.in(tx).queryRow(ctx, qRedeem, hash, ms(now)), hash)
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		replayed = true
+		if c, err = scanCode(s.in(tx).queryRow(ctx, qMarkReplay, hash, ms(now)), hash); err != nil {
 			return notFound(err, "code")
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE refresh_families SET revoked_at = $2
-			WHERE code_hash = $1 AND revoked_at = 0`, hash, ms(now)); err != nil {
+		if _, err := s.in(tx).exec(ctx, qRevokeCodeFamilies, hash, ms(now)); err != nil {
 			return fmt.Errorf("sqlstore: revoke replayed code's families: %w", err)
 		}
 		return nil
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return store.AuthCode{}, err
+	case replayed:
+		return c, fmt.Errorf("code: %w", store.ErrRedeemed)
 	}
-	return c, fmt.Errorf("code: %w", store.ErrRedeemed)
+	return c, nil
 }
 
 func scanCode(row *sql.Row, hash string) (store.AuthCode, error) {

@@ -15,16 +15,16 @@ import (
 // another tenant yields store.ErrConflict.
 func (s *Store) UpsertTenant(ctx context.Context, t directory.Tenant) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, display_name, updated_at) VALUES ($1, $2, $3)
+		if _, err := s.in(tx).exec(ctx, `INSERT INTO tenants (id, display_name, updated_at) VALUES ($1, $2, $3)
 			ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, updated_at = excluded.updated_at`,
 			t.ID, t.DisplayName, time.Now().UnixMilli()); err != nil {
 			return fmt.Errorf("sqlstore: upsert tenant: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM tenant_domains WHERE tenant_id = $1`, t.ID); err != nil {
+		if _, err := s.in(tx).exec(ctx, `DELETE FROM tenant_domains WHERE tenant_id = $1`, t.ID); err != nil {
 			return fmt.Errorf("sqlstore: upsert tenant: %w", err)
 		}
 		for _, d := range t.Domains {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO tenant_domains (domain, tenant_id) VALUES ($1, $2)`, d, t.ID); err != nil {
+			if _, err := s.in(tx).exec(ctx, `INSERT INTO tenant_domains (domain, tenant_id) VALUES ($1, $2)`, d, t.ID); err != nil {
 				if isUniqueViolation(err) {
 					return fmt.Errorf("domain %q belongs to another tenant: %w", d, store.ErrConflict)
 				}
@@ -49,7 +49,7 @@ func (s *Store) TenantByDomain(ctx context.Context, domain string) (directory.Te
 }
 
 func (s *Store) tenant(ctx context.Context, query, arg string) (directory.Tenant, error) {
-	rows, err := s.db.QueryContext(ctx, query, arg)
+	rows, err := s.auto().query(ctx, query, arg)
 	if err != nil {
 		return directory.Tenant{}, fmt.Errorf("sqlstore: tenant: %w", err)
 	}
@@ -76,7 +76,7 @@ func (s *Store) tenant(ctx context.Context, query, arg string) (directory.Tenant
 // UpsertUser creates or replaces a user. A username taken by another user yields
 // store.ErrConflict.
 func (s *Store) UpsertUser(ctx context.Context, u directory.User) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO users (id, tenant_id, username, display_name, given_name, surname, email,
+	_, err := s.auto().exec(ctx, `INSERT INTO users (id, tenant_id, username, display_name, given_name, surname, email,
 			password_hash, enabled, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (id) DO UPDATE SET tenant_id = excluded.tenant_id, username = excluded.username,
 			display_name = excluded.display_name, given_name = excluded.given_name, surname = excluded.surname,
@@ -104,7 +104,7 @@ func scanUser(row *sql.Row) (directory.User, error) {
 
 // UserByID returns a user by object id.
 func (s *Store) UserByID(ctx context.Context, id string) (directory.User, error) {
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	u, err := scanUser(s.auto().queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 	if err != nil {
 		return u, notFound(err, "user")
 	}
@@ -113,7 +113,7 @@ func (s *Store) UserByID(ctx context.Context, id string) (directory.User, error)
 
 // UserByUsername returns a user by lower-case username.
 func (s *Store) UserByUsername(ctx context.Context, username string) (directory.User, error) {
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = $1`, username))
+	u, err := scanUser(s.auto().queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE username = $1`, username))
 	if err != nil {
 		return u, notFound(err, "user")
 	}
@@ -125,7 +125,7 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (directory.
 func (s *Store) UpsertApp(ctx context.Context, a directory.App) error {
 	l := a.Lifetimes
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO apps (client_id, tenant_id, display_name, sign_in_audience, consent,
+		if _, err := s.in(tx).exec(ctx, `INSERT INTO apps (client_id, tenant_id, display_name, sign_in_audience, consent,
 				implicit_id_tokens, implicit_access_tokens, logout_url, backchannel_logout_url, optional_id_claims,
 				optional_access_claims, access_token_ms, id_token_ms, auth_code_ms, refresh_reuse_ms, refresh_idle_ms,
 				refresh_spa_absolute_ms, refresh_absolute_ms, updated_at)
@@ -146,12 +146,12 @@ func (s *Store) UpsertApp(ctx context.Context, a directory.App) error {
 			l.RefreshSPAAbsolute.Milliseconds(), l.RefreshAbsolute.Milliseconds(), time.Now().UnixMilli()); err != nil {
 			return fmt.Errorf("sqlstore: upsert app: %w", err)
 		}
-		return replaceAppLists(ctx, tx, a)
+		return replaceAppLists(ctx, s.in(tx), a)
 	})
 }
 
-func replaceAppLists(ctx context.Context, tx *sql.Tx, a directory.App) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM app_uris WHERE client_id = $1`, a.ClientID); err != nil {
+func replaceAppLists(ctx context.Context, c conn, a directory.App) error {
+	if _, err := c.exec(ctx, `DELETE FROM app_uris WHERE client_id = $1`, a.ClientID); err != nil {
 		return fmt.Errorf("sqlstore: upsert app: %w", err)
 	}
 	type row struct{ kind, value, platform, origin string }
@@ -166,7 +166,7 @@ func replaceAppLists(ctx context.Context, tx *sql.Tx, a directory.App) error {
 		rows = append(rows, row{"s", h, "", ""})
 	}
 	for i, r := range rows {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO app_uris (client_id, kind, value, platform, origin, position)
+		if _, err := c.exec(ctx, `INSERT INTO app_uris (client_id, kind, value, platform, origin, position)
 			VALUES ($1, $2, $3, $4, $5, $6)`, a.ClientID, r.kind, r.value, r.platform, r.origin, i); err != nil {
 			if isUniqueViolation(err) {
 				return fmt.Errorf("app %s lists %q twice: %w", a.ClientID, r.value, store.ErrConflict)
@@ -182,7 +182,7 @@ func (s *Store) AppByClientID(ctx context.Context, clientID string) (directory.A
 	var a directory.App
 	var aud, consent, idClaims, atClaims string
 	var at, it, ac, rr, ri, rs, ra int64
-	err := s.db.QueryRowContext(ctx, `SELECT client_id, tenant_id, display_name, sign_in_audience, consent,
+	err := s.auto().queryRow(ctx, `SELECT client_id, tenant_id, display_name, sign_in_audience, consent,
 			implicit_id_tokens, implicit_access_tokens, logout_url, backchannel_logout_url, optional_id_claims,
 			optional_access_claims, access_token_ms, id_token_ms, auth_code_ms, refresh_reuse_ms, refresh_idle_ms,
 			refresh_spa_absolute_ms, refresh_absolute_ms FROM apps WHERE client_id = $1`, clientID).
@@ -196,7 +196,7 @@ func (s *Store) AppByClientID(ctx context.Context, clientID string) (directory.A
 	d := func(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
 	a.Lifetimes = directory.Lifetimes{AccessToken: d(at), IDToken: d(it), AuthorizationCode: d(ac), RefreshReuse: d(rr),
 		RefreshIdle: d(ri), RefreshSPAAbsolute: d(rs), RefreshAbsolute: d(ra)}
-	rows, err := s.db.QueryContext(ctx, `SELECT kind, value, platform FROM app_uris WHERE client_id = $1
+	rows, err := s.auto().query(ctx, `SELECT kind, value, platform FROM app_uris WHERE client_id = $1
 		ORDER BY position`, clientID)
 	if err != nil {
 		return a, fmt.Errorf("sqlstore: app lists: %w", err)
@@ -222,7 +222,7 @@ func (s *Store) AppByClientID(ctx context.Context, clientID string) (directory.A
 // IsSPAOrigin reports whether any app registers a spa redirect URI with this origin.
 func (s *Store) IsSPAOrigin(ctx context.Context, origin string) (bool, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM app_uris WHERE origin = $1 AND platform = 'spa'`, origin).Scan(&n)
+	err := s.auto().queryRow(ctx, `SELECT COUNT(*) FROM app_uris WHERE origin = $1 AND platform = 'spa'`, origin).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("sqlstore: spa origin: %w", err)
 	}
@@ -233,7 +233,7 @@ func (s *Store) IsSPAOrigin(ctx context.Context, origin string) (bool, error) {
 // an app of the tenant.
 func (s *Store) AllowsPostLogoutRedirect(ctx context.Context, tenantID, uri string) (bool, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM app_uris u JOIN apps a ON a.client_id = u.client_id
+	err := s.auto().queryRow(ctx, `SELECT COUNT(*) FROM app_uris u JOIN apps a ON a.client_id = u.client_id
 		WHERE u.value = $1 AND u.kind IN ('r', 'p') AND a.tenant_id = $2`, uri, tenantID).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("sqlstore: post-logout uri: %w", err)
@@ -245,18 +245,18 @@ func (s *Store) AllowsPostLogoutRedirect(ctx context.Context, tenantID, uri stri
 func (s *Store) UpsertAPI(ctx context.Context, a directory.API) error {
 	key := strings.ToLower(a.AppIDURI)
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO apis (tenant_id, app_id_uri_key, app_id_uri, display_name, updated_at)
+		if _, err := s.in(tx).exec(ctx, `INSERT INTO apis (tenant_id, app_id_uri_key, app_id_uri, display_name, updated_at)
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, app_id_uri_key) DO UPDATE SET
 			app_id_uri = excluded.app_id_uri, display_name = excluded.display_name, updated_at = excluded.updated_at`,
 			a.TenantID, key, a.AppIDURI, a.DisplayName, time.Now().UnixMilli()); err != nil {
 			return fmt.Errorf("sqlstore: upsert api: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM api_scopes WHERE tenant_id = $1 AND app_id_uri_key = $2`,
+		if _, err := s.in(tx).exec(ctx, `DELETE FROM api_scopes WHERE tenant_id = $1 AND app_id_uri_key = $2`,
 			a.TenantID, key); err != nil {
 			return fmt.Errorf("sqlstore: upsert api: %w", err)
 		}
 		for i, sc := range a.Scopes {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO api_scopes (tenant_id, app_id_uri_key, value,
+			if _, err := s.in(tx).exec(ctx, `INSERT INTO api_scopes (tenant_id, app_id_uri_key, value,
 				admin_consent_required, description, position) VALUES ($1, $2, $3, $4, $5, $6)`,
 				a.TenantID, key, sc.Value, sc.AdminConsentRequired, sc.Description, i); err != nil {
 				return fmt.Errorf("sqlstore: upsert api scope: %w", err)
@@ -268,7 +268,7 @@ func (s *Store) UpsertAPI(ctx context.Context, a directory.API) error {
 
 // APIByURI returns an API of the tenant by Application ID URI, compared case-insensitively.
 func (s *Store) APIByURI(ctx context.Context, tenantID, appIDURI string) (directory.API, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT a.app_id_uri, a.display_name, COALESCE(s.value, ''),
+	rows, err := s.auto().query(ctx, `SELECT a.app_id_uri, a.display_name, COALESCE(s.value, ''),
 			COALESCE(s.admin_consent_required, FALSE), COALESCE(s.description, '')
 		FROM apis a LEFT JOIN api_scopes s ON s.tenant_id = a.tenant_id AND s.app_id_uri_key = a.app_id_uri_key
 		WHERE a.tenant_id = $1 AND a.app_id_uri_key = $2 ORDER BY s.position`, tenantID, strings.ToLower(appIDURI))
@@ -300,7 +300,7 @@ func (s *Store) APIByURI(ctx context.Context, tenantID, appIDURI string) (direct
 func (s *Store) AddGrant(ctx context.Context, g directory.Grant, now time.Time) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		for _, sc := range g.Scopes {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO grants (client_id, tenant_id, user_id, resource, scope, granted_at)
+			if _, err := s.in(tx).exec(ctx, `INSERT INTO grants (client_id, tenant_id, user_id, resource, scope, granted_at)
 				VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (client_id, tenant_id, user_id, resource, scope) DO NOTHING`,
 				g.ClientID, g.TenantID, g.UserID, g.Resource, strings.ToLower(sc), ms(now)); err != nil {
 				return fmt.Errorf("sqlstore: add grant: %w", err)
@@ -312,7 +312,7 @@ func (s *Store) AddGrant(ctx context.Context, g directory.Grant, now time.Time) 
 
 // Grants returns the user's and the tenant-wide grants to an app, one per (user, resource).
 func (s *Store) Grants(ctx context.Context, tenantID, clientID, userID string) ([]directory.Grant, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT user_id, resource, scope FROM grants
+	rows, err := s.auto().query(ctx, `SELECT user_id, resource, scope FROM grants
 		WHERE client_id = $1 AND tenant_id = $2 AND user_id IN ($3, '') ORDER BY user_id, resource, scope`,
 		clientID, tenantID, userID)
 	if err != nil {

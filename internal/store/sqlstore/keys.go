@@ -10,7 +10,7 @@ import (
 
 // SigningKeys returns every signing key, oldest first.
 func (s *Store) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, algorithm, private_key, certificate, state, created_at
+	rows, err := s.auto().query(ctx, `SELECT id, algorithm, private_key, certificate, state, created_at
 		FROM signing_keys ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: signing keys: %w", err)
@@ -32,7 +32,7 @@ func (s *Store) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
 
 // AddSigningKey stores a key; a second current key (or a duplicate id) is store.ErrConflict.
 func (s *Store) AddSigningKey(ctx context.Context, k store.SigningKey) error {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO signing_keys (id, algorithm, private_key, certificate, state, created_at)
+	res, err := s.auto().exec(ctx, `INSERT INTO signing_keys (id, algorithm, private_key, certificate, state, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
 		k.ID, k.Algorithm, k.PrivateKey, k.Certificate, string(k.State), ms(k.CreatedAt))
 	if err != nil {
@@ -46,12 +46,12 @@ func (s *Store) AddSigningKey(ctx context.Context, k store.SigningKey) error {
 
 // Secret returns the named instance secret, storing value first when there is none.
 func (s *Store) Secret(ctx context.Context, name string, value []byte) ([]byte, error) {
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO instance_secrets (name, value) VALUES ($1, $2)
+	if _, err := s.auto().exec(ctx, `INSERT INTO instance_secrets (name, value) VALUES ($1, $2)
 		ON CONFLICT (name) DO NOTHING`, name, value); err != nil {
 		return nil, fmt.Errorf("sqlstore: secret: %w", err)
 	}
 	var out []byte
-	if err := s.db.QueryRowContext(ctx, `SELECT value FROM instance_secrets WHERE name = $1`, name).Scan(&out); err != nil {
+	if err := s.auto().queryRow(ctx, `SELECT value FROM instance_secrets WHERE name = $1`, name).Scan(&out); err != nil {
 		return nil, notFound(err, "secret")
 	}
 	return out, nil
@@ -59,7 +59,7 @@ func (s *Store) Secret(ctx context.Context, name string, value []byte) ([]byte, 
 
 // RecordLoginFailure counts one failed sign-in for key.
 func (s *Store) RecordLoginFailure(ctx context.Context, key string, at time.Time) error {
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO login_failures (key, at) VALUES ($1, $2)`, key, ms(at)); err != nil {
+	if _, err := s.auto().exec(ctx, `INSERT INTO login_failures (key, at) VALUES ($1, $2)`, key, ms(at)); err != nil {
 		return fmt.Errorf("sqlstore: record login failure: %w", err)
 	}
 	return nil
@@ -68,7 +68,7 @@ func (s *Store) RecordLoginFailure(ctx context.Context, key string, at time.Time
 // LoginFailures counts failures for key at or after since.
 func (s *Store) LoginFailures(ctx context.Context, key string, since time.Time) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at >= $2`,
+	err := s.auto().queryRow(ctx, `SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at >= $2`,
 		key, ms(since)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: login failures: %w", err)
@@ -78,7 +78,7 @@ func (s *Store) LoginFailures(ctx context.Context, key string, since time.Time) 
 
 // PruneLoginFailures forgets failures before the cutoff.
 func (s *Store) PruneLoginFailures(ctx context.Context, before time.Time) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM login_failures WHERE at < $1`, ms(before)); err != nil {
+	if _, err := s.auto().exec(ctx, `DELETE FROM login_failures WHERE at < $1`, ms(before)); err != nil {
 		return fmt.Errorf("sqlstore: prune login failures: %w", err)
 	}
 	return nil

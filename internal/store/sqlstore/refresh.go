@@ -14,8 +14,7 @@ import (
 // this redemption either sees the family (and revokes it) or stops its creation.
 func (s *Store) CreateRefreshFamily(ctx context.Context, f store.RefreshFamily, first store.RefreshToken) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE auth_codes SET redeemed_at = redeemed_at
-			WHERE hash = $1 AND replayed_at = 0`, f.CodeHash)
+		res, err := s.in(tx).exec(ctx, qClaimCode, f.CodeHash)
 		if err != nil {
 			return fmt.Errorf("sqlstore: create family: %w", err)
 		}
@@ -24,31 +23,42 @@ func (s *Store) CreateRefreshFamily(ctx context.Context, f store.RefreshFamily, 
 		}
 		args := append([]any{f.ID}, grantArgs(f.Grant)...)
 		args = append(args, f.CodeHash, ms(f.CreatedAt), ms(f.AbsoluteExpiresAt))
-		if _, err := tx.ExecContext(ctx, `INSERT INTO refresh_families (id, `+grantColumns+`, code_hash,
-			created_at, absolute_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-			args...); err != nil {
+		if _, err := s.in(tx).exec(ctx, qInsertFamily, args...); err != nil {
 			return fmt.Errorf("sqlstore: create family: %w", err)
 		}
-		return insertToken(ctx, tx, first)
+		return insertToken(ctx, s.in(tx), first)
 	})
 }
 
-func insertToken(ctx context.Context, tx *sql.Tx, t store.RefreshToken) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (hash, family_id, created_at, expires_at)
-		VALUES ($1, $2, $3, $4)`, t.Hash, t.FamilyID, ms(t.CreatedAt), ms(t.ExpiresAt)); err != nil {
+func insertToken(ctx context.Context, c conn, t store.RefreshToken) error {
+	if _, err := c.exec(ctx, qInsertToken, t.Hash, t.FamilyID, ms(t.CreatedAt), ms(t.ExpiresAt)); err != nil {
 		return fmt.Errorf("sqlstore: insert refresh token: %w", err)
 	}
 	return nil
 }
 
-const familyColumns = `f.id, f.` + `tenant_id, f.client_id, f.user_id, f.session_id, f.platform, f.resource, f.scopes,
+const familyColumns = `f.id, f.tenant_id, f.client_id, f.user_id, f.session_id, f.platform, f.resource, f.scopes,
 	f.auth_time, f.amr, f.remember, f.code_hash, f.created_at, f.absolute_expires_at, f.revoked_at`
+
+// Statements of the refresh-token transactions (prepared at open; see txStatements).
+const (
+	qClaimCode    = `UPDATE auth_codes SET redeemed_at = redeemed_at WHERE hash = $1 AND replayed_at = 0`
+	qInsertFamily = `INSERT INTO refresh_families (id, ` + grantColumns + `, code_hash, created_at, absolute_expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
+	qInsertToken = `INSERT INTO refresh_tokens (hash, family_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`
+	qTokenFamily = `SELECT t.hash, t.family_id, t.created_at, t.expires_at, t.rotated_at, ` + familyColumns + `
+		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.hash = $1`
+	// qRotate is the rotation decision: the one conditional statement.
+	qRotate = `UPDATE refresh_tokens SET rotated_at = CASE WHEN rotated_at = 0 THEN $2 ELSE rotated_at END
+		WHERE hash = $1 AND expires_at > $2 AND (rotated_at = 0 OR rotated_at >= $3)
+			AND EXISTS (SELECT 1 FROM refresh_families f WHERE f.id = refresh_tokens.family_id AND f.revoked_at = 0)
+		RETURNING family_id`
+	qRevokeFamily = `UPDATE refresh_families SET revoked_at = $2 WHERE id = $1 AND revoked_at = 0`
+)
 
 // RefreshToken returns a refresh token and its family, whatever their state.
 func (s *Store) RefreshToken(ctx context.Context, hash string) (store.RefreshToken, store.RefreshFamily, error) {
-	return scanTokenFamily(s.db.QueryRowContext(ctx, `SELECT t.hash, t.family_id, t.created_at, t.expires_at,
-		t.rotated_at, `+familyColumns+` FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
-		WHERE t.hash = $1`, hash))
+	return scanTokenFamily(s.auto().queryRow(ctx, qTokenFamily, hash))
 }
 
 func scanTokenFamily(row *sql.Row) (store.RefreshToken, store.RefreshFamily, error) {
@@ -78,11 +88,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, r store.Rotation) (store
 	var refused error // a refusal commits (a reuse revocation must stick) and is reported after
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var familyID string
-		err := tx.QueryRowContext(ctx, `UPDATE refresh_tokens
-			SET rotated_at = CASE WHEN rotated_at = 0 THEN $2 ELSE rotated_at END
-			WHERE hash = $1 AND expires_at > $2 AND (rotated_at = 0 OR rotated_at >= $3)
-				AND EXISTS (SELECT 1 FROM refresh_families f WHERE f.id = refresh_tokens.family_id AND f.revoked_at = 0)
-			RETURNING family_id`, r.Hash, ms(r.Now), ms(r.ReuseCutoff)).Scan(&familyID)
+		err := s.in(tx).queryRow(ctx, qRotate, r.Hash, ms(r.Now), ms(r.ReuseCutoff)).Scan(&familyID)
 		if errors.Is(err, sql.ErrNoRows) {
 			fam, refused = s.refusedRotation(ctx, tx, r)
 			if isRefusal(refused) {
@@ -93,17 +99,8 @@ func (s *Store) RotateRefreshToken(ctx context.Context, r store.Rotation) (store
 		if err != nil {
 			return fmt.Errorf("sqlstore: rotate: %w", err)
 		}
-		_, fam, err = scanTokenFamily(tx.QueryRowContext(ctx, `SELECT t.hash, t.family_id, t.created_at,
-			t.expires_at, t.rotated_at, `+familyColumns+` FROM refresh_tokens t
-			JOIN refresh_families f ON f.id = t.family_id WHERE t.hash = $1`, r.Hash))
-		if err != nil {
-			return err
-		}
-		next = store.RefreshToken{Hash: r.NewHash, FamilyID: familyID, CreatedAt: r.Now, ExpiresAt: r.Now.Add(r.Idle)}
-		if next.ExpiresAt.After(fam.AbsoluteExpiresAt) {
-			next.ExpiresAt = fam.AbsoluteExpiresAt
-		}
-		return insertToken(ctx, tx, next)
+		next = store.RefreshToken{Hash: r.NewHash, FamilyID: familyID, CreatedAt: r.Now, ExpiresAt: r.Expires}
+		return insertToken(ctx, s.in(tx), next)
 	})
 	if err == nil {
 		err = refused
@@ -118,9 +115,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, r store.Rotation) (store
 // than the store's sentinels are database failures. It runs in the rotation's transaction,
 // and a token's rotated_at never returns to 0, so the classification cannot race the refusal.
 func (s *Store) refusedRotation(ctx context.Context, tx *sql.Tx, r store.Rotation) (store.RefreshFamily, error) {
-	t, f, err := scanTokenFamily(tx.QueryRowContext(ctx, `SELECT t.hash, t.family_id, t.created_at, t.expires_at,
-		t.rotated_at, `+familyColumns+` FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
-		WHERE t.hash = $1`, r.Hash))
+	t, f, err := scanTokenFamily(s.in(tx).queryRow(ctx, qTokenFamily, r.Hash))
 	switch {
 	case err != nil:
 		return f, err
@@ -129,8 +124,7 @@ func (s *Store) refusedRotation(ctx context.Context, tx *sql.Tx, r store.Rotatio
 	case !t.ExpiresAt.After(r.Now):
 		return f, fmt.Errorf("refresh token: %w", store.ErrExpired)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE refresh_families SET revoked_at = $2 WHERE id = $1 AND revoked_at = 0`,
-		f.ID, ms(r.Now)); err != nil {
+	if _, err := s.in(tx).exec(ctx, qRevokeFamily, f.ID, ms(r.Now)); err != nil {
 		return f, fmt.Errorf("sqlstore: revoke reused family: %w", err)
 	}
 	f.RevokedAt = r.Now

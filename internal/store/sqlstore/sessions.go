@@ -16,7 +16,8 @@ import (
 func (s *Store) UpsertSession(ctx context.Context, in store.Session, now time.Time) (store.Session, error) {
 	out := in
 	var created int64
-	err := s.db.QueryRowContext(ctx, `INSERT INTO sessions (id, browser_hash, tenant_id, user_id, auth_time, amr,
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		return s.in(tx).queryRow(ctx, `INSERT INTO sessions (id, browser_hash, tenant_id, user_id, auth_time, amr,
 			remember, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (browser_hash, user_id) DO UPDATE SET
 			id = CASE WHEN sessions.expires_at <= $10 THEN excluded.id ELSE sessions.id END,
@@ -24,8 +25,9 @@ func (s *Store) UpsertSession(ctx context.Context, in store.Session, now time.Ti
 			tenant_id = excluded.tenant_id, auth_time = excluded.auth_time, amr = excluded.amr,
 			remember = excluded.remember, expires_at = excluded.expires_at
 		RETURNING id, created_at`,
-		in.ID, in.BrowserHash, in.TenantID, in.UserID, ms(in.AuthTime), joinList(in.AMR), in.Remember,
-		ms(in.CreatedAt), ms(in.ExpiresAt), ms(now)).Scan(&out.ID, &created)
+			in.ID, in.BrowserHash, in.TenantID, in.UserID, ms(in.AuthTime), joinList(in.AMR), in.Remember,
+			ms(in.CreatedAt), ms(in.ExpiresAt), ms(now)).Scan(&out.ID, &created)
+	})
 	if err != nil {
 		return store.Session{}, fmt.Errorf("sqlstore: upsert session: %w", err)
 	}
@@ -35,7 +37,7 @@ func (s *Store) UpsertSession(ctx context.Context, in store.Session, now time.Ti
 
 // BrowserSessions returns a browser's unexpired sessions, oldest first.
 func (s *Store) BrowserSessions(ctx context.Context, browserHash string, now time.Time) ([]store.Session, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, tenant_id, user_id, auth_time, amr, remember, created_at, expires_at
+	rows, err := s.auto().query(ctx, `SELECT id, tenant_id, user_id, auth_time, amr, remember, created_at, expires_at
 		FROM sessions WHERE browser_hash = $1 AND expires_at > $2 ORDER BY created_at, id`, browserHash, ms(now))
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: browser sessions: %w", err)
@@ -55,15 +57,20 @@ func (s *Store) BrowserSessions(ctx context.Context, browserHash string, now tim
 	return out, rows.Err()
 }
 
+// Statements of the sign-out transaction (prepared at open; see txStatements).
+const (
+	qDeleteSession         = `DELETE FROM sessions WHERE id = $1`
+	qRevokeSessionFamilies = `UPDATE refresh_families SET revoked_at = $2 WHERE session_id = $1 AND revoked_at = 0`
+)
+
 // EndSession deletes a session and revokes the refresh-token families issued in it, in one
 // transaction.
 func (s *Store) EndSession(ctx context.Context, id string, now time.Time) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, id); err != nil {
+		if _, err := s.in(tx).exec(ctx, qDeleteSession, id); err != nil {
 			return fmt.Errorf("sqlstore: end session: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE refresh_families SET revoked_at = $2
-			WHERE session_id = $1 AND revoked_at = 0`, id, ms(now)); err != nil {
+		if _, err := s.in(tx).exec(ctx, qRevokeSessionFamilies, id, ms(now)); err != nil {
 			return fmt.Errorf("sqlstore: end session: %w", err)
 		}
 		return nil
@@ -72,7 +79,7 @@ func (s *Store) EndSession(ctx context.Context, id string, now time.Time) error 
 
 // CreateInteraction stores a pending authorization request.
 func (s *Store) CreateInteraction(ctx context.Context, in store.Interaction) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO interactions (id, browser_hash, request, created_at, expires_at)
+	_, err := s.auto().exec(ctx, `INSERT INTO interactions (id, browser_hash, request, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5)`, in.ID, in.BrowserHash, in.Request, ms(in.CreatedAt), ms(in.ExpiresAt))
 	if err != nil {
 		return fmt.Errorf("sqlstore: create interaction: %w", err)
@@ -84,7 +91,7 @@ func (s *Store) CreateInteraction(ctx context.Context, in store.Interaction) err
 func (s *Store) Interaction(ctx context.Context, id string, now time.Time) (store.Interaction, error) {
 	in := store.Interaction{ID: id}
 	var created, expires int64
-	err := s.db.QueryRowContext(ctx, `SELECT browser_hash, request, created_at, expires_at FROM interactions
+	err := s.auto().queryRow(ctx, `SELECT browser_hash, request, created_at, expires_at FROM interactions
 		WHERE id = $1 AND expires_at > $2`, id, ms(now)).Scan(&in.BrowserHash, &in.Request, &created, &expires)
 	if err != nil {
 		return in, notFound(err, "interaction")
@@ -95,7 +102,7 @@ func (s *Store) Interaction(ctx context.Context, id string, now time.Time) (stor
 
 // DeleteInteraction removes a pending authorization request.
 func (s *Store) DeleteInteraction(ctx context.Context, id string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM interactions WHERE id = $1`, id); err != nil {
+	if _, err := s.auto().exec(ctx, `DELETE FROM interactions WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("sqlstore: delete interaction: %w", err)
 	}
 	return nil

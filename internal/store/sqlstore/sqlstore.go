@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -28,8 +29,10 @@ var migrations embed.FS
 
 // Store is a store.Store on a SQL database.
 type Store struct {
-	db     *sql.DB
-	engine string // "sqlite" or "postgres"
+	db      *sql.DB
+	engine  string // "sqlite" or "postgres"
+	stmts   stmtCache
+	writeMu sync.Mutex // SQLite only: see lockWrites
 }
 
 var _ store.Store = (*Store)(nil)
@@ -71,11 +74,25 @@ func open(ctx context.Context, db *sql.DB, engine string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	for _, q := range txStatements {
+		if s.stmts.get(ctx, db, q) == nil {
+			s.Close()
+			return nil, fmt.Errorf("sqlstore: prepare: %s", q)
+		}
+	}
 	return s, nil
 }
 
+// txStatements are the statements the security-relevant transactions run, prepared when the
+// store opens because transactions never prepare (see conn.stmt).
+var txStatements = []string{qRedeem, qClaimCode, qInsertFamily, qInsertToken, qTokenFamily, qRotate, qRevokeFamily,
+	qMarkReplay, qRevokeCodeFamilies, qDeleteSession, qRevokeSessionFamilies}
+
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stmts.close()
+	return s.db.Close()
+}
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
@@ -160,8 +177,23 @@ func splitStatements(body string) []string {
 	return out
 }
 
-// tx runs fn in a transaction and commits it when fn returns nil.
+// lockWrites serialises this process's writers on SQLite, whose write lock covers the whole
+// database. A writer waiting on this mutex wakes the moment the lock is free, where SQLite's
+// busy handler would sleep in growing steps (1, 2, 5, 10… ms) — under concurrent refreshes
+// that sleeping, not the work, would set the pace. Other processes still meet the busy
+// timeout. PostgreSQL locks rows and needs none of this.
+func (s *Store) lockWrites() (unlock func()) {
+	if s.engine != "sqlite" {
+		return func() {}
+	}
+	s.writeMu.Lock()
+	return s.writeMu.Unlock
+}
+
+// tx runs fn in a (write) transaction and commits it when fn returns nil. Statements inside
+// use s.in(tx); fn must not call the store's own methods.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	defer s.lockWrites()()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin: %w", err)

@@ -1,0 +1,269 @@
+// Package bench measures Sigil's hot paths through the real HTTP handlers, in-process, on
+// SQLite in a temporary folder: discovery and JWKS, a silent (prompt=none) authorization with
+// a live session, code redemption and refresh. Run with
+//
+//	go test ./bench -run '^$' -bench . -cpu 1 -count 5
+//
+// and record the numbers in bench/README.md. -cpu 1 gives per-core rates.
+package bench
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sigil-idp/sigil/internal/app"
+	"github.com/sigil-idp/sigil/internal/config"
+	"github.com/sigil-idp/sigil/internal/password"
+	"github.com/sigil-idp/sigil/internal/store/sqlstore"
+	"github.com/sigil-idp/sigil/internal/tokens"
+)
+
+const (
+	publicURL = "https://login.example.test"
+	tenantID  = "6a0b2c9e-7e4d-4c1e-9a53-0d6f2b8e4f10"
+	clientID  = "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+	origin    = "https://app.example.test"
+	redirect  = origin + "/redirect.html"
+	user      = "alice@contoso.test"
+	secret    = "Passw0rd!alice"
+	verifier  = "benchmark-verifier-benchmark-verifier-0123456789"
+	// scope is what MSAL sends for an API scope: the API's scope and the OIDC scopes.
+	scope = "api://todo/Todo.Read openid profile offline_access"
+)
+
+// server is a Sigil and a browser session in it.
+type server struct {
+	h      http.Handler
+	cookie string // the session cookie, Name=Value
+}
+
+func newServer(b *testing.B) *server {
+	b.Helper()
+	c := config.Default()
+	c.PublicURL, c.DataDir = publicURL, b.TempDir()
+	c.Tenants = []config.Tenant{{ID: tenantID, Domains: []string{"contoso.test"}, DisplayName: "Contoso",
+		Users: []config.User{{Username: user, Password: secret, DisplayName: "Alice"}},
+		APIs:  []config.API{{DisplayName: "Todo", AppIDURI: "api://todo", Scopes: []config.Scope{{Value: "Todo.Read"}}}},
+		Apps: []config.App{{DisplayName: "SPA", ClientID: clientID, Consent: config.ConsentPreauthorized,
+			SPA: config.Platform{RedirectURIs: []string{redirect}}}}}}
+	if err := c.Validate(); err != nil {
+		b.Fatal(err)
+	}
+	a, err := app.New(context.Background(), c, app.Options{HashParams: password.Params{Memory: 64, Time: 1, Threads: 1}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { a.Close() })
+	s := &server{h: a.Handler()}
+	s.signIn(b)
+	return s
+}
+
+// serve runs one request through the handler.
+func (s *server) serve(req *http.Request) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	s.h.ServeHTTP(w, req)
+	return w
+}
+
+func challenge() string {
+	sum := sha256.Sum256([]byte(verifier))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+func authorizeURL(prompt string) string {
+	q := url.Values{"client_id": {clientID}, "redirect_uri": {redirect}, "response_type": {"code"}, "scope": {scope},
+		"response_mode": {"fragment"}, "state": {"eyJpZCI6IjAxIn0="}, "nonce": {"n"}, "code_challenge": {challenge()},
+		"code_challenge_method": {"S256"}, "client_info": {"1"}}
+	if prompt != "" {
+		q.Set("prompt", prompt)
+	}
+	return publicURL + "/contoso.test/oauth2/v2.0/authorize?" + q.Encode()
+}
+
+var hidden = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+
+// signIn posts the sign-in form once and keeps the session cookie.
+func (s *server) signIn(b *testing.B) {
+	page := s.serve(httptest.NewRequest(http.MethodGet, authorizeURL(""), nil))
+	form := url.Values{"username": {user}, "password": {secret}}
+	for _, m := range hidden.FindAllStringSubmatch(page.Body.String(), -1) {
+		form.Set(m[1], html.UnescapeString(m[2]))
+	}
+	req := httptest.NewRequest(http.MethodPost, publicURL+"/-/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, c := range page.Result().Cookies() {
+		req.AddCookie(c)
+	}
+	resp := s.serve(req)
+	for _, c := range resp.Result().Cookies() {
+		if c.Name == "__Host-sigil-session" {
+			s.cookie = c.Name + "=" + c.Value
+		}
+	}
+	if resp.Code != http.StatusFound || s.cookie == "" {
+		b.Fatalf("sign-in: %d %s", resp.Code, resp.Body)
+	}
+}
+
+// code runs a silent authorization and returns the code.
+func (s *server) code(b *testing.B) string {
+	req := httptest.NewRequest(http.MethodGet, authorizeURL("none"), nil)
+	req.Header.Set("Cookie", s.cookie)
+	resp := s.serve(req)
+	loc, _ := url.Parse(resp.Header().Get("Location"))
+	v, _ := url.ParseQuery(loc.Fragment)
+	if v.Get("code") == "" {
+		b.Fatalf("silent authorize: %d %s", resp.Code, resp.Header().Get("Location"))
+	}
+	return v.Get("code")
+}
+
+// token posts a token request as the SPA would and returns the refresh token.
+func (s *server) token(b *testing.B, form url.Values) string {
+	req := httptest.NewRequest(http.MethodPost, publicURL+"/contoso.test/oauth2/v2.0/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", origin)
+	resp := s.serve(req)
+	var out struct {
+		RefreshToken string `json:"refresh_token"`
+		Error        string `json:"error_description"`
+	}
+	json.Unmarshal(resp.Body.Bytes(), &out)
+	if resp.Code != http.StatusOK || out.RefreshToken == "" {
+		b.Fatalf("token: %d %s", resp.Code, out.Error)
+	}
+	return out.RefreshToken
+}
+
+func redeemForm(code string) url.Values {
+	return url.Values{"client_id": {clientID}, "redirect_uri": {redirect}, "scope": {scope}, "code": {code},
+		"code_verifier": {verifier}, "grant_type": {"authorization_code"}, "client_info": {"1"}}
+}
+
+// BenchmarkTwoSignatures is the ceiling for token grants: the two RS256 signatures (access
+// token and ID token) every code redemption and refresh makes, and nothing else.
+func BenchmarkTwoSignatures(b *testing.B) {
+	st, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "keys.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	keys, err := tokens.LoadKeys(context.Background(), st, time.Now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	claims := tokens.AccessClaims{Aud: "api://todo", Iss: publicURL + "/" + tenantID + "/v2.0", Scp: "Todo.Read", Ver: "2.0"}
+	for b.Loop() {
+		for range 2 {
+			if _, err := keys.Sign(claims); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+func BenchmarkDiscovery(b *testing.B) {
+	s := newServer(b)
+	for b.Loop() {
+		resp := s.serve(httptest.NewRequest(http.MethodGet, publicURL+"/contoso.test/v2.0/.well-known/openid-configuration", nil))
+		if resp.Code != http.StatusOK {
+			b.Fatal(resp.Code)
+		}
+	}
+}
+
+func BenchmarkJWKS(b *testing.B) {
+	s := newServer(b)
+	for b.Loop() {
+		resp := s.serve(httptest.NewRequest(http.MethodGet, publicURL+"/contoso.test/discovery/v2.0/keys", nil))
+		if resp.Code != http.StatusOK {
+			b.Fatal(resp.Code)
+		}
+	}
+}
+
+// BenchmarkAuthorizeSilent is MSAL's hidden iframe: prompt=none with a live session, answered
+// with a code.
+func BenchmarkAuthorizeSilent(b *testing.B) {
+	s := newServer(b)
+	for b.Loop() {
+		s.code(b)
+	}
+}
+
+// BenchmarkCodeRedemption redeems a code (issued outside the timed part) for an access token,
+// an ID token and a refresh token.
+func BenchmarkCodeRedemption(b *testing.B) {
+	s := newServer(b)
+	codes := make([]string, b.N)
+	for i := range codes {
+		codes[i] = s.code(b)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		s.token(b, redeemForm(codes[i]))
+	}
+}
+
+// BenchmarkRefresh follows one refresh-token chain: every request rotates the token.
+func BenchmarkRefresh(b *testing.B) {
+	s := newServer(b)
+	rt := s.token(b, redeemForm(s.code(b)))
+	for b.Loop() {
+		rt = s.token(b, url.Values{"client_id": {clientID}, "scope": {scope}, "grant_type": {"refresh_token"},
+			"refresh_token": {rt}, "client_info": {"1"}})
+	}
+}
+
+// The Parallel variants keep several requests in flight on one core (run them with -cpu 1),
+// as a server does: one request's disk sync overlaps another's signing, so they measure what
+// a core can serve rather than one request's latency.
+
+func BenchmarkAuthorizeSilentParallel(b *testing.B) {
+	s := newServer(b)
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			s.code(b)
+		}
+	})
+}
+
+func BenchmarkCodeRedemptionParallel(b *testing.B) {
+	s := newServer(b)
+	codes := make(chan string, b.N)
+	for range b.N {
+		codes <- s.code(b)
+	}
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			s.token(b, redeemForm(<-codes))
+		}
+	})
+}
+
+func BenchmarkRefreshParallel(b *testing.B) {
+	s := newServer(b)
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		rt := s.token(b, redeemForm(s.code(b))) // one chain per goroutine
+		for pb.Next() {
+			rt = s.token(b, url.Values{"client_id": {clientID}, "scope": {scope}, "grant_type": {"refresh_token"},
+				"refresh_token": {rt}, "client_info": {"1"}})
+		}
+	})
+}
