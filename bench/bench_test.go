@@ -24,6 +24,7 @@ import (
 
 	"github.com/sigil-idp/sigil/internal/app"
 	"github.com/sigil-idp/sigil/internal/config"
+	"github.com/sigil-idp/sigil/internal/demo"
 	"github.com/sigil-idp/sigil/internal/password"
 	"github.com/sigil-idp/sigil/internal/store/sqlstore"
 	"github.com/sigil-idp/sigil/internal/tokens"
@@ -266,4 +267,18 @@ func BenchmarkRefreshParallel(b *testing.B) {
 				"refresh_token": {rt}, "client_info": {"1"}})
 		}
 	})
+}
+
+// BenchmarkDevStart is `sigil dev` on a fresh data folder up to serving: migrations, the demo
+// configuration (the demo password hashed with the default argon2id parameters), a new RS256
+// key, a new local CA and certificate, and both listeners.
+func BenchmarkDevStart(b *testing.B) {
+	for b.Loop() {
+		dev, err := demo.StartDev(context.Background(), demo.DevOptions{PublicURL: "https://localhost:8443",
+			Listen: "127.0.0.1:0", SPAListen: "127.0.0.1:0", DataDir: b.TempDir()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		dev.Close()
+	}
 }
