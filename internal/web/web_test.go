@@ -43,7 +43,7 @@ func TestAutomationContract(t *testing.T) {
 	_, errPage := render(func(w http.ResponseWriter) { p.Error(w, 400, ErrorPage{Code: "AADSTS50011", Error: "invalid_request"}) })
 	tests := []struct {
 		name, page, expr string
-		want            int
+		want             int
 	}{
 		{"login form", login, `<form method="post"`, 1},
 		{"username input", login, `<input [^>]*name="username"`, 1},
