@@ -30,9 +30,9 @@ import (
 
 type options struct {
 	base, tenant, client, origin, redirect, user, password, scope, op string
-	workers                                                          int
-	warmup, duration                                                 time.Duration
-	max                                                              int64
+	workers                                                           int
+	warmup, duration                                                  time.Duration
+	max                                                               int64
 }
 
 func main() {
