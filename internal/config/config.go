@@ -34,7 +34,7 @@ type TLS struct {
 }
 
 // TokenLifetimes are the lifetimes of issued tokens. In an [App], a zero
-// field inherits the top-level value (see [TokenLifetimes.Inherit]).
+// field inherits the top-level value (directory.Lifetimes.Over applies it).
 type TokenLifetimes struct {
 	AccessToken       Duration `yaml:"accessToken"`
 	IDToken           Duration `yaml:"idToken"`
@@ -45,8 +45,8 @@ type TokenLifetimes struct {
 // rotated refresh token still redeems (two tabs refreshing at once); after
 // it, reuse revokes the family. SPAAbsoluteLifetime applies to tokens issued
 // to spa redirect URIs, AbsoluteLifetime to the rest. In an [App], a zero
-// field inherits the top-level value (see [RefreshTokens.Inherit]), so an
-// app cannot lower ReuseInterval to zero on its own.
+// field inherits the top-level value (directory.Lifetimes.Over applies it),
+// so an app cannot lower ReuseInterval to zero on its own.
 type RefreshTokens struct {
 	ReuseInterval       Duration `yaml:"reuseInterval"`
 	IdleLifetime        Duration `yaml:"idleLifetime"`
@@ -184,33 +184,4 @@ func Default() Config {
 		Sessions:      Sessions{Lifetime: Duration(24 * time.Hour), RememberLifetime: Duration(90 * day)},
 		LoginThrottle: LoginThrottle{AccountFailures: 10, IPFailures: 100, Window: Duration(15 * time.Minute)},
 	}
-}
-
-// Inherit returns t with each zero field taken from parent: an app's
-// lifetimes over the top-level ones.
-func (t TokenLifetimes) Inherit(parent TokenLifetimes) TokenLifetimes {
-	return TokenLifetimes{
-		AccessToken:       or(t.AccessToken, parent.AccessToken),
-		IDToken:           or(t.IDToken, parent.IDToken),
-		AuthorizationCode: or(t.AuthorizationCode, parent.AuthorizationCode),
-	}
-}
-
-// Inherit returns r with each zero field taken from parent: an app's
-// refresh-token limits over the top-level ones.
-func (r RefreshTokens) Inherit(parent RefreshTokens) RefreshTokens {
-	return RefreshTokens{
-		ReuseInterval:       or(r.ReuseInterval, parent.ReuseInterval),
-		IdleLifetime:        or(r.IdleLifetime, parent.IdleLifetime),
-		SPAAbsoluteLifetime: or(r.SPAAbsoluteLifetime, parent.SPAAbsoluteLifetime),
-		AbsoluteLifetime:    or(r.AbsoluteLifetime, parent.AbsoluteLifetime),
-	}
-}
-
-// or returns d, or parent when d is zero.
-func or(d, parent Duration) Duration {
-	if d == 0 {
-		return parent
-	}
-	return d
 }

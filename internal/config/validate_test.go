@@ -340,19 +340,3 @@ func TestValidateWithoutFile(t *testing.T) {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }
-
-func TestInherit(t *testing.T) {
-	top := Default()
-	app := TokenLifetimes{AccessToken: Duration(5 * time.Minute)}
-	got := app.Inherit(top.TokenLifetimes)
-	want := TokenLifetimes{AccessToken: Duration(5 * time.Minute), IDToken: top.TokenLifetimes.IDToken, AuthorizationCode: top.TokenLifetimes.AuthorizationCode}
-	if got != want {
-		t.Errorf("TokenLifetimes.Inherit = %+v, want %+v", got, want)
-	}
-	rt := RefreshTokens{SPAAbsoluteLifetime: Duration(time.Hour)}.Inherit(top.RefreshTokens)
-	wantRT := top.RefreshTokens
-	wantRT.SPAAbsoluteLifetime = Duration(time.Hour)
-	if rt != wantRT {
-		t.Errorf("RefreshTokens.Inherit = %+v, want %+v", rt, wantRT)
-	}
-}
