@@ -39,7 +39,7 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 		s.failPage(w, r, "consent", err)
 		return
 	}
-	set, err := s.parseScopes(ctx, f)
+	set, err := s.parseScopes(ctx, f.app, f.req.Scope)
 	if err != nil {
 		s.replyError(w, r, f.req.replyTo(), f.req.State, f.req.StateGiven, err)
 		return

@@ -106,6 +106,7 @@ var (
 	errCrossOriginNotSPA = kind{9002326, "invalid_request", 400, "Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type. Request origin: '%s'."}
 	errSPANeedsOrigin    = kind{9002327, "invalid_request", 400, "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests."}
 	errSecretMissing     = kind{7000218, "invalid_client", 401, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."}
+	errPublicWithSecret  = kind{700025, "invalid_client", 401, "Client is public so neither 'client_assertion' nor 'client_secret' should be presented."}
 	errSecretInvalid     = kind{7000215, "invalid_client", 401, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'."}
 	errBadCode           = kind{70000, "invalid_grant", 400, "The provided value for the 'code' parameter is not valid%s."}
 	errCodeExpired       = kind{70008, "invalid_grant", 400, "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource."}

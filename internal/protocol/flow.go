@@ -43,7 +43,7 @@ func (s *Server) proceed(w http.ResponseWriter, r *http.Request, f *flow) {
 		s.endInteraction(ctx, f)
 		s.replyError(w, r, f.req.replyTo(), f.req.State, f.req.StateGiven, err)
 	}
-	scopes, err := s.parseScopes(ctx, f)
+	scopes, err := s.parseScopes(ctx, f.app, f.req.Scope)
 	if err != nil {
 		fail(err)
 		return
@@ -85,14 +85,12 @@ func (s *Server) proceed(w http.ResponseWriter, r *http.Request, f *flow) {
 	}
 }
 
-// parseScopes resolves the request's scopes against the APIs of the request's tenant (for
-// common, the app's home tenant).
-func (s *Server) parseScopes(ctx context.Context, f *flow) (directory.ScopeSet, error) {
-	tenantID := f.tenant.tenant.ID
-	if f.tenant.multi {
-		tenantID = f.app.TenantID
-	}
-	set, err := directory.ParseScopes(f.req.Scope, func(uri string) (directory.API, bool, error) {
+// parseScopes resolves a scope parameter for an app. APIs are registered beside the app, so
+// they resolve in the app's home tenant — whichever tenant path the request came through and
+// whichever tenant the user belongs to, so that authorization and refresh always agree.
+func (s *Server) parseScopes(ctx context.Context, app directory.App, raw string) (directory.ScopeSet, error) {
+	tenantID := app.TenantID
+	set, err := directory.ParseScopes(raw, func(uri string) (directory.API, bool, error) {
 		api, err := s.store.APIByURI(ctx, tenantID, uri)
 		if errors.Is(err, store.ErrNotFound) {
 			return api, false, nil

@@ -115,11 +115,12 @@ func (s *Server) readLogout(ctx context.Context, r *http.Request, p params) (*lo
 	if uri == "" {
 		return lr, nil
 	}
+	// MSAL sends no client_id on logout: then any app usable through this tenant path may
+	// own the URI (a registered URI is never an open redirect).
 	var ok bool
-	switch {
-	case lr.app != nil:
+	if lr.app != nil {
 		ok = lr.app.AllowsPostLogoutRedirect(uri)
-	case !t.multi:
+	} else {
 		ok, err = s.store.AllowsPostLogoutRedirect(ctx, t.tenant.ID, uri)
 	}
 	if err != nil {

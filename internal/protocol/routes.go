@@ -21,8 +21,14 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{tenant}/oauth2/v2.0/logout", s.logout)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/logout", s.logout)
 	mux.Handle("/oidc/userinfo", s.userinfo(s.Guard(directory.ProfileAudience)))
-	// Sigil's own pages post back here; cross-origin posts are refused (CSRF).
+	// Sigil's own pages post back here; cross-origin posts are refused (CSRF) with an error
+	// page like any other.
 	forms := http.NewCrossOriginProtection()
+	forms.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e := errForgedForm.new()
+		e.Status = http.StatusForbidden
+		s.failPage(w, r, "form", e)
+	}))
 	mux.Handle("POST /-/login", forms.Handler(http.HandlerFunc(s.login)))
 	mux.Handle("POST /-/consent", forms.Handler(http.HandlerFunc(s.consent)))
 	mux.Handle("POST /-/pick", forms.Handler(http.HandlerFunc(s.pick)))

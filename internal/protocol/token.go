@@ -42,6 +42,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := s.runToken(r.Context(), r, p)
 	if err != nil {
+		if _, _, basic := r.BasicAuth(); basic && asError(err).Status == http.StatusUnauthorized {
+			// RFC 6749 §5.2: a failed HTTP Basic authentication is challenged in kind.
+			w.Header().Set("WWW-Authenticate", `Basic realm="`+s.publicURL+`"`)
+		}
 		s.failJSON(w, r, "token", err)
 		return
 	}
@@ -64,10 +68,12 @@ func (s *Server) runToken(ctx context.Context, r *http.Request, p params) (*toke
 		return nil, err
 	}
 	tr := &tokenRequest{p: p, tenant: t, app: app, origin: r.Header.Get("Origin")}
-	if secret != "" {
-		if !secretMatches(app, secret) {
-			return nil, errSecretInvalid.new(app.ClientID)
-		}
+	switch {
+	case secret != "" && len(app.SecretHashes) == 0:
+		return nil, errPublicWithSecret.new()
+	case secret != "" && !secretMatches(app, secret):
+		return nil, errSecretInvalid.new(app.ClientID)
+	case secret != "":
 		tr.secretOK = true
 	}
 	if tr.origin != "" && !app.IsSPAOrigin(tr.origin) {

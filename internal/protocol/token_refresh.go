@@ -69,8 +69,7 @@ func (s *Server) refreshGrant(ctx context.Context, tr *tokenRequest) (*tokenResp
 // refreshScopes resolves the scope parameter of a refresh request and checks that the user
 // (or an administrator, or the app's preauthorization) granted all of it.
 func (s *Server) refreshScopes(ctx context.Context, tr *tokenRequest, user directory.User) (string, []string, error) {
-	f := &flow{app: tr.app, tenant: tenantRef{tenant: directory.Tenant{ID: user.TenantID}}, req: authRequest{Scope: tr.p.get("scope")}}
-	set, err := s.parseScopes(ctx, f)
+	set, err := s.parseScopes(ctx, tr.app, tr.p.get("scope"))
 	if err != nil {
 		return "", nil, err
 	}

@@ -68,7 +68,8 @@ type Directory interface {
 	// any app (for CORS on bearer-token endpoints, where no client is named).
 	IsSPAOrigin(ctx context.Context, origin string) (bool, error)
 	// AllowsPostLogoutRedirect reports whether uri is a redirect or post-logout redirect URI
-	// of any app of the tenant.
+	// of an app that can be used through the tenant: one registered in it, or one registered
+	// for any tenant. With tenantID "" (common, organizations) only the latter count.
 	AllowsPostLogoutRedirect(ctx context.Context, tenantID, uri string) (bool, error)
 
 	UpsertAPI(ctx context.Context, a directory.API) error

@@ -230,11 +230,12 @@ func (s *Store) IsSPAOrigin(ctx context.Context, origin string) (bool, error) {
 }
 
 // AllowsPostLogoutRedirect reports whether uri is a redirect or post-logout redirect URI of
-// an app of the tenant.
+// an app usable through the tenant ("" for common): registered in it, or for any tenant.
 func (s *Store) AllowsPostLogoutRedirect(ctx context.Context, tenantID, uri string) (bool, error) {
 	var n int
 	err := s.auto().queryRow(ctx, `SELECT COUNT(*) FROM app_uris u JOIN apps a ON a.client_id = u.client_id
-		WHERE u.value = $1 AND u.kind IN ('r', 'p') AND a.tenant_id = $2`, uri, tenantID).Scan(&n)
+		WHERE u.value = $1 AND u.kind IN ('r', 'p') AND (a.tenant_id = $2 OR a.sign_in_audience = $3)`,
+		uri, tenantID, string(directory.AudienceAnyTenant)).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("sqlstore: post-logout uri: %w", err)
 	}

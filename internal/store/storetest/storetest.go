@@ -166,11 +166,26 @@ func testApps(t *testing.T, s store.Store) {
 			t.Errorf("IsSPAOrigin(%s) = %v, want %v", origin, got, want)
 		}
 	}
-	for uri, want := range map[string]bool{"https://app.example.test:3000/signed-out": true, "https://web.example.test/cb": true, "https://evil.test/": false} {
-		got, err := s.AllowsPostLogoutRedirect(ctx(t), tenantID, uri)
+	must(t, s.UpsertTenant(ctx(t), directory.Tenant{ID: "aaaaaaaa-0000-4000-8000-000000000000", Domains: []string{"other.test"}, DisplayName: "Other"}))
+	must(t, s.UpsertApp(ctx(t), directory.App{ClientID: "bbbbbbbb-0000-4000-8000-000000000000", TenantID: "aaaaaaaa-0000-4000-8000-000000000000",
+		DisplayName: "Single", SignInAudience: directory.AudienceThisTenant, Consent: directory.ConsentUser,
+		RedirectURIs: []directory.RedirectURI{{URI: "https://single.example.test/", Platform: directory.PlatformSPA}}}))
+	for _, tc := range []struct {
+		tenant, uri string
+		want        bool
+	}{
+		{tenantID, "https://app.example.test:3000/signed-out", true},                  // post-logout URI of the tenant's app
+		{tenantID, "https://web.example.test/cb", true},                               // redirect URI of the tenant's app
+		{tenantID, "https://evil.test/", false},                                       // nobody's
+		{tenantID, "https://single.example.test/", false},                             // a single-tenant app of another tenant
+		{"aaaaaaaa-0000-4000-8000-000000000000", "https://web.example.test/cb", true}, // the any-tenant app, from another tenant
+		{"", "https://web.example.test/cb", true},                                     // the any-tenant app, from common
+		{"", "https://single.example.test/", false},                                   // a single-tenant app, from common
+	} {
+		got, err := s.AllowsPostLogoutRedirect(ctx(t), tc.tenant, tc.uri)
 		must(t, err)
-		if got != want {
-			t.Errorf("AllowsPostLogoutRedirect(%s) = %v, want %v", uri, got, want)
+		if got != tc.want {
+			t.Errorf("AllowsPostLogoutRedirect(%q, %s) = %v, want %v", tc.tenant, tc.uri, got, tc.want)
 		}
 	}
 	_, err = s.AppByClientID(ctx(t), "00000000-0000-4000-8000-000000000000")
