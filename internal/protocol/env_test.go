@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -13,6 +14,8 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -136,13 +139,20 @@ func newEnv(t *testing.T, edit func(*config.Config)) *env {
 	return e
 }
 
-// newBrowser returns a client with its own cookies (another browser).
+// newBrowser returns a client with its own cookies (another browser). It must be a new
+// http.Client: httptest.Server.Client returns one shared client, whose jar each call
+// would replace for every "browser" made before.
 func (e *env) newBrowser() *http.Client {
 	jar, _ := cookiejar.New(nil)
-	c := e.srv.Client()
-	c.Jar = jar
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return c
+	return &http.Client{Transport: e.srv.Client().Transport, Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// api returns a client without cookies that does not follow redirects: an app's back end,
+// or a browser's fetch (which sends no cookies to the token endpoint).
+func (e *env) api() *http.Client {
+	return &http.Client{Transport: e.srv.Client().Transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 // do sends a request and returns the response with its body read.
@@ -273,7 +283,7 @@ func responseParams(t *testing.T, resp *http.Response) url.Values {
 // tokenJSON posts to the token endpoint and decodes the JSON answer.
 func (e *env) tokenJSON(tenant string, form url.Values, header http.Header) (int, map[string]any) {
 	e.t.Helper()
-	resp, body := e.postForm(e.srv.Client(), e.url+"/"+tenant+"/oauth2/v2.0/token", form, header)
+	resp, body := e.postForm(e.api(), e.url+"/"+tenant+"/oauth2/v2.0/token", form, header)
 	var out map[string]any
 	if err := json.Unmarshal([]byte(body), &out); err != nil {
 		e.t.Fatalf("token endpoint answered non-JSON (%d): %s", resp.StatusCode, body)
@@ -297,5 +307,341 @@ func claims(t *testing.T, jwt string) map[string]any {
 	}
 	var m map[string]any
 	json.Unmarshal(b, &m)
+	return m
+}
+
+// The helpers below serve the endpoint table tests.
+
+// tokenURL is the token endpoint of a tenant segment.
+func (e *env) tokenURL(tenant string) string { return e.url + "/" + tenant + "/oauth2/v2.0/token" }
+
+// token posts a form to the token endpoint and returns the response and its JSON body.
+func (e *env) token(tenant string, form url.Values, header http.Header) (*http.Response, map[string]any) {
+	e.t.Helper()
+	resp, body := e.postForm(e.api(), e.tokenURL(tenant), form, header)
+	var out map[string]any
+	if err := json.Unmarshal([]byte(body), &out); err != nil {
+		e.t.Fatalf("token endpoint answered non-JSON (%d): %s", resp.StatusCode, body)
+	}
+	return resp, out
+}
+
+// isLoginPage reports whether a page is the sign-in form.
+func isLoginPage(body string) bool {
+	return strings.Contains(body, `name="password"`) && strings.Contains(body, `action="/-/login"`)
+}
+
+// isConsentPage reports whether a page is the consent page.
+func isConsentPage(body string) bool { return strings.Contains(body, `name="consent" value="accept"`) }
+
+// submitLogin posts the sign-in form whose hidden fields are given.
+func (e *env) submitLogin(c *http.Client, fields url.Values, username, password string, remember bool) (*http.Response, string) {
+	e.t.Helper()
+	f := url.Values{}
+	for k, v := range fields {
+		f[k] = v
+	}
+	f.Set("username", username)
+	f.Set("password", password)
+	if remember {
+		f.Set("remember", "1")
+	}
+	return e.postForm(c, e.url+"/-/login", f, nil)
+}
+
+// authorizeAs runs an authorization request in browser c to its redirect: it signs in as
+// username when the sign-in form shows ("stay signed in" ticked when remember) and accepts
+// every consent page with all its scopes.
+func (e *env) authorizeAs(c *http.Client, authURL, username string, remember bool) url.Values {
+	e.t.Helper()
+	resp, body := e.get(c, authURL)
+	if isLoginPage(body) {
+		resp, body = e.submitLogin(c, hiddenFields(body), username, pw, remember)
+	}
+	return e.finish(c, resp, body)
+}
+
+// spaCode gets an authorization code for the spa app in browser c (signing in as username
+// when asked) for scope through the tenant segment; edit adjusts the MSAL-like parameters.
+func (e *env) spaCode(c *http.Client, tenant, username, scope string, edit func(url.Values)) (code, verifier string) {
+	e.t.Helper()
+	verifier, challenge := pkce()
+	p := spaParams(challenge, scope)
+	if edit != nil {
+		edit(p)
+	}
+	resp := e.authorizeAs(c, e.authorizeURL(tenant, p), username, false)
+	if resp.Get("code") == "" {
+		e.t.Fatalf("no code: %v", resp)
+	}
+	return resp.Get("code"), verifier
+}
+
+// redeemForm is the body MSAL posts to redeem a spa code.
+func redeemForm(clientID, code, verifier, scope string) url.Values {
+	return url.Values{"client_id": {clientID}, "grant_type": {"authorization_code"}, "code": {code},
+		"redirect_uri": {spaRedirect}, "code_verifier": {verifier}, "scope": {scope}, "client_info": {"1"},
+		"x-client-SKU": {"msal.js.browser"}, "x-client-VER": {"5.29.0"}, "X-AnchorMailbox": {"UPN:" + alice}}
+}
+
+// spaTokens signs username in with the spa app in browser c and redeems the code as MSAL
+// does; it fails the test unless tokens come back.
+func (e *env) spaTokens(c *http.Client, tenant, username, scope string) map[string]any {
+	e.t.Helper()
+	code, verifier := e.spaCode(c, tenant, username, scope, nil)
+	resp, tok := e.token(tenant, redeemForm(spaClient, code, verifier, scope), spaOriginHeader())
+	if resp.StatusCode != http.StatusOK {
+		e.t.Fatalf("redeem: %d %v", resp.StatusCode, tok)
+	}
+	return tok
+}
+
+// refreshForm is the body MSAL posts to refresh.
+func refreshForm(clientID, rt, scope string) url.Values {
+	f := url.Values{"client_id": {clientID}, "grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_info": {"1"}}
+	if scope != "" {
+		f.Set("scope", scope)
+	}
+	return f
+}
+
+// str returns a JSON string field ("" when absent or not a string).
+func str(m map[string]any, k string) string {
+	s, _ := m[k].(string)
+	return s
+}
+
+// wantErrorPage checks that an answer is an error page — the status, HTML, data-error-code —
+// and that it has no Location header: nothing goes to a redirect URI that is not trusted.
+func wantErrorPage(t testing.TB, resp *http.Response, body string, status int, aadsts string) {
+	t.Helper()
+	if resp.StatusCode != status {
+		t.Errorf("status %d, want %d", resp.StatusCode, status)
+	}
+	if loc := resp.Header.Get("Location"); loc != "" {
+		t.Errorf("Location %q, want none (an error page)", loc)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Errorf("Content-Type %q, want text/html", ct)
+	}
+	if got := pageErrorCode(body); got != aadsts {
+		t.Errorf("data-error-code %q, want %q", got, aadsts)
+	}
+}
+
+// wantErr is an expected protocol error: the OAuth code and the AADSTS number.
+type wantErr struct {
+	code   string
+	aadsts int
+}
+
+// checkErrorParams checks the error parameters of an authorization response or the fields
+// of a JSON error body (given as url.Values).
+func checkErrorParams(t testing.TB, v url.Values, want wantErr) {
+	t.Helper()
+	if got := v.Get("error"); got != want.code {
+		t.Errorf("error %q, want %q", got, want.code)
+	}
+	codes := strings.Trim(v.Get("error_codes"), "[]")
+	if codes != strconv.Itoa(want.aadsts) {
+		t.Errorf("error_codes %q, want [%d]", v.Get("error_codes"), want.aadsts)
+	}
+	if prefix := fmt.Sprintf("AADSTS%d:", want.aadsts); !strings.HasPrefix(v.Get("error_description"), prefix) {
+		t.Errorf("error_description %q, want it to start with %q", v.Get("error_description"), prefix)
+	}
+	for _, k := range []string{"timestamp", "trace_id", "correlation_id"} {
+		if v.Get(k) == "" {
+			t.Errorf("%s missing", k)
+		}
+	}
+}
+
+// wantRedirectError checks an error sent to the app: a 302 to redirectURI with the
+// parameters in the query or the fragment (mode), or a form_post page posting them there;
+// state comes back byte for byte when given (state == nil: none was sent).
+func wantRedirectError(t testing.TB, resp *http.Response, body, redirectURI, mode string, want wantErr, state *string) url.Values {
+	t.Helper()
+	v := authResponse(t, resp, body, redirectURI, mode)
+	if v == nil {
+		return nil
+	}
+	checkErrorParams(t, v, want)
+	switch {
+	case state == nil && v.Has("state"):
+		t.Errorf("state %q, want none", v.Get("state"))
+	case state != nil && v.Get("state") != *state:
+		t.Errorf("state %q, want %q", v.Get("state"), *state)
+	}
+	return v
+}
+
+// authResponse reads an authorization response delivered in mode to redirectURI, failing
+// the test when it went elsewhere or otherwise.
+func authResponse(t testing.TB, resp *http.Response, body, redirectURI, mode string) url.Values {
+	t.Helper()
+	if mode == "form_post" {
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Location") != "" {
+			t.Errorf("form_post answered %d, Location %q; want 200 and a form", resp.StatusCode, resp.Header.Get("Location"))
+			return nil
+		}
+		m := formAction.FindStringSubmatch(body)
+		if m == nil || html.UnescapeString(m[1]) != redirectURI {
+			t.Errorf("form_post form %v, want action %q: %s", m, redirectURI, body)
+			return nil
+		}
+		return hiddenFields(body)
+	}
+	if resp.StatusCode != http.StatusFound {
+		t.Errorf("status %d, want 302 to the redirect URI (body %.300s)", resp.StatusCode, body)
+		return nil
+	}
+	loc := resp.Header.Get("Location")
+	sep := "?"
+	if mode == "fragment" {
+		sep = "#"
+	}
+	raw, ok := strings.CutPrefix(loc, redirectURI+sep)
+	if !ok {
+		t.Errorf("Location %q, want %q + parameters in the %s", loc, redirectURI+sep, mode)
+		return nil
+	}
+	if mode != "fragment" && strings.Contains(raw, "#") {
+		t.Errorf("Location %q has a fragment in query mode", loc)
+	}
+	v, err := url.ParseQuery(raw)
+	if err != nil {
+		t.Errorf("Location %q: %v", loc, err)
+		return nil
+	}
+	return v
+}
+
+var formAction = regexp.MustCompile(`<form method="post" action="([^"]*)">`)
+
+// jsonErrorValues turns a JSON error body into url.Values for checkErrorParams.
+func jsonErrorValues(m map[string]any) url.Values {
+	v := url.Values{}
+	for k, x := range m {
+		switch x := x.(type) {
+		case string:
+			v.Set(k, x)
+		case []any:
+			var parts []string
+			for _, n := range x {
+				if f, ok := n.(float64); ok {
+					parts = append(parts, strconv.FormatFloat(f, 'f', -1, 64))
+				} else {
+					parts = append(parts, fmt.Sprintf("%q", n)) // not a number: never matches
+				}
+			}
+			v.Set(k, strings.Join(parts, ","))
+		}
+	}
+	return v
+}
+
+// wantTokenError checks a token endpoint error: status, the JSON error shape with CORS and
+// no-store, the OAuth code and the AADSTS number.
+func wantTokenError(t testing.TB, resp *http.Response, body map[string]any, status int, want wantErr) {
+	t.Helper()
+	if resp.StatusCode != status {
+		t.Errorf("status %d, want %d (%v)", resp.StatusCode, status, body)
+	}
+	wantJSONHeaders(t, resp)
+	checkErrorParams(t, jsonErrorValues(body), want)
+	// MSAL falls back to its hidden iframe on invalid_grant only when nothing in the answer
+	// says "interaction" (msal-wire.md §3.5); missing consent is the one exception.
+	if want.code == "invalid_grant" && want.aadsts != 65001 {
+		desc := fmt.Sprint(body["error_description"])
+		for _, w := range interactionWords {
+			if strings.Contains(desc, w) {
+				t.Errorf("invalid_grant description contains %q, so MSAL skips its iframe fallback: %q", w, desc)
+			}
+		}
+		if s, _ := body["suberror"].(string); s != "" {
+			t.Errorf("suberror %q on an invalid_grant MSAL should retry silently", s)
+		}
+	}
+}
+
+// interactionWords make MSAL classify an error as InteractionRequiredAuthError, which skips
+// its hidden-iframe fallback (msal-wire.md §3.5).
+var interactionWords = []string{"interaction_required", "consent_required", "login_required", "bad_token", "ui_not_allowed", "interrupted_user"}
+
+// wantJSONHeaders checks what every token endpoint answer carries.
+func wantJSONHeaders(t testing.TB, resp *http.Response) {
+	t.Helper()
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("Content-Type %q, want application/json", ct)
+	}
+	if got := resp.Header.Get("Access-Control-Allow-Origin"); got == "" {
+		t.Error("no Access-Control-Allow-Origin header")
+	}
+	if got := resp.Header.Get("Cache-Control"); got != "no-store" {
+		t.Errorf("Cache-Control %q, want no-store", got)
+	}
+}
+
+var (
+	scopeCheckbox = regexp.MustCompile(`<input type="checkbox" name="scope" value="([^"]*)"`)
+	dataUsername  = regexp.MustCompile(`<button[^>]*data-username="([^"]*)"`)
+)
+
+// consentCheckboxes returns the scope checkbox values of a consent page.
+func consentCheckboxes(page string) []string {
+	var out []string
+	for _, m := range scopeCheckbox.FindAllStringSubmatch(page, -1) {
+		out = append(out, html.UnescapeString(m[1]))
+	}
+	return out
+}
+
+// accountButtons returns the data-username values of an account chooser.
+func accountButtons(page string) []string {
+	var out []string
+	for _, m := range dataUsername.FindAllStringSubmatch(page, -1) {
+		out = append(out, html.UnescapeString(m[1]))
+	}
+	return out
+}
+
+// accountValue returns the value of the chooser button for username.
+func accountValue(t testing.TB, page, username string) string {
+	t.Helper()
+	re := regexp.MustCompile(`name="account" value="([^"]*)" data-username="` + regexp.QuoteMeta(html.EscapeString(username)) + `"`)
+	m := re.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no chooser button for %s: %s", username, page)
+	}
+	return html.UnescapeString(m[1])
+}
+
+// loginUsername returns the pre-filled username of a sign-in page.
+func loginUsername(page string) string {
+	m := regexp.MustCompile(`name="username"[^>]*value="([^"]*)"`).FindStringSubmatch(page)
+	if m == nil {
+		return ""
+	}
+	return html.UnescapeString(m[1])
+}
+
+// sameSet reports whether two space-separated lists hold the same items.
+func sameSet(a, b string) bool {
+	x, y := strings.Fields(a), strings.Fields(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(x, y)
+}
+
+// ptr returns a pointer to s.
+func ptr(s string) *string { return &s }
+
+// decodeJSON decodes a JSON object body, failing the test when it is not one.
+func decodeJSON(t testing.TB, body string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatalf("not a JSON object (%v): %.300s", err, body)
+	}
 	return m
 }
