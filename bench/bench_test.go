@@ -4,7 +4,8 @@
 //
 //	go test ./bench -run '^$' -bench . -cpu 1 -count 5
 //
-// and record the numbers in bench/README.md. -cpu 1 gives per-core rates.
+// and record the numbers in bench/README.md. -cpu 1 gives per-core rates; the Parallel
+// variants are run with -cpu 2.
 package bench
 
 import (
@@ -228,9 +229,10 @@ func BenchmarkRefresh(b *testing.B) {
 	}
 }
 
-// The Parallel variants keep several requests in flight on one core (run them with -cpu 1),
-// as a server does: one request's disk sync overlaps another's signing, so they measure what
-// a core can serve rather than one request's latency.
+// The Parallel variants keep several requests in flight per core, as a server does: one
+// request's disk sync overlaps another's signing. Run them with -cpu 2 (the whole machine):
+// with one P a goroutine blocked in fsync holds it until sysmon takes it back, which models
+// no real server.
 
 func BenchmarkAuthorizeSilentParallel(b *testing.B) {
 	s := newServer(b)
