@@ -294,8 +294,8 @@ func TestAuthorizeTenants(t *testing.T) {
 
 	t.Run("single-tenant app refuses a user of another tenant", func(t *testing.T) {
 		c := e.newBrowser()
-		resp, body := e.get(c, e.authorizeURL("contoso.test", validSPA()))
-		resp, body = e.submitLogin(c, hiddenFields(body), carol, pw, false)
+		_, body := e.get(c, e.authorizeURL("contoso.test", validSPA()))
+		resp, body := e.submitLogin(c, hiddenFields(body), carol, pw, false)
 		if resp.StatusCode != http.StatusBadRequest || !isLoginPage(body) || resp.Header.Get("Location") != "" {
 			t.Errorf("%d (Location %q), want the sign-in form again with 400", resp.StatusCode, resp.Header.Get("Location"))
 		}

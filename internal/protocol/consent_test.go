@@ -159,8 +159,8 @@ func TestConsentPreauthorized(t *testing.T) {
 	verifier, challenge := pkce()
 	p := spaParams(challenge, "api://todo/Todo.Read User.Read openid profile offline_access")
 	p.Set("client_id", preClient)
-	resp, body := e.get(c, e.authorizeURL("contoso.test", p))
-	resp, body = e.submitLogin(c, hiddenFields(body), alice, pw, false)
+	_, body := e.get(c, e.authorizeURL("contoso.test", p))
+	resp, body := e.submitLogin(c, hiddenFields(body), alice, pw, false)
 	v := authResponse(t, resp, body, spaRedirect, "fragment")
 	if v.Get("code") == "" {
 		t.Fatalf("preauthorized app: %d, want a code without consent: %.300s", resp.StatusCode, body)

@@ -280,17 +280,6 @@ func responseParams(t *testing.T, resp *http.Response) url.Values {
 	return loc.Query()
 }
 
-// tokenJSON posts to the token endpoint and decodes the JSON answer.
-func (e *env) tokenJSON(tenant string, form url.Values, header http.Header) (int, map[string]any) {
-	e.t.Helper()
-	resp, body := e.postForm(e.api(), e.url+"/"+tenant+"/oauth2/v2.0/token", form, header)
-	var out map[string]any
-	if err := json.Unmarshal([]byte(body), &out); err != nil {
-		e.t.Fatalf("token endpoint answered non-JSON (%d): %s", resp.StatusCode, body)
-	}
-	return resp.StatusCode, out
-}
-
 // spaOriginHeader is the Origin a browser sends from the spa app.
 func spaOriginHeader() http.Header { return http.Header{"Origin": {spaOrigin}} }
 

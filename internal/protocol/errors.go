@@ -3,7 +3,6 @@ package protocol
 import (
 	"errors"
 	"fmt"
-	"net/http"
 )
 
 // Error is every protocol error: an OAuth error code, the Entra AADSTS number for the same
@@ -123,11 +122,3 @@ var (
 	errNotFound = kind{0, "not_found", 404, "No endpoint answers %s."}
 	errServer   = kind{50000, "server_error", 500, "There was an error issuing a token or an issue with our sign-in service."}
 )
-
-// statusText is the status line text for an HTTP status (Go's, or a generic one).
-func statusText(code int) string {
-	if t := http.StatusText(code); t != "" {
-		return t
-	}
-	return "Error"
-}

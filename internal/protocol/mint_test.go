@@ -18,8 +18,8 @@ func TestTokenResponseShape(t *testing.T) {
 	verifier, challenge := pkce()
 	p := spaParams(challenge, todoScopes)
 	p.Set("nonce", "nonce-0194d4c2")
-	resp, body := e.get(c, e.authorizeURL("contoso.test", p))
-	resp, body = e.submitLogin(c, hiddenFields(body), alice, pw, true) // stay signed in
+	_, body := e.get(c, e.authorizeURL("contoso.test", p))
+	resp, body := e.submitLogin(c, hiddenFields(body), alice, pw, true) // stay signed in
 	v := e.finish(c, resp, body)
 	r, tok := e.token("contoso.test", redeemForm(spaClient, v.Get("code"), verifier, todoScopes), spaOriginHeader())
 	if r.StatusCode != http.StatusOK {

@@ -154,7 +154,7 @@ func TestTokenErrorBody(t *testing.T) {
 	}
 
 	// Not a GUID: a fresh correlation id instead of the value.
-	resp, body = e.postForm(e.api(), e.tokenURL("contoso.test")+"?client-request-id=<script>", form, spaOriginHeader())
+	_, body = e.postForm(e.api(), e.tokenURL("contoso.test")+"?client-request-id=<script>", form, spaOriginHeader())
 	m = decodeJSON(t, body)
 	if got := str(m, "correlation_id"); got == "<script>" || len(got) != 36 {
 		t.Errorf("correlation_id %q for a non-GUID client-request-id, want a new GUID", got)

@@ -92,7 +92,7 @@ func TestSignVerify(t *testing.T) {
 	// The JWKS verifies it, through go-jose.
 	var set jose.JSONWebKeySet
 	json.Unmarshal(ks.JWKS(), &set)
-	jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		t.Fatal(err)
 	}
