@@ -206,37 +206,56 @@ func (s *Server) hintUsername(ctx context.Context, hint string) string {
 	return truncate(hint, 256)
 }
 
-// consentState expands .default scopes, then returns, per resource, the granted scope keys
-// and the scopes the user must be asked for. Scopes only an administrator may grant, and
-// missing, end the request: consent_required when silent, access_denied (AADSTS90094) when
-// interactive — never a dead-end page.
-func (s *Server) consentState(ctx context.Context, f *flow, set *directory.ScopeSet, user directory.User) (map[string]map[string]bool, []consentItem, error) {
-	grants, err := s.store.Grants(ctx, user.TenantID, f.app.ClientID, user.ID)
+// coverage expands the set's .default scopes and sorts what it asks for by grant: the
+// granted scope keys per resource, and the scopes still missing — those the user may grant,
+// and those only an administrator may. Authorization and refresh apply their own policies.
+func (s *Server) coverage(ctx context.Context, app directory.App, user directory.User, set *directory.ScopeSet) (map[string]map[string]bool, []consentItem, []consentItem, error) {
+	grants, err := s.store.Grants(ctx, user.TenantID, app.ClientID, user.ID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	granted := map[string]map[string]bool{}
-	var ask []consentItem
+	var userMissing, adminMissing []consentItem
 	for i := range set.Groups {
 		g := &set.Groups[i]
 		have := directory.GrantedScopes(grants, g.Resource)
 		g.ExpandDefault(have)
 		granted[g.Resource] = have
-		userMissing, adminMissing := g.Missing(have, f.app.Consent)
-		if len(adminMissing) > 0 {
-			if f.req.silent() {
-				return nil, nil, errConsentNeeded.new(f.app.ClientID, f.app.DisplayName)
+		u, a := g.Missing(have, app.Consent)
+		for _, sc := range u {
+			userMissing = append(userMissing, consentItem{resource: g.Resource, scope: sc})
+		}
+		for _, sc := range a {
+			adminMissing = append(adminMissing, consentItem{resource: g.Resource, scope: sc})
+		}
+	}
+	return granted, userMissing, adminMissing, nil
+}
+
+// consentState returns the granted scope keys per resource and the scopes the consent page
+// must ask for: the missing ones, or with prompt=consent every requested one a user may
+// grant. Scopes only an administrator may grant, and missing, end the request:
+// consent_required when silent, access_denied (AADSTS90094) when interactive — never a
+// dead-end page.
+func (s *Server) consentState(ctx context.Context, f *flow, set *directory.ScopeSet, user directory.User) (map[string]map[string]bool, []consentItem, error) {
+	granted, ask, admin, err := s.coverage(ctx, f.app, user, set)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case len(admin) > 0 && f.req.silent():
+		return nil, nil, errConsentNeeded.new(f.app.ClientID, f.app.DisplayName)
+	case len(admin) > 0:
+		return nil, nil, errAdminConsent.new(admin[0].scope.Requested, f.app.DisplayName)
+	case f.consented:
+		return granted, nil, nil // what was not ticked stays ungranted; the code carries the rest
+	case f.req.Prompt == "consent":
+		ask = nil
+		for _, g := range set.Groups {
+			for _, sc := range g.Scopes {
+				if !sc.AdminOnly {
+					ask = append(ask, consentItem{resource: g.Resource, scope: sc})
+				}
 			}
-			return nil, nil, errAdminConsent.new(adminMissing[0].Requested, f.app.DisplayName)
-		}
-		if f.req.Prompt == "consent" && !f.consented {
-			userMissing = slices.DeleteFunc(slices.Clone(g.Scopes), func(x directory.Scope) bool { return x.AdminOnly })
-		}
-		if f.consented {
-			continue // what was not ticked stays ungranted; the code carries the rest
-		}
-		for _, sc := range userMissing {
-			ask = append(ask, consentItem{resource: g.Resource, scope: sc})
 		}
 	}
 	if len(ask) > 0 && f.req.silent() {

@@ -76,21 +76,14 @@ func (s *Server) refreshScopes(ctx context.Context, tr *tokenRequest, user direc
 	if set.APIResources() > 1 {
 		return "", nil, errManyResources.new(truncate(tr.p.get("scope"), 200))
 	}
-	grants, err := s.store.Grants(ctx, user.TenantID, tr.app.ClientID, user.ID)
+	granted, userMissing, adminMissing, err := s.coverage(ctx, tr.app, user, &set)
 	if err != nil {
 		return "", nil, err
 	}
-	granted := map[string]map[string]bool{}
-	for i := range set.Groups {
-		g := &set.Groups[i]
-		have := directory.GrantedScopes(grants, g.Resource)
-		g.ExpandDefault(have)
-		granted[g.Resource] = have
-		if userMissing, adminMissing := g.Missing(have, tr.app.Consent); len(userMissing)+len(adminMissing) > 0 {
-			e := errRefreshConsent.new(tr.app.ClientID, tr.app.DisplayName)
-			e.Suberror = "consent_required"
-			return "", nil, e
-		}
+	if len(userMissing)+len(adminMissing) > 0 {
+		e := errRefreshConsent.new(tr.app.ClientID, tr.app.DisplayName)
+		e.Suberror = "consent_required"
+		return "", nil, e
 	}
 	resource, scopes := codeScopes(set, granted, tr.app.Consent)
 	return resource, scopes, nil
