@@ -104,7 +104,7 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 	srv, err := protocol.NewServer(protocol.Options{
 		PublicURL: c.PublicURL, Store: a.store, Keys: a.keys, PairwiseKey: pairwise, Pages: pages,
 		Sessions:  session.NewManager(a.store, time.Duration(c.Sessions.Lifetime), time.Duration(c.Sessions.RememberLifetime)),
-		Lifetimes: lifetimes(c),
+		Lifetimes: c.Lifetimes(),
 		Throttle: protocol.Throttle{Account: c.LoginThrottle.AccountFailures, Address: c.LoginThrottle.IPFailures,
 			Window: time.Duration(c.LoginThrottle.Window)},
 		Passwords: o.HashParams, Logger: a.log, Now: o.Now,
@@ -118,17 +118,6 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 		a.handler = o.Wrap(a.handler)
 	}
 	return a.prepareTLS(o.Now())
-}
-
-// lifetimes are the server-wide token lifetimes of the configuration.
-func lifetimes(c config.Config) directory.Lifetimes {
-	return directory.Lifetimes{
-		AccessToken: time.Duration(c.TokenLifetimes.AccessToken), IDToken: time.Duration(c.TokenLifetimes.IDToken),
-		AuthorizationCode: time.Duration(c.TokenLifetimes.AuthorizationCode),
-		RefreshReuse:      time.Duration(c.RefreshTokens.ReuseInterval), RefreshIdle: time.Duration(c.RefreshTokens.IdleLifetime),
-		RefreshSPAAbsolute: time.Duration(c.RefreshTokens.SPAAbsoluteLifetime),
-		RefreshAbsolute:    time.Duration(c.RefreshTokens.AbsoluteLifetime),
-	}
 }
 
 // openStore opens the configured storage: a SQLite file (in dataDir by default) or

@@ -42,6 +42,18 @@ func Apply(ctx context.Context, c Config, st store.Store, hashParams password.Pa
 	return nil
 }
 
+// Lifetimes are the server-wide token lifetimes; apps override them (see directory.Lifetimes).
+func (c Config) Lifetimes() directory.Lifetimes { return lifetimes(c.TokenLifetimes, c.RefreshTokens) }
+
+func lifetimes(t TokenLifetimes, r RefreshTokens) directory.Lifetimes {
+	return directory.Lifetimes{
+		AccessToken: time.Duration(t.AccessToken), IDToken: time.Duration(t.IDToken),
+		AuthorizationCode: time.Duration(t.AuthorizationCode), RefreshReuse: time.Duration(r.ReuseInterval),
+		RefreshIdle: time.Duration(r.IdleLifetime), RefreshSPAAbsolute: time.Duration(r.SPAAbsoluteLifetime),
+		RefreshAbsolute: time.Duration(r.AbsoluteLifetime),
+	}
+}
+
 func toAPI(tenantID string, a API) directory.API {
 	out := directory.API{TenantID: tenantID, DisplayName: a.DisplayName, AppIDURI: a.AppIDURI}
 	for _, s := range a.Scopes {
@@ -87,13 +99,7 @@ func applyApp(ctx context.Context, st store.Store, t Tenant, a App) error {
 		PostLogoutRedirectURIs: a.PostLogoutRedirectURIs, LogoutURL: a.LogoutURL, BackchannelLogoutURL: a.BackchannelLogoutURL,
 		ImplicitIDTokens: a.ImplicitGrant.IDTokens, ImplicitAccessTokens: a.ImplicitGrant.AccessTokens,
 		OptionalIDClaims: a.OptionalClaims.IDToken, OptionalAccessClaims: a.OptionalClaims.AccessToken,
-		Lifetimes: directory.Lifetimes{
-			AccessToken: time.Duration(a.TokenLifetimes.AccessToken), IDToken: time.Duration(a.TokenLifetimes.IDToken),
-			AuthorizationCode: time.Duration(a.TokenLifetimes.AuthorizationCode),
-			RefreshReuse:      time.Duration(a.RefreshTokens.ReuseInterval), RefreshIdle: time.Duration(a.RefreshTokens.IdleLifetime),
-			RefreshSPAAbsolute: time.Duration(a.RefreshTokens.SPAAbsoluteLifetime),
-			RefreshAbsolute:    time.Duration(a.RefreshTokens.AbsoluteLifetime),
-		},
+		Lifetimes: lifetimes(a.TokenLifetimes, a.RefreshTokens),
 	}
 	if a.SignInAudience == SignInAudienceAnyTenant {
 		app.SignInAudience = directory.AudienceAnyTenant

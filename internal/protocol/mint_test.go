@@ -4,9 +4,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sigil-idp/sigil/internal/config"
 )
 
 // TestTokenResponseShape checks a code redemption's answer and its tokens against
@@ -139,4 +143,30 @@ func TestTokenResponseShape(t *testing.T) {
 			t.Error("refresh_token_expires_in without offline_access")
 		}
 	})
+}
+
+// TestPerAppLifetimes: an app's tokenLifetimes override the server's for that app only.
+func TestPerAppLifetimes(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) {
+		c.Tenants[0].Apps[0].TokenLifetimes.AccessToken = config.Duration(5 * time.Minute) // the spa app
+		c.Tenants[0].Apps[0].TokenLifetimes.IDToken = config.Duration(7 * time.Minute)
+	})
+	tok := e.spaTokens(e.newBrowser(), "contoso.test", alice, "api://todo/Todo.Read openid profile offline_access")
+	if got := tok["expires_in"]; got != float64(300) {
+		t.Errorf("expires_in %v, want 300 (the app's 5m)", got)
+	}
+	at, id := claims(t, str(tok, "access_token")), claims(t, str(tok, "id_token"))
+	if exp, iat := at["exp"].(float64), at["iat"].(float64); exp-iat != 300 {
+		t.Errorf("access token lives %v s, want 300", exp-iat)
+	}
+	if exp, iat := id["exp"].(float64), id["iat"].(float64); exp-iat != 420 {
+		t.Errorf("ID token lives %v s, want 420", exp-iat)
+	}
+	// Another app keeps the server's default (1h).
+	c := e.newBrowser()
+	code, verifier := e.spaCode(c, "contoso.test", alice, "openid offline_access", func(p url.Values) { p.Set("client_id", preClient) })
+	_, other := e.token("contoso.test", redeemForm(preClient, code, verifier, "openid offline_access"), spaOriginHeader())
+	if got := other["expires_in"]; got != float64(3600) {
+		t.Errorf("the other app's expires_in %v, want 3600", got)
+	}
 }
