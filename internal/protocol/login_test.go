@@ -268,3 +268,42 @@ func TestPagesAllowOpener(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionCookieRenewedAtSignIn: each sign-in gives the browser a new session cookie and
+// moves its accounts to it, so a value planted or stolen before sign-in names nothing after.
+func TestSessionCookieRenewedAtSignIn(t *testing.T) {
+	e := newEnv(t, nil)
+	c := e.newBrowser()
+	sessionCookie := func() string {
+		u, _ := url.Parse(e.url)
+		for _, ck := range c.Jar.Cookies(u) {
+			if ck.Name == "__Host-sigil-session" {
+				return ck.Value
+			}
+		}
+		return ""
+	}
+	e.signIn(c, e.authorizeURL("contoso.test", validSPA()), alice)
+	first := sessionCookie()
+	p := validSPA()
+	p.Set("prompt", "login")
+	p.Set("login_hint", bob)
+	e.signIn(c, e.authorizeURL("contoso.test", p), bob)
+	second := sessionCookie()
+	if first == "" || second == "" || first == second {
+		t.Fatalf("session cookie not renewed at sign-in: %q then %q", first, second)
+	}
+	// The old value names no session any more.
+	old := e.newBrowser()
+	u, _ := url.Parse(e.url)
+	old.Jar.SetCookies(u, []*http.Cookie{{Name: "__Host-sigil-session", Value: first, Path: "/", Secure: true}})
+	resp, body := e.get(old, e.authorizeURL("contoso.test", silentParams(todoScopes)))
+	wantRedirectError(t, resp, body, spaRedirect, "fragment", wantErr{"login_required", 50058}, ptr("st+/=ate"))
+	// The browser keeps both accounts under the new value.
+	p = validSPA()
+	p.Set("prompt", "select_account")
+	_, picker := e.get(c, e.authorizeURL("contoso.test", p))
+	if !strings.Contains(picker, `data-username="`+alice+`"`) || !strings.Contains(picker, `data-username="`+bob+`"`) {
+		t.Fatalf("accounts lost when the cookie was renewed:\n%s", picker)
+	}
+}

@@ -57,14 +57,16 @@ func (m *Manager) Sessions(ctx context.Context, r *http.Request, now time.Time) 
 }
 
 // SignIn records that user authenticated in this browser now, by password: a new session,
-// or the account's existing one with auth_time moved (its sid kept). It sets the cookie,
-// persistent when any session of the browser is "stay signed in".
+// or the account's existing one with auth_time moved (its sid kept). The session cookie is
+// renewed — the browser's sessions move to a new value — so a value planted before sign-in
+// is worth nothing after it. The cookie is persistent when any session of the browser is
+// "stay signed in".
 func (m *Manager) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, u directory.User, remember bool, now time.Time) (store.Session, error) {
-	value := ""
-	if c, err := r.Cookie(CookieName); err == nil && c.Value != "" && len(c.Value) <= 100 {
-		value = c.Value
-	} else {
-		value = tokens.RandomID(32)
+	value := tokens.RandomID(32)
+	if old := BrowserHash(r); old != "" {
+		if err := m.store.RebindBrowser(ctx, old, tokens.Hash(value)); err != nil {
+			return store.Session{}, fmt.Errorf("session: sign in: %w", err)
+		}
 	}
 	life := m.lifetime
 	if remember {

@@ -114,6 +114,9 @@ type Sessions interface {
 	// when one exists, moves its AuthTime, AMR, Remember and ExpiresAt — keeping its ID unless
 	// it had expired. It returns the stored session.
 	UpsertSession(ctx context.Context, s Session, now time.Time) (Session, error)
+	// RebindBrowser moves a browser's sessions to a new browser hash (the session cookie is
+	// renewed at every sign-in).
+	RebindBrowser(ctx context.Context, oldHash, newHash string) error
 	// BrowserSessions returns the unexpired sessions of a browser, oldest first.
 	BrowserSessions(ctx context.Context, browserHash string, now time.Time) ([]Session, error)
 	// EndSession deletes the session and revokes every refresh-token family issued in it.

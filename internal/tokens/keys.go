@@ -173,6 +173,9 @@ func (ks *KeySet) Sign(claims any) (string, error) {
 	ks.mu.RLock()
 	key := ks.current
 	ks.mu.RUnlock()
+	if key == nil {
+		return "", errors.New("tokens: no current signing key")
+	}
 	var b bytes.Buffer
 	b.Grow(len(key.header) + 1 + base64.RawURLEncoding.EncodedLen(len(payload)) + 1 + 342)
 	b.WriteString(key.header)

@@ -35,6 +35,14 @@ func (s *Store) UpsertSession(ctx context.Context, in store.Session, now time.Ti
 	return out, nil
 }
 
+// RebindBrowser moves a browser's sessions to a new browser hash.
+func (s *Store) RebindBrowser(ctx context.Context, oldHash, newHash string) error {
+	if _, err := s.auto().exec(ctx, `UPDATE sessions SET browser_hash = $2 WHERE browser_hash = $1`, oldHash, newHash); err != nil {
+		return fmt.Errorf("sqlstore: rebind browser: %w", err)
+	}
+	return nil
+}
+
 // BrowserSessions returns a browser's unexpired sessions, oldest first.
 func (s *Store) BrowserSessions(ctx context.Context, browserHash string, now time.Time) ([]store.Session, error) {
 	rows, err := s.auto().query(ctx, `SELECT id, tenant_id, user_id, auth_time, amr, remember, created_at, expires_at

@@ -58,6 +58,16 @@ func testSessions(t *testing.T, s store.Store) {
 	if len(sessions) != 1 || sessions[0].ID != "sid-3" {
 		t.Fatalf("got %+v", sessions)
 	}
+	// Renewing the cookie moves the browser's sessions, sids unchanged.
+	must(t, s.RebindBrowser(ctx(t), "b1", "b1-renewed"))
+	sessions, err = s.BrowserSessions(ctx(t), "b1-renewed", base.Add(3*time.Hour))
+	must(t, err)
+	if len(sessions) != 1 || sessions[0].ID != "sid-3" {
+		t.Fatalf("after rebinding: got %+v", sessions)
+	}
+	if sessions, _ = s.BrowserSessions(ctx(t), "b1", base.Add(3*time.Hour)); len(sessions) != 0 {
+		t.Fatalf("the old browser hash still names sessions: %+v", sessions)
+	}
 }
 
 func testInteractions(t *testing.T, s store.Store) {
