@@ -31,6 +31,10 @@ type Handler func(w http.ResponseWriter, r *http.Request, claims tokens.AccessCl
 // Protect returns an http.Handler that answers CORS preflights, requires a valid bearer
 // token, and calls h. methods lists the methods h serves (e.g. "GET, POST").
 func (g *Guard) Protect(methods string, h Handler) http.Handler {
+	allowed := map[string]bool{}
+	for _, m := range strings.Split(methods, ",") {
+		allowed[strings.TrimSpace(m)] = true
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g.cors(w, r)
 		if r.Method == http.MethodOptions {
@@ -40,7 +44,7 @@ func (g *Guard) Protect(methods string, h Handler) http.Handler {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		if !strings.Contains(methods, r.Method) {
+		if !allowed[r.Method] {
 			w.Header().Set("Allow", methods+", OPTIONS")
 			WriteError(w, http.StatusMethodNotAllowed, "invalid_request", "method not allowed")
 			return
