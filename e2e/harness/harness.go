@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -52,6 +53,9 @@ type Env struct {
 type Options struct {
 	// Edit changes the configuration before the server starts.
 	Edit func(*config.Config)
+	// Site, when set, is a directory served at the test app's origin instead of e2e/pages:
+	// an example app built by [BuildExample]. /config.js and /node_modules/ are served beside it.
+	Site string
 }
 
 // Start brings up an Env for one test; everything stops when the test ends. It skips the
@@ -84,7 +88,7 @@ func Start(t *testing.T, o Options) *Env {
 			t.Errorf("sigil: %v", err)
 		}
 	})
-	spa := &http.Server{Handler: spaHandler(e, modules), TLSConfig: a.TLSConfig(), ReadHeaderTimeout: 5 * time.Second,
+	spa := &http.Server{Handler: spaHandler(e, modules, o.Site), TLSConfig: a.TLSConfig(), ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog: slog.NewLogLogger(slog.DiscardHandler, slog.LevelError)}
 	wg.Go(func() { spa.ServeTLS(spaLn, "", "") })
 	t.Cleanup(func() {
@@ -130,8 +134,10 @@ func Config(idp, spa, dataDir string) config.Config {
 		Apps: []config.App{{
 			DisplayName: "Todo SPA", ClientID: ClientID,
 			SPA: config.Platform{RedirectURIs: []string{spa + "/msal5.html", spa + "/redirect.html",
-				spa + "/msal2.html", spa + "/blank.html"}},
+				spa + "/msal2.html", spa + "/blank.html", spa + "/msal1.html", spa + "/"}},
 			PostLogoutRedirectURIs: []string{spa + "/signed-out.html"},
+			// For MSAL 1.x pages and examples; msal-browser never asks for implicit tokens.
+			ImplicitGrant: config.ImplicitGrant{IDTokens: true, AccessTokens: true},
 		}},
 	}}
 	return c
@@ -165,18 +171,54 @@ func NodeModules(t *testing.T) string {
 	return modules
 }
 
-// spaHandler serves the test pages, their settings (/config.js) and node_modules.
-func spaHandler(e *Env, modules string) http.Handler {
+// spaHandler serves the test pages (or site), their settings (/config.js) and node_modules.
+// /config.js sets window.sigilTest for e2e/pages and window.sigilConfig, the shape the
+// example apps read (examples/serve.mjs writes the same for `sigil dev`).
+func spaHandler(e *Env, modules, site string) http.Handler {
 	mux := http.NewServeMux()
-	pages := http.FileServer(http.Dir(pagesDir(modules)))
-	mux.Handle("GET /", noStore(pages))
+	if site == "" {
+		site = pagesDir(modules)
+	}
+	mux.Handle("GET /", noStore(http.FileServer(http.Dir(site))))
 	mux.Handle("GET /node_modules/", http.StripPrefix("/node_modules/", http.FileServer(http.Dir(modules))))
 	mux.HandleFunc("GET /config.js", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript")
+		w.Header().Set("Cache-Control", "no-store")
 		fmt.Fprintf(w, "window.sigilTest = {authority: %q, knownAuthority: %q, clientId: %q, origin: %q, idp: %q};\n",
 			e.IdP+"/"+Domain, strings.TrimPrefix(e.IdP, "https://"), ClientID, e.SPA, e.IdP)
+		fmt.Fprintf(w, "window.sigilConfig = {authority: %q, knownAuthority: %q, clientId: %q, origin: %q, apiUrl: %q};\n",
+			e.IdP+"/"+Domain, strings.TrimPrefix(e.IdP, "https://"), ClientID, e.SPA, e.IdP+"/v1.0/me")
 	})
 	return mux
+}
+
+// BuildExample builds the example app examples/<name> into a fresh directory, with
+// `node build.mjs <dir>` in the example's folder, and returns the directory (for
+// [Options.Site]). It skips (or with CI=true fails) like [NodeModules] when npm has not
+// installed the example's packages.
+func BuildExample(t *testing.T, name string) string {
+	t.Helper()
+	modules := NodeModules(t)
+	root := filepath.Dir(modules)
+	dir := filepath.Join(root, "examples", name)
+	node, err := exec.LookPath("node")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("harness: node is not installed")
+		}
+		t.Skip("harness: node is not installed")
+	}
+	out := t.TempDir()
+	cmd := exec.CommandContext(t.Context(), node, "build.mjs", out)
+	cmd.Dir = dir
+	if b, err := cmd.CombinedOutput(); err != nil {
+		msg := fmt.Sprintf("harness: building examples/%s: %v\n%s", name, err, b)
+		if strings.Contains(string(b), "Cannot find") && os.Getenv("CI") != "true" {
+			t.Skip(msg + "\n(run `npm ci` in the repository root)")
+		}
+		t.Fatal(msg)
+	}
+	return out
 }
 
 func pagesDir(modules string) string { return filepath.Join(filepath.Dir(modules), "e2e", "pages") }

@@ -10,9 +10,12 @@ import (
 	"embed"
 	"encoding/json"
 	"io/fs"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/sigil-idp/sigil/internal/config"
@@ -46,7 +49,40 @@ func Config(publicURL, listen, dataDir, spaOrigin string) config.Config {
 			OptionalClaims:         config.OptionalClaims{IDToken: []string{"email"}},
 		}},
 	}}
+	host := "localhost"
+	if u, err := url.Parse(publicURL); err == nil && u.Hostname() != "" {
+		host = u.Hostname()
+	}
+	for _, ex := range Examples {
+		origin := "https://" + net.JoinHostPort(host, strconv.Itoa(ex.Port))
+		app := config.App{DisplayName: ex.DisplayName, ClientID: ex.ClientID,
+			SPA:                    config.Platform{RedirectURIs: []string{origin + "/", origin + "/redirect.html"}},
+			PostLogoutRedirectURIs: []string{origin + "/"}}
+		if ex.Implicit {
+			app.ImplicitGrant = config.ImplicitGrant{IDTokens: true, AccessTokens: true}
+		}
+		c.Tenants[0].Apps = append(c.Tenants[0].Apps, app)
+	}
 	return c
+}
+
+// Example is one of the apps under examples/ in the repository: its registration in the demo
+// configuration, on https://{Sigil's host}:{Port}.
+type Example struct {
+	Name        string // the folder under examples/
+	DisplayName string
+	ClientID    string
+	Port        int
+	Implicit    bool // MSAL 1.x apps use the implicit grant
+}
+
+// Examples are the example apps `sigil dev` has registrations for. Their package.json files
+// carry the same port and client id.
+var Examples = []Example{
+	{Name: "msal1", DisplayName: "MSAL 1.x example", ClientID: "5161d3e0-0000-4000-8000-000000000001", Port: 3001, Implicit: true},
+	{Name: "angular-seed", DisplayName: "msal-angular 1.x example", ClientID: "5161d3e0-0000-4000-8000-000000000002", Port: 3002, Implicit: true},
+	{Name: "angular", DisplayName: "msal-angular example", ClientID: "5161d3e0-0000-4000-8000-000000000003", Port: 3003},
+	{Name: "react", DisplayName: "msal-react example", ClientID: "5161d3e0-0000-4000-8000-000000000004", Port: 3004},
 }
 
 //go:embed site
