@@ -189,6 +189,13 @@ func spaHandler(e *Env, modules, site string) http.Handler {
 		fmt.Fprintf(w, "window.sigilConfig = {authority: %q, knownAuthority: %q, clientId: %q, origin: %q, apiUrl: %q};\n",
 			e.IdP+"/"+Domain, strings.TrimPrefix(e.IdP, "https://"), ClientID, e.SPA, e.IdP+"/v1.0/me")
 	})
+	// An unprotected API on the app's own origin: it says whether a bearer token came along,
+	// so tests can check that an interceptor adds one only for protected URLs.
+	mux.HandleFunc("GET /api/headers", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		fmt.Fprintf(w, `{"authorization": %q}`+"\n", r.Header.Get("Authorization"))
+	})
 	return mux
 }
 
