@@ -1,7 +1,6 @@
 package protocol
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,13 +14,10 @@ import (
 type authRequest struct {
 	Tenant        string             `json:"tenant"` // path segment, lower-cased
 	ClientID      string             `json:"client_id"`
-	RedirectURI   string             `json:"redirect_uri"`
+	Reply         delivery           `json:"reply"` // where and how the answer goes
 	RedirectGiven bool               `json:"redirect_given"`
 	Platform      directory.Platform `json:"platform"`
-	ResponseMode  string             `json:"response_mode"`
 	Scope         string             `json:"scope"`
-	State         string             `json:"state"`
-	StateGiven    bool               `json:"state_given"`
 	Nonce         string             `json:"nonce"`
 	Prompt        string             `json:"prompt"` // "", none, login, select_account, consent, create
 	LoginHint     string             `json:"login_hint"`
@@ -29,17 +25,17 @@ type authRequest struct {
 	CodeChallenge string             `json:"code_challenge"`
 	MaxAge        int                `json:"max_age"` // -1 when absent
 	ClientInfo    bool               `json:"client_info"`
+	IDTokenClaims []string           `json:"id_token_claims,omitempty"` // asked for by the claims parameter
 }
-
-func (a authRequest) replyTo() replyTo { return replyTo{uri: a.RedirectURI, mode: a.ResponseMode} }
 
 // silent reports whether the request forbids any page (prompt=none, or MSAL's no_session).
 func (a authRequest) silent() bool { return a.Prompt == "none" }
 
 // authorize answers GET and POST /{tenant}/oauth2/v2.0/authorize. Until the client and its
 // exact redirect URI check out, errors are pages (never a redirect to an unregistered URI);
-// after that every answer goes to the redirect URI with state. prompt=none never renders a
-// page: it answers at once with a code or an interaction error.
+// after that every answer goes to the redirect URI with state, as the request's delivery
+// says: a code, implicit tokens in the fragment, or an error. prompt=none never renders a
+// page: it answers at once.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	p, err := readParams(w, r)
 	if err != nil {
@@ -51,8 +47,8 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		s.failPage(w, r, "authorize", err)
 		return
 	}
-	if err := validateAuthRequest(p, &f.req); err != nil {
-		s.replyError(w, r, f.req.replyTo(), f.req.State, f.req.StateGiven, err)
+	if err := validateAuthRequest(p, f.app, &f.req); err != nil {
+		s.deliverError(w, r, f.req.Reply, err)
 		return
 	}
 	s.proceed(w, r, f)
@@ -72,7 +68,7 @@ func (s *Server) trustRequest(r *http.Request, p params) (*flow, error) {
 	req := authRequest{Tenant: t.segment, ClientID: app.ClientID, MaxAge: -1}
 	switch uri := p.get("redirect_uri"); {
 	case uri == "" && len(app.RedirectURIs) == 1:
-		req.RedirectURI, req.Platform = app.RedirectURIs[0].URI, app.RedirectURIs[0].Platform
+		req.Reply.URI, req.Platform = app.RedirectURIs[0].URI, app.RedirectURIs[0].Platform
 	case uri == "":
 		return nil, errNoRedirectURI.new(app.ClientID)
 	default:
@@ -83,11 +79,11 @@ func (s *Server) trustRequest(r *http.Request, p params) (*flow, error) {
 		if !ok {
 			return nil, errRedirectMismatch.new(truncate(uri, 200), app.ClientID)
 		}
-		req.RedirectURI, req.RedirectGiven, req.Platform = uri, true, platform
+		req.Reply.URI, req.RedirectGiven, req.Platform = uri, true, platform
 	}
 	// From here on the redirect URI is trusted: even a bad response_mode is answered there.
-	req.State, req.StateGiven = p.get("state"), p.has("state")
-	req.ResponseMode = modeQuery
+	req.Reply.State, req.Reply.StateGiven = p.get("state"), p.has("state")
+	req.Reply.Mode = modeQuery
 	return &flow{req: req, app: app, tenant: t}, nil
 }
 
@@ -95,22 +91,29 @@ func (s *Server) trustRequest(r *http.Request, p params) (*flow, error) {
 var prompts = map[string]string{"": "", "none": "none", "no_session": "none", "login": "login",
 	"select_account": "select_account", "consent": "consent", "create": "create"}
 
-// validateAuthRequest checks the remaining parameters, in order, filling req. Unknown
+// validateAuthRequest checks the remaining parameters, in order, filling req: the response
+// type and mode first (they decide how even the later errors are delivered), then the app's
+// switches for what it asks, scope, prompt, PKCE, nonce, max_age and claims. Unknown
 // parameters (clidata, pocd, x-client-*, client-request-id, instance_aware…) are ignored.
-func validateAuthRequest(p params, req *authRequest) error {
+func validateAuthRequest(p params, app directory.App, req *authRequest) error {
+	rt, rtErr := parseResponseType(p.get("response_type"))
+	req.Reply.Type, req.Reply.Mode = rt, defaultMode(rt)
 	switch m := p.get("response_mode"); m {
 	case "":
 	case modeQuery, modeFragment, modeFormPost:
-		req.ResponseMode = m
+		req.Reply.Mode = m
 	default:
 		return errInvalidParam.new("response_mode", "use query, fragment or form_post.")
 	}
-	switch rt := p.get("response_type"); rt {
-	case "":
-		return errMissingParam.new("response_type")
-	case "code":
-	default:
-		return errResponseType.new(truncate(rt, 64))
+	if rtErr != nil {
+		return rtErr
+	}
+	if rt.tokens() && req.Reply.Mode == modeQuery {
+		req.Reply.Mode = modeFragment // the error itself must not teach the app to expect a query
+		return errQueryWithTokens.new()
+	}
+	if err := checkImplicitSwitches(rt, app); err != nil {
+		return err
 	}
 	if req.Scope = p.get("scope"); req.Scope == "" {
 		return errMissingParam.new("scope")
@@ -123,6 +126,9 @@ func validateAuthRequest(p params, req *authRequest) error {
 	if err := validatePKCE(p, req); err != nil {
 		return err
 	}
+	if req.Nonce = p.get("nonce"); rt.IDToken && req.Nonce == "" {
+		return errMissingParam.new("nonce")
+	}
 	if v := p.get("max_age"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
@@ -130,14 +136,52 @@ func validateAuthRequest(p params, req *authRequest) error {
 		}
 		req.MaxAge = n
 	}
-	if c := p.get("claims"); c != "" {
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(c), &obj); err != nil {
-			return errInvalidParam.new("claims", "it must be a JSON object.")
+	claims, err := parseClaimsRequest(p.get("claims"))
+	if err != nil {
+		return err
+	}
+	req.IDTokenClaims = claims.idToken
+	req.LoginHint, req.SID = p.get("login_hint"), p.get("sid")
+	req.ClientInfo = p.get("client_info") == "1"
+	return nil
+}
+
+// parseResponseType reads response_type: "code", or the implicit grant's "id_token",
+// "token" and "id_token token", in any order.
+func parseResponseType(raw string) (responseType, error) {
+	var rt responseType
+	if raw == "" {
+		return rt, errMissingParam.new("response_type")
+	}
+	for _, part := range strings.Fields(raw) {
+		seen := rt
+		switch part {
+		case "code":
+			rt.Code = true
+		case "id_token":
+			rt.IDToken = true
+		case "token":
+			rt.Token = true
+		}
+		if seen == rt { // unknown, or given twice
+			return responseType{Code: true}, errResponseType.new(truncate(raw, 64))
 		}
 	}
-	req.Nonce, req.LoginHint, req.SID = p.get("nonce"), p.get("login_hint"), p.get("sid")
-	req.ClientInfo = p.get("client_info") == "1"
+	if rt.Code && rt.tokens() { // hybrid flows are not served
+		return responseType{Code: true}, errResponseType.new(truncate(raw, 64))
+	}
+	return rt, nil
+}
+
+// checkImplicitSwitches refuses implicit tokens the app registration does not allow, with
+// Entra's errors for each.
+func checkImplicitSwitches(rt responseType, app directory.App) error {
+	switch {
+	case rt.IDToken && !app.ImplicitIDTokens:
+		return errImplicitIDToken.new()
+	case rt.Token && !app.ImplicitAccessTokens:
+		return errImplicitToken.new()
+	}
 	return nil
 }
 
@@ -145,6 +189,9 @@ func validateAuthRequest(p params, req *authRequest) error {
 // URIs.
 func validatePKCE(p params, req *authRequest) error {
 	challenge, method := p.get("code_challenge"), p.get("code_challenge_method")
+	if !req.Reply.Type.Code {
+		return nil // no code, nothing to bind a verifier to
+	}
 	switch {
 	case challenge == "" && method != "":
 		return errMissingParam.new("code_challenge")

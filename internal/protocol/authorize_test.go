@@ -123,7 +123,12 @@ func TestAuthorizeErrorRedirects(t *testing.T) {
 		{"unknown response_mode", func(p url.Values) { p.Set("response_mode", "web_message") }, spaRedirect, "query", wantErr{"invalid_request", 90100}, false},
 		{"missing response_type", func(p url.Values) { p.Del("response_type") }, spaRedirect, "query", wantErr{"invalid_request", 900144}, false},
 		{"missing response_type, fragment", func(p url.Values) { p.Del("response_type"); p.Set("response_mode", "fragment") }, spaRedirect, "fragment", wantErr{"invalid_request", 900144}, false},
-		{"response_type token", func(p url.Values) { p.Set("response_type", "token") }, spaRedirect, "query", wantErr{"unsupported_response_type", 70005}, false},
+		{"response_type bogus", func(p url.Values) { p.Set("response_type", "bogus") }, spaRedirect, "query", wantErr{"unsupported_response_type", 70005}, false},
+		{"response_type code code", func(p url.Values) { p.Set("response_type", "code code") }, spaRedirect, "query", wantErr{"unsupported_response_type", 70005}, false},
+		{"response_type token in the query", func(p url.Values) { p.Set("response_type", "token") }, spaRedirect, "fragment", wantErr{"invalid_request", 70007}, false},
+		{"response_type token, switch off", func(p url.Values) { p.Set("response_type", "token"); p.Del("response_mode") }, spaRedirect, "fragment", wantErr{"unsupported_response_type", 700051}, false},
+		{"response_type id_token, switch off", func(p url.Values) { p.Set("response_type", "id_token"); p.Del("response_mode") }, spaRedirect, "fragment", wantErr{"unsupported_response_type", 700054}, false},
+		{"response_type id_token token, switch off, form_post", func(p url.Values) { p.Set("response_type", "id_token token"); p.Set("response_mode", "form_post") }, spaRedirect, "form_post", wantErr{"unsupported_response_type", 700054}, false},
 		{"response_type code id_token", func(p url.Values) { p.Set("response_type", "code id_token") }, spaRedirect, "query", wantErr{"unsupported_response_type", 70005}, false},
 		{"missing scope", func(p url.Values) { p.Del("scope") }, spaRedirect, "query", wantErr{"invalid_request", 900144}, false},
 		{"unknown prompt", func(p url.Values) { p.Set("prompt", "always") }, spaRedirect, "query", wantErr{"invalid_request", 90100}, false},
@@ -155,10 +160,12 @@ func TestAuthorizeErrorRedirects(t *testing.T) {
 		{"API of another tenant", func(p url.Values) {
 			p.Set("client_id", otherClient) // fabrikam has no api://todo
 		}, spaRedirect, "query", wantErr{"invalid_resource", 500011}, false},
-		// The order after trust: response_mode, response_type, scope, prompt, PKCE, max_age,
-		// claims, then the scopes themselves.
+		// The order after trust: response_mode, response_type, tokens in the query, implicit
+		// switches, scope, prompt, PKCE, nonce, max_age, claims, then the scopes themselves.
 		{"order: response_mode first", func(p url.Values) { p.Set("response_mode", "bogus"); p.Del("response_type") }, spaRedirect, "query", wantErr{"invalid_request", 90100}, false},
-		{"order: response_type before scope", func(p url.Values) { p.Set("response_type", "token"); p.Del("scope") }, spaRedirect, "query", wantErr{"unsupported_response_type", 70005}, false},
+		{"order: response_type before scope", func(p url.Values) { p.Set("response_type", "bogus"); p.Del("scope") }, spaRedirect, "query", wantErr{"unsupported_response_type", 70005}, false},
+		{"order: tokens in the query before the switch", func(p url.Values) { p.Set("response_type", "id_token") }, spaRedirect, "fragment", wantErr{"invalid_request", 70007}, false},
+		{"order: switch before scope", func(p url.Values) { p.Set("response_type", "id_token"); p.Del("response_mode"); p.Del("scope") }, spaRedirect, "fragment", wantErr{"unsupported_response_type", 700054}, false},
 		{"order: scope before prompt", func(p url.Values) { p.Del("scope"); p.Set("prompt", "bogus") }, spaRedirect, "query", wantErr{"invalid_request", 900144}, false},
 		{"order: prompt before PKCE", func(p url.Values) { p.Set("prompt", "bogus"); p.Del("code_challenge"); p.Del("code_challenge_method") }, spaRedirect, "query", wantErr{"invalid_request", 90100}, false},
 		{"order: PKCE before claims", func(p url.Values) { p.Del("code_challenge"); p.Del("code_challenge_method"); p.Set("claims", "{") }, spaRedirect, "query", wantErr{"invalid_request", 9002325}, false},

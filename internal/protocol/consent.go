@@ -28,7 +28,7 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 	}
 	decline := func() {
 		s.endInteraction(ctx, f)
-		s.replyError(w, r, f.req.replyTo(), f.req.State, f.req.StateGiven, errDeclined.new())
+		s.deliverError(w, r, f.req.Reply, errDeclined.new())
 	}
 	if form.Get("consent") != "accept" {
 		decline()
@@ -41,12 +41,12 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 	}
 	set, err := s.parseScopes(ctx, f.app, f.req.Scope)
 	if err != nil {
-		s.replyError(w, r, f.req.replyTo(), f.req.State, f.req.StateGiven, err)
+		s.deliverError(w, r, f.req.Reply, err)
 		return
 	}
 	granted, offered, err := s.consentState(ctx, f, &set, user)
 	if err != nil {
-		s.replyError(w, r, f.req.replyTo(), f.req.State, f.req.StateGiven, err)
+		s.deliverError(w, r, f.req.Reply, err)
 		return
 	}
 	ticked := form["scope"]

@@ -35,6 +35,8 @@ const (
 	nativeClient = "aa2e9a10-1111-4222-8333-944455556666"
 	multiClient  = "bb2e9a10-1111-4222-8333-944455556666"
 	preClient    = "cc2e9a10-1111-4222-8333-944455556666"
+	implicitApp  = "ee2e9a10-1111-4222-8333-944455556666" // MSAL 1.x: implicit grant on
+	idOnlyApp    = "ff2e9a10-1111-4222-8333-944455556666" // implicit ID tokens only
 	otherClient  = "dd2e9a10-1111-4222-8333-944455556666"
 	spaOrigin    = "https://app.example.test:3000"
 	spaRedirect  = spaOrigin + "/redirect.html"
@@ -96,6 +98,10 @@ func testConfig() config.Config {
 				SPA: config.Platform{RedirectURIs: []string{spaRedirect}}},
 			{DisplayName: "Preauthorized app", ClientID: preClient, Consent: config.ConsentPreauthorized,
 				SPA: config.Platform{RedirectURIs: []string{spaRedirect}}},
+			{DisplayName: "MSAL 1.x app", ClientID: implicitApp, SPA: config.Platform{RedirectURIs: []string{spaOrigin + "/", spaRedirect}},
+				ImplicitGrant: config.ImplicitGrant{IDTokens: true, AccessTokens: true}},
+			{DisplayName: "ID tokens only", ClientID: idOnlyApp, SPA: config.Platform{RedirectURIs: []string{spaRedirect}},
+				ImplicitGrant: config.ImplicitGrant{IDTokens: true}},
 		},
 	}, {
 		ID: otherTenant, Domains: []string{"fabrikam.test"}, DisplayName: "Fabrikam",

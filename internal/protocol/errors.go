@@ -81,24 +81,27 @@ var (
 	errNoRedirectURI      = kind{900971, "invalid_request", 400, "No reply address provided: the request has no redirect_uri and the application '%s' registers more than one."}
 
 	// Authorization requests.
-	errResponseType   = kind{70005, "unsupported_response_type", 400, "response_type '%s' is not supported for the application. Sigil issues authorization codes (response_type=code)."}
-	errPKCERequired   = kind{9002325, "invalid_request", 400, "Proof Key for Code Exchange is required for cross-origin authorization code redemption."}
-	errInvalidScope   = kind{70011, "invalid_scope", 400, "The provided value for the input parameter 'scope' is not valid. %s"}
-	errUnknownAPI     = kind{500011, "invalid_resource", 400, "The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant."}
-	errManyResources  = kind{28000, "invalid_scope", 400, "Provided value for the input parameter scope is not valid because it contains more than one resource. Scope %s is not valid."}
-	errLoginRequired  = kind{50058, "login_required", 400, "A silent sign-in request was sent but no user is signed in%s."}
-	errNoSuchSession  = kind{160021, "login_required", 400, "Application requested a user session which does not exist: %s."}
-	errPickAccount    = kind{16000, "interaction_required", 400, "Multiple user accounts are signed in, and the request does not say which one to use; the user must choose an account."}
-	errConsentNeeded  = kind{65001, "consent_required", 400, "The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource."}
-	errAdminConsent   = kind{90094, "access_denied", 400, "The grant requires admin permission: an administrator must grant %s to the application '%s' before a user can sign in to it."}
-	errDeclined       = kind{65004, "access_denied", 400, "User declined to consent to access the app."}
-	errUserDisabled   = kind{50057, "access_denied", 400, "The user account is disabled."}
-	errFlowExpired    = kind{50089, "invalid_request", 400, "Authentication failed due to flow token expired: the sign-in page was open too long. Go back to the application and sign in again."}
-	errForgedForm     = kind{90014, "invalid_request", 400, "The sign-in form is not valid for this browser session (the anti-forgery check failed). Go back to the application and sign in again."}
-	errIDTokenHint    = kind{90100, "invalid_request", 400, "The 'id_token_hint' parameter is empty or not valid: %s"}
-	errBadCredentials = kind{50126, "invalid_grant", 400, "Error validating credentials due to invalid username or password."}
-	errAccountLocked  = kind{50053, "invalid_grant", 400, "Your account is locked because you tried to sign in too many times with an incorrect user ID or password. Try again later."}
-	errAddressLocked  = kind{50053, "invalid_grant", 400, "Sign-in was blocked because there were too many failed attempts from your address. Try again later."}
+	errResponseType    = kind{70005, "unsupported_response_type", 400, "response_type '%s' is not supported for the application. Use code, or for the implicit grant id_token, token or id_token token."}
+	errImplicitIDToken = kind{700054, "unsupported_response_type", 400, "response_type 'id_token' is not enabled for the application. Turn on implicitGrant.idTokens in the app's registration to use the implicit grant."}
+	errImplicitToken   = kind{700051, "unsupported_response_type", 400, "response_type 'token' is not enabled for the application. Turn on implicitGrant.accessTokens in the app's registration to use the implicit grant."}
+	errQueryWithTokens = kind{70007, "invalid_request", 400, "'query' is not a supported value of 'response_mode' when requesting a token: use fragment or form_post."}
+	errPKCERequired    = kind{9002325, "invalid_request", 400, "Proof Key for Code Exchange is required for cross-origin authorization code redemption."}
+	errInvalidScope    = kind{70011, "invalid_scope", 400, "The provided value for the input parameter 'scope' is not valid. %s"}
+	errUnknownAPI      = kind{500011, "invalid_resource", 400, "The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant."}
+	errManyResources   = kind{28000, "invalid_scope", 400, "Provided value for the input parameter scope is not valid because it contains more than one resource. Scope %s is not valid."}
+	errLoginRequired   = kind{50058, "login_required", 400, "A silent sign-in request was sent but no user is signed in%s."}
+	errNoSuchSession   = kind{160021, "login_required", 400, "Application requested a user session which does not exist: %s."}
+	errPickAccount     = kind{16000, "interaction_required", 400, "Multiple user accounts are signed in, and the request does not say which one to use; the user must choose an account."}
+	errConsentNeeded   = kind{65001, "consent_required", 400, "The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource."}
+	errAdminConsent    = kind{90094, "access_denied", 400, "The grant requires admin permission: an administrator must grant %s to the application '%s' before a user can sign in to it."}
+	errDeclined        = kind{65004, "access_denied", 400, "User declined to consent to access the app."}
+	errUserDisabled    = kind{50057, "access_denied", 400, "The user account is disabled."}
+	errFlowExpired     = kind{50089, "invalid_request", 400, "Authentication failed due to flow token expired: the sign-in page was open too long. Go back to the application and sign in again."}
+	errForgedForm      = kind{90014, "invalid_request", 400, "The sign-in form is not valid for this browser session (the anti-forgery check failed). Go back to the application and sign in again."}
+	errIDTokenHint     = kind{90100, "invalid_request", 400, "The 'id_token_hint' parameter is empty or not valid: %s"}
+	errBadCredentials  = kind{50126, "invalid_grant", 400, "Error validating credentials due to invalid username or password."}
+	errAccountLocked   = kind{50053, "invalid_grant", 400, "Your account is locked because you tried to sign in too many times with an incorrect user ID or password. Try again later."}
+	errAddressLocked   = kind{50053, "invalid_grant", 400, "Sign-in was blocked because there were too many failed attempts from your address. Try again later."}
 
 	// Token requests.
 	errGrantType         = kind{70003, "unsupported_grant_type", 400, "The app requested an unsupported grant type '%s'."}

@@ -65,8 +65,8 @@ func (s *Server) restoreFlow(r *http.Request, req authRequest) (*flow, error) {
 	if err != nil {
 		return nil, err
 	}
-	if platform, ok := app.RedirectPlatform(req.RedirectURI); !ok || platform != req.Platform {
-		return nil, errRedirectMismatch.new(req.RedirectURI, app.ClientID)
+	if platform, ok := app.RedirectPlatform(req.Reply.URI); !ok || platform != req.Platform {
+		return nil, errRedirectMismatch.new(req.Reply.URI, app.ClientID)
 	}
 	return &flow{req: req, app: app, tenant: t}, nil
 }

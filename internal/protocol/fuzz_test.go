@@ -37,7 +37,7 @@ var authorizeSeeds = []string{
 	"client_id=" + fuzzSPA + "&scope=api%3A%2F%2Ftodo%2FTodo.Read%20openid%20profile%20offline_access&redirect_uri=https%3A%2F%2Fapp.example.test%3A3000%2Fredirect.html&client-request-id=0194d4c2-5f1e-7c3a-9b1e-3f2a1b0c9d8e&response_mode=fragment&client_info=1&clidata=1&nonce=0194d4c2-5f1e-7c3a-9b1e-3f2a1b0c9d8f&state=eyJpZCI6IjAxOTRkNGMyIiwibWV0YSI6eyJpbnRlcmFjdGlvblR5cGUiOiJyZWRpcmVjdCJ9fQ%3D%3D&claims=%7B%22id_token%22%3A%7B%22signin_state%22%3A%7B%22essential%22%3Afalse%7D%7D%7D&pocd=1&x-client-SKU=msal.js.browser&x-client-VER=5.29.0&response_type=code&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
 	// MSAL.js 5.x, hidden iframe.
 	"client_id=" + fuzzSPA + "&scope=openid%20profile%20offline_access&redirect_uri=https%3A%2F%2Fapp.example.test%3A3000%2Fredirect.html&response_mode=fragment&prompt=none&sid=abc&login_hint=s1.YWJjQGRlZg&state=x%2By%2F%3D&nonce=n&response_type=code&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
-	// MSAL.js 1.x implicit (refused), oidc-client-ts, x/oauth2.
+	// MSAL.js 1.x implicit (allowed when the platform seed has bits 8 and 16), oidc-client-ts, x/oauth2.
 	"response_type=id_token%20token&scope=openid%20profile&client_id=" + fuzzSPA + "&redirect_uri=https%3A%2F%2Fapp.example.test%3A3000%2Fredirect.html&state=abc%7Capp&nonce=n&client_info=1&x-client-SKU=MSAL.JS&x-client-Ver=1.4.18&prompt=none&response_mode=fragment",
 	"client_id=" + fuzzSPA + "&redirect_uri=https%3A%2F%2Fapp.example.test%3A3000%2Fredirect.html&response_type=code&scope=openid%20profile&state=1&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&response_mode=query",
 	"access_type=offline&client_id=" + fuzzWeb + "&redirect_uri=https%3A%2F%2Fweb.example.test%2Fcallback&response_type=code&scope=openid+profile+email+offline_access&state=state-123",
@@ -59,6 +59,8 @@ func FuzzAuthorizeRequest(f *testing.F) {
 		f.Add("GET", q, "", "", uint8(i))
 		f.Add("POST", "client-request-id=0194d4c2-5f1e-7c3a-9b1e-3f2a1b0c9d8e", q, "application/x-www-form-urlencoded; charset=utf-8", uint8(i))
 	}
+	f.Add("GET", authorizeSeeds[2], "", "", uint8(24))
+	f.Add("GET", strings.Replace(authorizeSeeds[2], "id_token%20token", "token", 1), "", "", uint8(16))
 	f.Add("POST", "state=1", "state=2", "application/x-www-form-urlencoded", uint8(0))
 	f.Add("POST", "", "a=b", "text/plain", uint8(1))
 	platforms := []directory.Platform{directory.PlatformSPA, directory.PlatformWeb, directory.PlatformPublicClient}
@@ -81,19 +83,26 @@ func FuzzAuthorizeRequest(f *testing.F) {
 				t.Fatalf("readParams kept %s of %d bytes", name, len(v))
 			}
 		}
-		req := authRequest{Platform: platforms[int(platform)%len(platforms)], ResponseMode: modeQuery, MaxAge: -1}
-		if err := validateAuthRequest(p, &req); err != nil {
+		app := directory.App{ImplicitIDTokens: platform&8 != 0, ImplicitAccessTokens: platform&16 != 0}
+		req := authRequest{Platform: platforms[int(platform)%len(platforms)], MaxAge: -1}
+		req.Reply.Mode = modeQuery
+		if err := validateAuthRequest(p, app, &req); err != nil {
 			wantProtocolError(t, "validateAuthRequest", err)
 			return
 		}
+		rt := req.Reply.Type
 		switch {
-		case req.ResponseMode != modeQuery && req.ResponseMode != modeFragment && req.ResponseMode != modeFormPost:
-			t.Fatalf("accepted response_mode %q", req.ResponseMode)
-		case p.get("response_type") != "code":
-			t.Fatalf("accepted response_type %q", p.get("response_type"))
+		case req.Reply.Mode != modeQuery && req.Reply.Mode != modeFragment && req.Reply.Mode != modeFormPost:
+			t.Fatalf("accepted response_mode %q", req.Reply.Mode)
+		case rt.String() == "" || rt.Code && rt.tokens():
+			t.Fatalf("accepted response_type %q as %+v", p.get("response_type"), rt)
+		case rt.tokens() && req.Reply.Mode == modeQuery:
+			t.Fatalf("accepted tokens in the query: %q", p.get("response_type"))
+		case rt.IDToken && (!app.ImplicitIDTokens || req.Nonce == ""), rt.Token && !app.ImplicitAccessTokens:
+			t.Fatalf("accepted %q for %+v with nonce %q", p.get("response_type"), app, req.Nonce)
 		case req.Scope == "":
 			t.Fatal("accepted a request without scope")
-		case req.Platform != directory.PlatformWeb && req.CodeChallenge == "":
+		case rt.Code && req.Platform != directory.PlatformWeb && req.CodeChallenge == "":
 			t.Fatalf("accepted a %s request without PKCE", req.Platform)
 		case req.CodeChallenge != "" && (len(req.CodeChallenge) != 43 || p.get("code_challenge_method") != "S256"):
 			t.Fatalf("accepted code_challenge %q with method %q", req.CodeChallenge, p.get("code_challenge_method"))
@@ -270,4 +279,55 @@ func sentToRegistered(target string, registered []string) bool {
 		}
 	}
 	return false
+}
+
+// FuzzDeliveryLocation: the redirect target of every query and fragment delivery reads back,
+// with the URL parsing browsers and MSAL use, to exactly the values written — state above all
+// — and never breaks out of the registered URI (no raw '#', space or control character).
+func FuzzDeliveryLocation(f *testing.F) {
+	f.Add("https://app.example.test:3000/redirect.html", true, "eyJpZCI6IjAxIn0+/=|app state", "id_token", "a.b.c")
+	f.Add("https://app.example.test/cb?x=1", false, "#&=+%20\x00é", "code", "")
+	f.Add("http://127.0.0.1:53000/", true, "", "error_description", "AADSTS50058: text\r\nTrace ID: 1")
+	f.Fuzz(func(t *testing.T, uri string, fragment bool, state, name, value string) {
+		u, err := url.Parse(uri)
+		if err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" || strings.ContainsAny(uri, "# \x7f") || name == "" {
+			return
+		}
+		for _, r := range uri {
+			if r < 0x20 {
+				return
+			}
+		}
+		d := delivery{URI: uri, Mode: modeQuery, State: state, StateGiven: true}
+		if fragment {
+			d.Mode = modeFragment
+		}
+		v := url.Values{name: {value}}
+		if name != "state" {
+			v.Set("state", state)
+		}
+		loc := d.location(v)
+		base, raw, cut := loc, "", false
+		if fragment {
+			base, raw, cut = strings.Cut(loc, "#")
+		} else if i := strings.LastIndex(loc, "?"); i >= 0 && strings.HasPrefix(loc, uri) {
+			base, raw, cut = uri, strings.TrimPrefix(strings.TrimPrefix(loc, uri), "?"), true
+			raw = strings.TrimPrefix(raw, "&")
+		}
+		if !cut || base != uri {
+			t.Fatalf("location %q does not start with %q and a separator", loc, uri)
+		}
+		if strings.ContainsAny(raw, "# ") || strings.ContainsFunc(raw, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			t.Fatalf("parameters %q carry a raw '#', space or control character", raw)
+		}
+		got, err := url.ParseQuery(raw)
+		if err != nil {
+			t.Fatalf("parameters %q do not parse: %v", raw, err)
+		}
+		for k, want := range v {
+			if g := got[k]; len(g) != 1 || g[0] != want[0] {
+				t.Fatalf("%s read back as %q, want %q", k, g, want[0])
+			}
+		}
+	})
 }

@@ -28,11 +28,15 @@ type tokenResponse struct {
 
 // mintRequest is what a grant hands to mint.
 type mintRequest struct {
-	tr    *tokenRequest
-	grant store.Grant
-	user  *directory.User // loaded by the grant, or nil
-	nonce string          // the authorization request's nonce (code redemption only)
-	now   time.Time
+	app      directory.App
+	secretOK bool // the client authenticated with a client secret
+	grant    store.Grant
+	user     *directory.User // loaded by the grant, or nil
+	nonce    string          // the authorization request's nonce (code redemption, implicit)
+	now      time.Time
+	// idTokenClaims are the claims the authorization request's claims parameter named for
+	// the ID token; known ones are added even when the app did not configure them.
+	idTokenClaims []string
 
 	// Code redemption: the code, to start a refresh-token family from (with offline_access).
 	codeHash string
@@ -56,7 +60,7 @@ func (s *Server) mint(ctx context.Context, m mintRequest) (*tokenResponse, error
 		}
 		user = &u
 	}
-	life := s.lifetimesFor(m.tr.app)
+	life := s.lifetimesFor(m.app)
 	resp := &tokenResponse{TokenType: "Bearer", Scope: strings.Join(g.Scopes, " "),
 		ExpiresIn: int64(life.AccessToken / time.Second), ClientInfo: tokens.ClientInfo(user.ID, user.TenantID)}
 	resp.ExtExpiresIn = resp.ExpiresIn
@@ -107,7 +111,7 @@ func (s *Server) startFamily(ctx context.Context, m mintRequest, life directory.
 // idClaims builds the ID token. sub is pairwise per app; auth_time, sid and the subject stay
 // what they were at sign-in when the token is refreshed.
 func (s *Server) idClaims(m mintRequest, u directory.User, life directory.Lifetimes) tokens.IDClaims {
-	g, app := m.grant, m.tr.app
+	g, app := m.grant, m.app
 	c := tokens.IDClaims{
 		Aud: app.ClientID, Iss: tokens.Issuer(s.publicURL, u.TenantID), Iat: m.now.Unix(), Nbf: m.now.Unix(),
 		Exp: m.now.Add(life.IDToken).Unix(), AuthTime: g.AuthTime.Unix(), Azp: app.ClientID,
@@ -118,13 +122,16 @@ func (s *Server) idClaims(m mintRequest, u directory.User, life directory.Lifeti
 	if g.Remember {
 		c.SigninState = []string{"kmsi"}
 	}
-	if slices.Contains(g.Scopes, directory.ScopeEmail) || slices.Contains(app.OptionalIDClaims, "email") {
+	wants := func(claim string) bool {
+		return slices.Contains(app.OptionalIDClaims, claim) || slices.Contains(m.idTokenClaims, claim)
+	}
+	if slices.Contains(g.Scopes, directory.ScopeEmail) || wants("email") {
 		c.Email = u.Email
 	}
-	if slices.Contains(app.OptionalIDClaims, "given_name") {
+	if wants("given_name") {
 		c.GivenName = u.GivenName
 	}
-	if slices.Contains(app.OptionalIDClaims, "family_name") {
+	if wants("family_name") {
 		c.FamilyName = u.Surname
 	}
 	return c
@@ -133,7 +140,7 @@ func (s *Server) idClaims(m mintRequest, u directory.User, life directory.Lifeti
 // accessClaims builds the access token for the grant's resource: aud is the API's
 // Application ID URI, or Graph's application id for the built-in profile API.
 func (s *Server) accessClaims(m mintRequest, u directory.User, life directory.Lifetimes) tokens.AccessClaims {
-	g, app := m.grant, m.tr.app
+	g, app := m.grant, m.app
 	aud := g.Resource
 	if aud == directory.ProfileResource {
 		aud = directory.ProfileAudience
@@ -144,7 +151,7 @@ func (s *Server) accessClaims(m mintRequest, u directory.User, life directory.Li
 		PreferredUsername: u.Username, Scp: scp(g.Resource, g.Scopes), SID: g.SessionID,
 		Sub: tokens.PairwiseSubject(s.pairwise, u.ID, app.ClientID), TID: u.TenantID, UTI: tokens.RandomID(16), Ver: "2.0",
 	}
-	if m.tr.secretOK {
+	if m.secretOK {
 		c.Azpacr = "1"
 	}
 	if slices.Contains(app.OptionalAccessClaims, "email") {

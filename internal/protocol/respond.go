@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/sigil-idp/sigil/internal/web"
@@ -89,70 +87,4 @@ func (s *Server) failPage(w http.ResponseWriter, r *http.Request, where string, 
 	}
 	s.pages.Error(w, e.Status, web.ErrorPage{Code: code, Error: e.Code, Message: e.Description,
 		TraceID: ids.trace, CorrelationID: ids.correlation, Timestamp: timestamp(now)})
-}
-
-// Response modes of the authorization endpoint.
-const (
-	modeQuery    = "query"
-	modeFragment = "fragment"
-	modeFormPost = "form_post"
-)
-
-// replyTo is a trusted redirect URI and how to deliver to it.
-type replyTo struct {
-	uri  string
-	mode string
-}
-
-// reply sends the authorization response parameters to the app: a 302 with the parameters in
-// the query or the fragment, or an auto-submitting form for form_post. Values are
-// percent-encoded ("+" as %2B), so state comes back byte for byte.
-func (s *Server) reply(w http.ResponseWriter, to replyTo, v url.Values) {
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
-	if to.mode == modeFormPost {
-		var fields []web.Field
-		for k, vs := range v {
-			fields = append(fields, web.Field{Name: k, Value: vs[0]})
-		}
-		s.pages.FormPost(w, web.FormPostPage{Action: to.uri, Fields: fields})
-		return
-	}
-	target := to.uri
-	enc := v.Encode()
-	switch {
-	case to.mode == modeFragment:
-		target += "#" + enc
-	case strings.Contains(target, "?"):
-		target += "&" + enc
-	default:
-		target += "?" + enc
-	}
-	w.Header().Set("Location", target)
-	w.WriteHeader(http.StatusFound)
-}
-
-// replyError sends an error to a trusted redirect URI, with state, in the requested mode.
-// For the three "user must interact" errors the description also names the error and
-// interaction_required, which MSAL 1.x apps look for in errorMessage (msal-wire.md §8.3).
-func (s *Server) replyError(w http.ResponseWriter, r *http.Request, to replyTo, state string, stateGiven bool, err error) {
-	e := asError(err)
-	s.logError(r.Context(), "authorize", e)
-	b := s.errorBody(r.Context(), e)
-	switch e.Code {
-	case "login_required", "consent_required", "interaction_required":
-		b.Description += fmt.Sprintf("\r\n(%s: interaction_required)", e.Code)
-	}
-	v := url.Values{"error": {b.Error}, "error_description": {b.Description}, "timestamp": {b.Timestamp},
-		"trace_id": {b.TraceID}, "correlation_id": {b.CorrelationID}}
-	if len(b.Codes) > 0 {
-		v.Set("error_codes", fmt.Sprint(b.Codes))
-	}
-	if b.Suberror != "" {
-		v.Set("suberror", b.Suberror)
-	}
-	if stateGiven {
-		v.Set("state", state)
-	}
-	s.reply(w, to, v)
 }

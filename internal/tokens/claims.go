@@ -20,6 +20,7 @@ type IDClaims struct {
 	Iat               int64    `json:"iat"`
 	Nbf               int64    `json:"nbf"`
 	Exp               int64    `json:"exp"`
+	AtHash            string   `json:"at_hash,omitempty"` // beside an access token in the implicit grant
 	AuthTime          int64    `json:"auth_time,omitempty"`
 	Azp               string   `json:"azp,omitempty"`
 	Email             string   `json:"email,omitempty"`
@@ -116,6 +117,13 @@ func RandomID(n int) string {
 func Hash(secret string) string {
 	h := sha256.Sum256([]byte(secret))
 	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+// HalfHash is the at_hash of an access token (OpenID Connect Core §3.2.2.9): the base64url
+// left half of its SHA-256, for RS256-signed ID tokens.
+func HalfHash(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(h[:16])
 }
 
 // Leeway is the clock skew tolerated when checking exp and nbf.

@@ -1,0 +1,106 @@
+package protocol
+
+import (
+	"context"
+
+	"github.com/sigil-idp/sigil/internal/directory"
+)
+
+// coverage expands the set's .default scopes and sorts what it asks for by grant: the
+// granted scope keys per resource, and the scopes still missing — those the user may grant,
+// and those only an administrator may. Authorization and refresh apply their own policies.
+func (s *Server) coverage(ctx context.Context, app directory.App, user directory.User, set *directory.ScopeSet) (map[string]map[string]bool, []consentItem, []consentItem, error) {
+	grants, err := s.store.Grants(ctx, user.TenantID, app.ClientID, user.ID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	granted := map[string]map[string]bool{}
+	var userMissing, adminMissing []consentItem
+	for i := range set.Groups {
+		g := &set.Groups[i]
+		have := directory.GrantedScopes(grants, g.Resource)
+		g.ExpandDefault(have)
+		granted[g.Resource] = have
+		u, a := g.Missing(have, app.Consent)
+		for _, sc := range u {
+			userMissing = append(userMissing, consentItem{resource: g.Resource, scope: sc})
+		}
+		for _, sc := range a {
+			adminMissing = append(adminMissing, consentItem{resource: g.Resource, scope: sc})
+		}
+	}
+	return granted, userMissing, adminMissing, nil
+}
+
+// consentState returns the granted scope keys per resource and the scopes the consent page
+// must ask for: the missing ones, or with prompt=consent every requested one a user may
+// grant. Scopes only an administrator may grant, and missing, end the request:
+// consent_required when silent, access_denied (AADSTS90094) when interactive — never a
+// dead-end page.
+func (s *Server) consentState(ctx context.Context, f *flow, set *directory.ScopeSet, user directory.User) (map[string]map[string]bool, []consentItem, error) {
+	granted, ask, admin, err := s.coverage(ctx, f.app, user, set)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case len(admin) > 0 && f.req.silent():
+		return nil, nil, errConsentNeeded.new(f.app.ClientID, f.app.DisplayName)
+	case len(admin) > 0:
+		return nil, nil, errAdminConsent.new(admin[0].scope.Requested, f.app.DisplayName)
+	case f.consented:
+		return granted, nil, nil // what was not ticked stays ungranted; the code carries the rest
+	case f.req.Prompt == "consent":
+		ask = nil
+		for _, g := range set.Groups {
+			for _, sc := range g.Scopes {
+				if !sc.AdminOnly {
+					ask = append(ask, consentItem{resource: g.Resource, scope: sc})
+				}
+			}
+		}
+	}
+	if len(ask) > 0 && f.req.silent() {
+		return nil, nil, errConsentNeeded.new(f.app.ClientID, f.app.DisplayName)
+	}
+	return granted, ask, nil
+}
+
+// consentItem is one scope the consent page asks for.
+type consentItem struct {
+	resource string
+	scope    directory.Scope
+}
+
+// checkboxValue is what the consent form posts for a scope: the app's spelling for API
+// scopes, the lower-case short name for the profile API (DESIGN.md, "Consent page").
+func (c consentItem) checkboxValue() string {
+	if c.resource == directory.ProfileResource {
+		return c.scope.Key()
+	}
+	return c.scope.Requested
+}
+
+// codeScopes picks what a code grants: the covered scopes of the primary resource (in
+// canonical spelling) plus the OpenID Connect scopes that were granted.
+func codeScopes(set directory.ScopeSet, granted map[string]map[string]bool, policy directory.ConsentPolicy) (string, []string) {
+	var out []string
+	if set.OpenID {
+		out = append(out, directory.ScopeOpenID)
+	}
+	covered := func(g directory.ResourceScopes, sc directory.Scope) bool {
+		return granted[g.Resource][sc.Key()] || !sc.AdminOnly && policy == directory.ConsentPreauthorized
+	}
+	primary := set.Primary()
+	resource := directory.ProfileResource
+	for i, g := range set.Groups {
+		if i == primary {
+			resource = g.Resource
+		}
+		for _, sc := range g.Scopes {
+			oidc := g.Resource == directory.ProfileResource && sc.Value != "User.Read"
+			if (i == primary || oidc) && covered(g, sc) {
+				out = append(out, g.Canonical(sc))
+			}
+		}
+	}
+	return resource, out
+}
