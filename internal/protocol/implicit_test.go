@@ -118,7 +118,11 @@ func TestImplicitValidation(t *testing.T) {
 		{"no nonce with id_token", func(p url.Values) { p.Del("nonce") }, "fragment", wantErr{"invalid_request", 900144}},
 		{"no nonce with id_token token", func(p url.Values) { p.Set("response_type", "id_token token"); p.Del("nonce") }, "fragment", wantErr{"invalid_request", 900144}},
 		{"tokens in the query", func(p url.Values) { p.Set("response_mode", "query") }, "fragment", wantErr{"invalid_request", 70007}},
-		{"access tokens switched off", func(p url.Values) { p.Set("client_id", idOnlyApp); p.Set("redirect_uri", spaRedirect); p.Set("response_type", "token") }, "fragment", wantErr{"unsupported_response_type", 700051}},
+		{"access tokens switched off", func(p url.Values) {
+			p.Set("client_id", idOnlyApp)
+			p.Set("redirect_uri", spaRedirect)
+			p.Set("response_type", "token")
+		}, "fragment", wantErr{"unsupported_response_type", 700051}},
 		{"hybrid", func(p url.Values) { p.Set("response_type", "code id_token") }, "fragment", wantErr{"unsupported_response_type", 70005}},
 		{"id_token twice", func(p url.Values) { p.Set("response_type", "id_token id_token") }, "fragment", wantErr{"unsupported_response_type", 70005}},
 		{"form_post keeps its mode", func(p url.Values) { p.Set("response_mode", "form_post"); p.Del("nonce") }, "form_post", wantErr{"invalid_request", 900144}},
