@@ -58,7 +58,8 @@ func newServer(b *testing.B) *server {
 		Users: []config.User{{Username: user, Password: secret, DisplayName: "Alice"}},
 		APIs:  []config.API{{DisplayName: "Todo", AppIDURI: "api://todo", Scopes: []config.Scope{{Value: "Todo.Read"}}}},
 		Apps: []config.App{{DisplayName: "SPA", ClientID: clientID, Consent: config.ConsentPreauthorized,
-			SPA: config.Platform{RedirectURIs: []string{redirect}}}}}}
+			SPA:           config.Platform{RedirectURIs: []string{redirect}},
+			ImplicitGrant: config.ImplicitGrant{IDTokens: true, AccessTokens: true}}}}}
 	if err := c.Validate(); err != nil {
 		b.Fatal(err)
 	}
@@ -202,6 +203,39 @@ func BenchmarkAuthorizeSilent(b *testing.B) {
 	s := newServer(b)
 	for b.Loop() {
 		s.code(b)
+	}
+}
+
+// BenchmarkAuthorizeSilentImplicit is MSAL 1.x's hidden iframe: prompt=none with a live
+// session, answered with an access token in the fragment (response_type=token, one signature)
+// — MSAL 1.x's whole silent renewal, where the code flow needs AuthorizeSilent and
+// CodeRedemption.
+func BenchmarkAuthorizeSilentImplicit(b *testing.B) {
+	s := newServer(b)
+	for b.Loop() {
+		s.implicit(b, "token")
+	}
+}
+
+// BenchmarkAuthorizeSilentImplicitIDToken is MSAL 1.x renewing an ID token and an access token
+// together (response_type=id_token token, two signatures).
+func BenchmarkAuthorizeSilentImplicitIDToken(b *testing.B) {
+	s := newServer(b)
+	for b.Loop() {
+		s.implicit(b, "id_token token")
+	}
+}
+
+// implicit runs a silent implicit authorization and checks that tokens came back.
+func (s *server) implicit(b *testing.B, responseType string) {
+	q := url.Values{"client_id": {clientID}, "redirect_uri": {redirect}, "response_type": {responseType}, "scope": {scope},
+		"state": {"eyJpZCI6IjAxIn0=|x"}, "nonce": {"n"}, "client_info": {"1"}, "prompt": {"none"}}
+	req := httptest.NewRequest(http.MethodGet, publicURL+"/contoso.test/oauth2/v2.0/authorize?"+q.Encode(), nil)
+	req.Header.Set("Cookie", s.cookie)
+	resp := s.serve(req)
+	loc, _ := url.Parse(resp.Header().Get("Location"))
+	if v, _ := url.ParseQuery(loc.Fragment); v.Get("access_token") == "" {
+		b.Fatalf("silent implicit authorize: %d %s", resp.Code, resp.Header().Get("Location"))
 	}
 }
 
