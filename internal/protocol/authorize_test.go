@@ -98,6 +98,13 @@ func TestAuthorizeErrorPages(t *testing.T) {
 		resp, body := e.postForm(e.newBrowser(), e.url+"/contoso.test/oauth2/v2.0/authorize?state=x", p, nil)
 		wantErrorPage(t, resp, body, 400, "AADSTS9000411")
 	})
+	t.Run("POST with the same value in query and body", func(t *testing.T) {
+		p := validSPA()
+		p.Set("client-request-id", "0194d4c2-5f1e-7c3a-9b1e-3f2a1b0c9d8e")
+		p.Set("prompt", "none")
+		resp, body := e.postForm(e.newBrowser(), e.url+"/contoso.test/oauth2/v2.0/authorize?client-request-id="+p.Get("client-request-id"), p, nil)
+		wantRedirectError(t, resp, body, spaRedirect, "query", wantErr{"login_required", 50058}, ptr(p.Get("state")))
+	})
 	t.Run("POST that is not a form", func(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPost, e.url+"/contoso.test/oauth2/v2.0/authorize", strings.NewReader(validSPA().Encode()))
 		req.Header.Set("Content-Type", "application/json")

@@ -25,7 +25,9 @@ func (p params) get(name string) string { return p[name] }
 func (p params) has(name string) bool { return p[name] != "" }
 
 // readParams reads the query and, for POST, the urlencoded form body into params. A name
-// given twice — even once in the query and once in the body — is an invalid_request.
+// given twice in one part is an invalid_request; in the query and in the body it is one
+// parameter when both carry the same value (MSAL's form posts and msal-node repeat
+// client-request-id in the query) and an invalid_request when they differ.
 func readParams(w http.ResponseWriter, r *http.Request) (params, error) {
 	if len(r.URL.RawQuery) > maxQuery {
 		return nil, errTooLarge.new("query string over 16 KiB")
@@ -57,7 +59,17 @@ func readParams(w http.ResponseWriter, r *http.Request) (params, error) {
 	if err != nil {
 		return nil, errMalformed.new("the body is not valid URL encoding").because(err)
 	}
-	return p, p.addAll(form)
+	inBody := params{}
+	if err := inBody.addAll(form); err != nil {
+		return nil, err
+	}
+	for name, v := range inBody {
+		if q, inQuery := p[name]; inQuery && q != v {
+			return nil, errDuplicateParam.new(truncate(name, 64))
+		}
+		p[name] = v
+	}
+	return p, nil
 }
 
 func (p params) addAll(v url.Values) error {
