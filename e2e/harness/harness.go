@@ -9,12 +9,15 @@
 package harness
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -251,8 +254,17 @@ type Request struct {
 
 func (l *RequestLog) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := Request{Method: r.Method, Path: r.URL.Path, Prompt: r.URL.Query().Get("prompt")}
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/oauth2/v2.0/authorize") {
+			// A form post (MSAL's httpMethod POST, EAR): read the body and put it back.
+			body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if form, err := url.ParseQuery(string(body)); err == nil && form.Get("prompt") != "" {
+				rec.Prompt = form.Get("prompt")
+			}
+		}
 		l.mu.Lock()
-		l.reqs = append(l.reqs, Request{Method: r.Method, Path: r.URL.Path, Prompt: r.URL.Query().Get("prompt")})
+		l.reqs = append(l.reqs, rec)
 		l.mu.Unlock()
 		next.ServeHTTP(w, r)
 	})
@@ -275,6 +287,13 @@ func (l *RequestLog) Count(match func(Request) bool) int {
 func (l *RequestLog) TokenRequests() int {
 	return l.Count(func(r Request) bool {
 		return r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/oauth2/v2.0/token")
+	})
+}
+
+// AuthorizePosts counts authorization requests sent as form posts.
+func (l *RequestLog) AuthorizePosts() int {
+	return l.Count(func(r Request) bool {
+		return r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/oauth2/v2.0/authorize")
 	})
 }
 

@@ -33,22 +33,33 @@ function account() { return pca.getActiveAccount() || pca.getAllAccounts()[0]; }
 
 function done(r) { if (r && r.account) pca.setActiveAccount(r.account); return r; }
 
+// protocolMode reads msal-browser 5's system.protocolMode ("AAD", "OIDC", "EAR") from the
+// page's ?protocolMode= and keeps it for the tab, so a redirect flow comes back to the same mode.
+function protocolMode() {
+  const asked = new URLSearchParams(location.search).get("protocolMode");
+  if (asked) sessionStorage.setItem("test.protocolMode", asked);
+  const mode = sessionStorage.getItem("test.protocolMode");
+  return mode ? { protocolMode: mode } : {};
+}
+
 async function start(msalLib, uris) {
   lib = msalLib;
   pca = new lib.PublicClientApplication({
     auth: { clientId: cfg.clientId, authority: cfg.authority, knownAuthorities: [cfg.knownAuthority],
       redirectUri: uris.redirectUri, postLogoutRedirectUri: cfg.origin + "/signed-out.html" },
     cache: { cacheLocation: "sessionStorage" },
-    system: { iframeHashTimeout: 10000, loadFrameTimeout: 10000 },
+    system: Object.assign({ iframeHashTimeout: 10000, loadFrameTimeout: 10000 }, protocolMode()),
   });
   if (pca.initialize) await pca.initialize();
   window.redirectResult = await run(() => pca.handleRedirectPromise().then(done));
   window.t = {
     version: () => lib.version,
-    loginPopup: (scopes) => run(() => pca.loginPopup({ scopes }).then(done)),
-    loginRedirect: (scopes) => { pca.loginRedirect({ scopes, redirectUri: uris.redirectFlowUri }); return true; },
+    mode: () => (pca.getConfiguration ? pca.getConfiguration().system.protocolMode : undefined),
+    loginPopup: (scopes, opts) => run(() => pca.loginPopup(Object.assign({ scopes }, opts || {})).then(done)),
+    loginRedirect: (scopes, opts) => { pca.loginRedirect(Object.assign({ scopes, redirectUri: uris.redirectFlowUri }, opts || {})); return true; },
+    ssoSilent: (scopes, opts) => run(() => pca.ssoSilent(Object.assign({ scopes, loginHint: account() && account().username }, opts || {})).then(done)),
     silent: (scopes, opts) => run(() => pca.acquireTokenSilent(Object.assign({ scopes, account: account() }, opts || {})).then(done)),
-    tokenPopup: (scopes) => run(() => pca.acquireTokenPopup({ scopes, account: account() }).then(done)),
+    tokenPopup: (scopes, opts) => run(() => pca.acquireTokenPopup(Object.assign({ scopes, account: account() }, opts || {})).then(done)),
     accounts: () => pca.getAllAccounts().map((a) => a.username),
     // Drop cached refresh tokens (and access tokens, so that only the network can answer).
     forget: (kinds) => {
