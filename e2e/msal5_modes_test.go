@@ -68,7 +68,9 @@ func TestMSAL5OIDCMode(t *testing.T) {
 	if e.Requests.SilentAuthorizeRequests() != iframes+1 {
 		t.Fatalf("no hidden iframe: prompt=none %d → %d", iframes, e.Requests.SilentAuthorizeRequests())
 	}
-	if e.Requests.Count(func(r harness.Request) bool { return strings.HasSuffix(r.Path, "/contoso.test/.well-known/openid-configuration") }) == 0 {
+	if e.Requests.Count(func(r harness.Request) bool {
+		return strings.HasSuffix(r.Path, "/contoso.test/.well-known/openid-configuration")
+	}) == 0 {
 		t.Error("OIDC mode never read {authority}/.well-known/openid-configuration")
 	}
 }
