@@ -74,3 +74,60 @@ func TestMSAL5OIDCMode(t *testing.T) {
 		t.Error("OIDC mode never read {authority}/.well-known/openid-configuration")
 	}
 }
+
+// TestMSAL5EARMode runs msal-browser 5 with protocolMode "EAR" (Encrypted Authorize
+// Response): every authorization request is a form post carrying the browser's key, and
+// Sigil answers with the token response encrypted to it — no code, no token request — in
+// the popup, the hidden iframe and the redirect.
+func TestMSAL5EARMode(t *testing.T) {
+	e := harness.Start(t, harness.Options{})
+	p := e.OpenApp("msal5.html?protocolMode=EAR")
+	if mode, err := browser.Eval[string](p, "t.mode()"); err != nil || mode != "EAR" {
+		t.Fatalf("protocolMode = %q, %v; want EAR", mode, err)
+	}
+	tokens, posts := e.Requests.TokenRequests(), e.Requests.AuthorizePosts()
+	r := mustSucceed(t, "loginPopup (EAR)", e.WithPopup(p, "t.loginPopup("+userRead+")", harness.Alice))
+	if r.Account == nil || r.Account.Username != harness.Alice || r.AccessToken == "" {
+		t.Fatalf("loginPopup in EAR mode: %s", r)
+	}
+	if e.Requests.TokenRequests() != tokens || e.Requests.AuthorizePosts() <= posts {
+		t.Fatalf("EAR popup: token requests %d → %d (want none: the tokens come encrypted), authorize posts %d → %d",
+			tokens, e.Requests.TokenRequests(), posts, e.Requests.AuthorizePosts())
+	}
+
+	// The refresh token that came encrypted works like any spa refresh token.
+	tokens = e.Requests.TokenRequests()
+	mustSucceed(t, "forceRefresh (EAR)", e.Call(p, "t.silent("+userRead+", {forceRefresh: true})"))
+	if e.Requests.TokenRequests() != tokens+1 {
+		t.Fatalf("forceRefresh did not use the refresh token: token requests %d → %d", tokens, e.Requests.TokenRequests())
+	}
+
+	forget(t, p, "refreshtoken")
+	tokens, iframes := e.Requests.TokenRequests(), e.Requests.SilentAuthorizeRequests()
+	r = mustSucceed(t, "silent through the iframe (EAR)", e.Call(p, "t.silent("+userRead+", {forceRefresh: true})"))
+	if r.FromCache || e.Requests.SilentAuthorizeRequests() != iframes+1 || e.Requests.TokenRequests() != tokens {
+		t.Fatalf("EAR iframe: %s; prompt=none %d → %d, token requests %d → %d", r, iframes,
+			e.Requests.SilentAuthorizeRequests(), tokens, e.Requests.TokenRequests())
+	}
+
+	if err := e.Browser.DeleteCookies(e.IdP + "/"); err != nil {
+		t.Fatal(err)
+	}
+	forget(t, p, "refreshtoken")
+	r = e.Call(p, "t.silent("+userRead+", {forceRefresh: true})")
+	if r.Error == nil || !r.Error.InteractionRequired || r.MS >= 3000 {
+		t.Fatalf("EAR iframe without a session: want InteractionRequiredAuthError in under 3 s, got %s", r)
+	}
+
+	if _, err := browser.Eval[bool](p, "t.loginRedirect("+userRead+")"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SignIn(p, harness.Alice); err != nil {
+		t.Fatal(err)
+	}
+	e.WaitReady(p)
+	r, err := browser.Eval[harness.Result](p, "window.redirectResult")
+	if err != nil || r.Error != nil || r.Account == nil || r.Account.Username != harness.Alice || r.AccessToken == "" {
+		t.Fatalf("loginRedirect in EAR mode, handleRedirectPromise: %s, %v", r, err)
+	}
+}

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -112,6 +113,9 @@ func validateAuthRequest(p params, app directory.App, req *authRequest) error {
 		req.Reply.Mode = modeFragment // the error itself must not teach the app to expect a query
 		return errQueryWithTokens.new()
 	}
+	if err := checkEAR(p, rt, req); err != nil {
+		return err
+	}
 	if err := checkImplicitSwitches(rt, app); err != nil {
 		return err
 	}
@@ -146,8 +150,9 @@ func validateAuthRequest(p params, app directory.App, req *authRequest) error {
 	return nil
 }
 
-// parseResponseType reads response_type: "code", or the implicit grant's "id_token",
-// "token" and "id_token token", in any order.
+// parseResponseType reads response_type: "code", the implicit grant's "id_token", "token"
+// and "id_token token", or the encrypted authorize response's "id_token token
+// refresh_token", the words in any order.
 func parseResponseType(raw string) (responseType, error) {
 	var rt responseType
 	if raw == "" {
@@ -162,21 +167,52 @@ func parseResponseType(raw string) (responseType, error) {
 			rt.IDToken = true
 		case "token":
 			rt.Token = true
+		case "refresh_token":
+			rt.Refresh = true
 		}
 		if seen == rt { // unknown, or given twice
 			return responseType{Code: true}, errResponseType.new(truncate(raw, 64))
 		}
 	}
-	if rt.Code && rt.tokens() { // hybrid flows are not served
+	if rt.Code && rt.tokens() || rt.Refresh && !rt.ear() { // hybrid flows are not served
 		return responseType{Code: true}, errResponseType.new(truncate(raw, 64))
 	}
 	return rt, nil
+}
+
+// checkEAR validates an encrypted authorize response request (msal-browser 5's protocol mode
+// EAR): its response type needs ear_jwk and ear_jwe_crypto, only spa redirect URIs receive
+// it, and the key must be one MSAL makes. The tokens it carries are those of a code
+// redemption, so the implicit switches do not apply.
+func checkEAR(p params, rt responseType, req *authRequest) error {
+	if !rt.ear() {
+		return nil
+	}
+	switch {
+	case !p.has("ear_jwk"):
+		return errMissingParam.new("ear_jwk")
+	case !p.has("ear_jwe_crypto"):
+		return errMissingParam.new("ear_jwe_crypto")
+	case req.Platform != directory.PlatformSPA:
+		return errEARNotSPA.new()
+	}
+	if _, err := parseEARKey(p.get("ear_jwk"), p.get("ear_jwe_crypto")); err != nil {
+		var ee *earError
+		if errors.As(err, &ee) {
+			return errInvalidParam.new(ee.Param, ee.Reason)
+		}
+		return err
+	}
+	req.Reply.EAR = &earParams{JWK: p.get("ear_jwk"), Crypto: p.get("ear_jwe_crypto")}
+	return nil
 }
 
 // checkImplicitSwitches refuses implicit tokens the app registration does not allow, with
 // Entra's errors for each.
 func checkImplicitSwitches(rt responseType, app directory.App) error {
 	switch {
+	case rt.ear():
+		return nil
 	case rt.IDToken && !app.ImplicitIDTokens:
 		return errImplicitIDToken.new()
 	case rt.Token && !app.ImplicitAccessTokens:

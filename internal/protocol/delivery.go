@@ -23,10 +23,14 @@ type responseType struct {
 	Code    bool `json:"code,omitempty"`
 	IDToken bool `json:"id_token,omitempty"`
 	Token   bool `json:"token,omitempty"`
+	Refresh bool `json:"refresh_token,omitempty"` // only in an encrypted authorize response
 }
 
 // tokens reports whether the response carries tokens, which never travel in a query string.
-func (t responseType) tokens() bool { return t.IDToken || t.Token }
+func (t responseType) tokens() bool { return t.IDToken || t.Token || t.Refresh }
+
+// ear reports whether the response type is the encrypted authorize response's.
+func (t responseType) ear() bool { return t == responseType{IDToken: true, Token: true, Refresh: true} }
 
 // String spells the response type as response_type does.
 func (t responseType) String() string {
@@ -34,7 +38,7 @@ func (t responseType) String() string {
 	for _, p := range []struct {
 		on   bool
 		name string
-	}{{t.Code, "code"}, {t.IDToken, "id_token"}, {t.Token, "token"}} {
+	}{{t.Code, "code"}, {t.IDToken, "id_token"}, {t.Token, "token"}, {t.Refresh, "refresh_token"}} {
 		if p.on {
 			parts = append(parts, p.name)
 		}
@@ -53,6 +57,16 @@ type delivery struct {
 	State      string       `json:"state,omitempty"`
 	StateGiven bool         `json:"state_given,omitempty"`
 	Type       responseType `json:"type"`
+	// EAR, for msal-browser 5's protocolMode "EAR": the whole token response goes as ear_jwe,
+	// encrypted to the key the browser sent.
+	EAR *earParams `json:"ear,omitempty"`
+}
+
+// earParams are a validated encrypted-authorize-response request's ear_jwk and
+// ear_jwe_crypto, kept as sent while the user signs in.
+type earParams struct {
+	JWK    string `json:"jwk"`
+	Crypto string `json:"crypto"`
 }
 
 // defaultMode is the response mode when the request names none: the query for a code, the

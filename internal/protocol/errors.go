@@ -84,6 +84,7 @@ var (
 	errResponseType    = kind{70005, "unsupported_response_type", 400, "response_type '%s' is not supported for the application. Use code, or for the implicit grant id_token, token or id_token token."}
 	errImplicitIDToken = kind{700054, "unsupported_response_type", 400, "response_type 'id_token' is not enabled for the application. Turn on implicitGrant.idTokens in the app's registration to use the implicit grant."}
 	errImplicitToken   = kind{700051, "unsupported_response_type", 400, "response_type 'token' is not enabled for the application. Turn on implicitGrant.accessTokens in the app's registration to use the implicit grant."}
+	errEARNotSPA       = kind{70005, "unsupported_response_type", 400, "An encrypted authorize response (response_type 'id_token token refresh_token' with ear_jwk) is only sent to redirect URIs registered as spa."}
 	errQueryWithTokens = kind{70007, "invalid_request", 400, "'query' is not a supported value of 'response_mode' when requesting a token: use fragment or form_post."}
 	errPKCERequired    = kind{9002325, "invalid_request", 400, "Proof Key for Code Exchange is required for cross-origin authorization code redemption."}
 	errInvalidScope    = kind{70011, "invalid_scope", 400, "The provided value for the input parameter 'scope' is not valid. %s"}

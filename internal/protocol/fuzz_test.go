@@ -98,7 +98,9 @@ func FuzzAuthorizeRequest(f *testing.F) {
 			t.Fatalf("accepted response_type %q as %+v", p.get("response_type"), rt)
 		case rt.tokens() && req.Reply.Mode == modeQuery:
 			t.Fatalf("accepted tokens in the query: %q", p.get("response_type"))
-		case rt.IDToken && (!app.ImplicitIDTokens || req.Nonce == ""), rt.Token && !app.ImplicitAccessTokens:
+		case rt.ear() && (req.Reply.EAR == nil || req.Platform != directory.PlatformSPA || req.Nonce == ""):
+			t.Fatalf("accepted an encrypted authorize response without its key, spa or nonce: %+v", req)
+		case !rt.ear() && (rt.IDToken && (!app.ImplicitIDTokens || req.Nonce == "") || rt.Token && !app.ImplicitAccessTokens):
 			t.Fatalf("accepted %q for %+v with nonce %q", p.get("response_type"), app, req.Nonce)
 		case req.Scope == "":
 			t.Fatal("accepted a request without scope")

@@ -1,9 +1,11 @@
 package protocol
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,9 +25,12 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, f *flow, sess sto
 		Remember: sess.Remember}
 	var v url.Values
 	var err error
-	if f.req.Reply.Type.Code {
+	switch {
+	case f.req.Reply.Type.Code:
 		v, err = s.issueCode(r, f, grant)
-	} else {
+	case f.req.Reply.EAR != nil:
+		v, err = s.issueEncrypted(r, f, grant, user)
+	default:
 		v, err = s.issueTokens(f, grant, user, set.OpenID)
 	}
 	s.endInteraction(ctx, f)
@@ -33,7 +38,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, f *flow, sess sto
 		s.deliverError(w, r, f.req.Reply, err)
 		return
 	}
-	if f.req.ClientInfo {
+	if f.req.ClientInfo && f.req.Reply.EAR == nil {
 		v.Set("client_info", tokens.ClientInfo(user.ID, user.TenantID))
 	}
 	s.deliver(w, r, f.req.Reply, v)
@@ -90,6 +95,34 @@ func (s *Server) issueTokens(f *flow, grant store.Grant, user directory.User, op
 		v.Set("id_token", idToken)
 	}
 	return v, nil
+}
+
+// issueEncrypted answers an encrypted authorize response (msal-browser 5's protocol mode
+// EAR): what a code redemption would return — access token, ID token with the request's
+// nonce, a new refresh-token family with offline_access, client_info — as JSON sealed to the
+// browser's key, in ear_jwe. The refresh token is a spa one, redeemed like any other.
+func (s *Server) issueEncrypted(r *http.Request, f *flow, grant store.Grant, user directory.User) (url.Values, error) {
+	key, err := parseEARKey(f.req.Reply.EAR.JWK, f.req.Reply.EAR.Crypto)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(grant.Scopes, directory.ScopeOpenID) {
+		grant.Scopes = append([]string{directory.ScopeOpenID}, grant.Scopes...) // MSAL requires the ID token
+	}
+	resp, err := s.mint(r.Context(), mintRequest{app: f.app, grant: grant, user: &user, nonce: f.req.Nonce,
+		idTokenClaims: f.req.IDTokenClaims, newFamily: true, now: s.now()})
+	if err != nil {
+		return nil, err
+	}
+	payload, err := json.Marshal(resp)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := key.seal(payload)
+	if err != nil {
+		return nil, err
+	}
+	return url.Values{"ear_jwe": {sealed}}, nil
 }
 
 // sessionState is the session_state response parameter: a GUID that stands for the browser

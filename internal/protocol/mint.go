@@ -38,8 +38,10 @@ type mintRequest struct {
 	// the ID token; known ones are added even when the app did not configure them.
 	idTokenClaims []string
 
-	// Code redemption: the code, to start a refresh-token family from (with offline_access).
-	codeHash string
+	// newFamily starts a refresh-token family (with offline_access): on code redemption, from
+	// codeHash; for an encrypted authorize response, from no code.
+	newFamily bool
+	codeHash  string
 	// Refresh: the rotated token to return.
 	refreshToken   string
 	refreshExpires time.Time
@@ -64,7 +66,7 @@ func (s *Server) mint(ctx context.Context, m mintRequest) (*tokenResponse, error
 	resp := &tokenResponse{TokenType: "Bearer", Scope: strings.Join(g.Scopes, " "),
 		ExpiresIn: int64(life.AccessToken / time.Second), ClientInfo: tokens.ClientInfo(user.ID, user.TenantID)}
 	resp.ExtExpiresIn = resp.ExpiresIn
-	if m.codeHash != "" && slices.Contains(g.Scopes, directory.ScopeOfflineAccess) {
+	if m.newFamily && slices.Contains(g.Scopes, directory.ScopeOfflineAccess) {
 		rt, expires, err := s.startFamily(ctx, m, life)
 		if err != nil {
 			return nil, err

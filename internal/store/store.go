@@ -198,7 +198,8 @@ type Rotation struct {
 // RefreshTokens keeps refresh-token families.
 type RefreshTokens interface {
 	// CreateRefreshFamily stores a family with its first token, unless the code it comes
-	// from was replayed in the meantime (then ErrRevoked).
+	// from was replayed in the meantime (then ErrRevoked). A family with no CodeHash (issued
+	// at the authorization endpoint) comes from no code.
 	CreateRefreshFamily(ctx context.Context, f RefreshFamily, first RefreshToken) error
 	// RefreshToken returns a token and its family, whatever their state.
 	RefreshToken(ctx context.Context, hash string) (RefreshToken, RefreshFamily, error)

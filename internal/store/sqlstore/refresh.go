@@ -14,12 +14,14 @@ import (
 // this redemption either sees the family (and revokes it) or stops its creation.
 func (s *Store) CreateRefreshFamily(ctx context.Context, f store.RefreshFamily, first store.RefreshToken) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := s.in(tx).exec(ctx, qClaimCode, f.CodeHash)
-		if err != nil {
-			return fmt.Errorf("sqlstore: create family: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("code of family %s was replayed or is gone: %w", f.ID, store.ErrRevoked)
+		if f.CodeHash != "" { // a family issued at /authorize (EAR) comes from no code
+			res, err := s.in(tx).exec(ctx, qClaimCode, f.CodeHash)
+			if err != nil {
+				return fmt.Errorf("sqlstore: create family: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return fmt.Errorf("code of family %s was replayed or is gone: %w", f.ID, store.ErrRevoked)
+			}
 		}
 		args := append([]any{f.ID}, grantArgs(f.Grant)...)
 		args = append(args, f.CodeHash, ms(f.CreatedAt), ms(f.AbsoluteExpiresAt))

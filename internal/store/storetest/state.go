@@ -140,6 +140,27 @@ func testCodeReplay(t *testing.T, s store.Store) {
 	wantErr(t, err, store.ErrNotFound)
 }
 
+// testFamilyWithoutCode: a family issued at the authorization endpoint (an encrypted
+// authorize response) comes from no code; it is created and rotates like any other, and a
+// code replay elsewhere does not touch it.
+func testFamilyWithoutCode(t *testing.T, s store.Store) {
+	seed(t, s)
+	createFamily(t, s, "ear", "")
+	tok, fam, err := s.RefreshToken(ctx(t), "ear-rt0")
+	must(t, err)
+	if fam.ID != "ear" || fam.CodeHash != "" || tok.FamilyID != "ear" || !fam.RevokedAt.IsZero() {
+		t.Fatalf("family without a code: %+v, token %+v", fam, tok)
+	}
+	must(t, s.CreateAuthCode(ctx(t), newCode("c1")))
+	_, err = s.RedeemAuthCode(ctx(t), "c1", base)
+	must(t, err)
+	_, err = s.RedeemAuthCode(ctx(t), "c1", base.Add(time.Second))
+	wantErr(t, err, store.ErrRedeemed)
+	if _, fam, err = s.RefreshToken(ctx(t), "ear-rt0"); err != nil || !fam.RevokedAt.IsZero() {
+		t.Fatalf("a code replay revoked a family without a code: %+v, %v", fam, err)
+	}
+}
+
 func createFamily(tb testing.TB, s store.Store, id, code string) {
 	tb.Helper()
 	f, first := newFamily(id, code)

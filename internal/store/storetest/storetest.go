@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore func(testing.TB) store.Store) {
 		{"CodeRedemption", testCodeRedemption},
 		{"CodeReplayRevokesFamilies", testCodeReplay},
 		{"CodeRedeemRace", testCodeRedeemRace},
+		{"FamilyWithoutCode", testFamilyWithoutCode},
 		{"RefreshRotation", testRefreshRotation},
 		{"RefreshReuse", testRefreshReuse},
 		{"RefreshExpiry", testRefreshExpiry},
