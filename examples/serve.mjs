@@ -1,7 +1,8 @@
 // Serves one example app for `sigil dev`: builds it (node build.mjs dist) and serves dist/ over
 // HTTPS on the port in the example's package.json ("config": {"port", "clientId"}), with the
-// certificate `sigil dev` made for localhost, /config.js with the dev server's settings, and the
-// repository's node_modules under /node_modules/.
+// certificate `sigil dev` made for localhost, /config.js with the dev server's settings, the
+// repository's node_modules under /node_modules/, and GET /api/headers (an unprotected API that
+// says which Authorization header it got, for the interceptor examples).
 //
 // Run it from an example's folder: `npm start` does. Environment:
 //   SIGIL_PUBLIC_URL  Sigil's public URL (default https://localhost:8443)
@@ -57,6 +58,11 @@ createServer({ cert: readFileSync(cert), key: readFileSync(key) }, (req, res) =>
   if (path === "/config.js") {
     res.writeHead(200, { "Content-Type": types[".js"], "Cache-Control": "no-store" });
     res.end(`window.sigilConfig = ${JSON.stringify(settings)};\n`);
+    return;
+  }
+  if (path === "/api/headers") { // an unprotected API on the app's origin, as the tests have it
+    res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-store" });
+    res.end(JSON.stringify({ authorization: req.headers.authorization || "" }) + "\n");
     return;
   }
   let p = path.startsWith("/node_modules/")
