@@ -125,6 +125,12 @@ func TestMSAL5EARMode(t *testing.T) {
 	if err := e.SignIn(p, harness.Alice); err != nil {
 		t.Fatal(err)
 	}
+	// The response lands on the redirect URI (msal5.html); MSAL then returns to the page the
+	// flow started on, which has the query, and finishes there.
+	start := e.SPA + "/msal5.html?protocolMode=EAR"
+	if _, err := p.WaitURL(func(u string) bool { return u == start }, 20*time.Second); err != nil {
+		t.Fatalf("loginRedirect in EAR mode never returned to %s: %v", start, err)
+	}
 	e.WaitReady(p)
 	r, err := browser.Eval[harness.Result](p, "window.redirectResult")
 	if err != nil || r.Error != nil || r.Account == nil || r.Account.Username != harness.Alice || r.AccessToken == "" {
