@@ -21,7 +21,7 @@ import (
 func TestExampleMSAL1PopupAndSilent(t *testing.T) {
 	a := startMSAL1(t)
 	a.popupSignIn("#sign-in", harness.Alice)
-	a.waitFor("loginPopup", func(o msal1Outcome) bool { return o["account"] != "" || o["error-code"] != "" })
+	a.waitFor("loginPopup", func(o spaOutcome) bool { return o["account"] != "" || o["error-code"] != "" })
 	o := a.outcome()
 	if o["account"] != harness.Alice || o["token-source"] != "popup" || o["error-code"] != "" {
 		t.Fatalf("after Sign in (popup): %s", o)
@@ -55,7 +55,7 @@ func TestExampleMSAL1PopupAndSilent(t *testing.T) {
 	iframes = a.e.Requests.SilentAuthorizeRequests()
 	wait := a.p.ExpectPopup()
 	a.click("#get-token")
-	o = a.waitFor("acquireTokenSilent without a session", func(o msal1Outcome) bool { return o["error-code"] != "" })
+	o = a.waitFor("acquireTokenSilent without a session", func(o spaOutcome) bool { return o["error-code"] != "" })
 	ms, err := strconv.ParseFloat(o["silent-ms"], 64)
 	if err != nil || ms >= 3000 || !strings.Contains(o["error-message"], "interaction_required") {
 		t.Fatalf("without Sigil's session: want acquireTokenSilent to fail within 3 s with an errorMessage containing interaction_required, got %s", o)
@@ -72,7 +72,7 @@ func TestExampleMSAL1PopupAndSilent(t *testing.T) {
 		t.Fatalf("signing in in the acquireTokenPopup window: %v", err)
 	}
 	silentErr := o["error-code"] + o["error-message"]
-	o = a.waitFor("acquireTokenPopup", func(o msal1Outcome) bool {
+	o = a.waitFor("acquireTokenPopup", func(o spaOutcome) bool {
 		return o["api-result"] != "" || o["error-code"]+o["error-message"] != silentErr
 	})
 	if o["token-source"] != "popup" || o["api-result"] != harness.Alice {
@@ -90,7 +90,7 @@ func TestExampleMSAL1Redirect(t *testing.T) {
 	if err := a.e.SignIn(a.p, harness.Alice); err != nil {
 		t.Fatalf("loginRedirect: signing in on Sigil's page: %v", err)
 	}
-	o := a.waitFor("authCallback after loginRedirect", func(o msal1Outcome) bool {
+	o := a.waitFor("authCallback after loginRedirect", func(o spaOutcome) bool {
 		return strings.HasPrefix(o["action"], "the redirect response") && (o["token-source"] != "" || o["error-code"] != "")
 	})
 	if o["account"] != harness.Alice || o["token-source"] != "redirect" || o["error-code"] != "" || o["id-token-claims"] == "" {
@@ -108,7 +108,7 @@ func TestExampleMSAL1Redirect(t *testing.T) {
 	if got := a.e.Requests.SilentAuthorizeRequests(); got != iframes+1 {
 		t.Fatalf("prompt=none authorize requests %d → %d: the redirect should follow one failed hidden-iframe attempt", iframes, got)
 	}
-	o = a.waitFor("authCallback after acquireTokenRedirect", func(o msal1Outcome) bool {
+	o = a.waitFor("authCallback after acquireTokenRedirect", func(o spaOutcome) bool {
 		return strings.HasPrefix(o["action"], "the redirect response") && apiDoneOrFailed(o)
 	})
 	if o["token-source"] != "redirect" || o["api-result"] != harness.Alice || o["account"] != harness.Alice {
@@ -132,7 +132,7 @@ func TestExampleMSAL1Redirect(t *testing.T) {
 func TestExampleMSAL1ClaimsRequest(t *testing.T) {
 	a := startMSAL1(t)
 	a.popupSignIn("#sign-in", harness.Alice)
-	o := a.waitFor("loginPopup", func(o msal1Outcome) bool { return o["account"] != "" || o["error-code"] != "" })
+	o := a.waitFor("loginPopup", func(o spaOutcome) bool { return o["account"] != "" || o["error-code"] != "" })
 	if o["account"] != harness.Alice || o["error-code"] != "" {
 		t.Fatalf("after Sign in (popup): %s", o)
 	}
@@ -149,7 +149,7 @@ func TestExampleMSAL1ClaimsRequest(t *testing.T) {
 			t.Fatal(err)
 		}
 		popup := a.popupSignIn(c.button, harness.Alice)
-		o := a.waitFor(c.what, func(o msal1Outcome) bool { return o["token-source"] != "" || o["error-code"] != "" })
+		o := a.waitFor(c.what, func(o spaOutcome) bool { return o["token-source"] != "" || o["error-code"] != "" })
 		if o["token-source"] != "popup" || o["error-code"] != "" {
 			t.Fatalf("%s: %s", c.what, o)
 		}
@@ -180,40 +180,22 @@ func TestExampleMSAL1ClaimsRequest(t *testing.T) {
 
 // msal1App is examples/msal1 open in one tab.
 type msal1App struct {
-	t *testing.T
-	e *harness.Env
-	p *browser.Page
+	*spaExample
 }
 
 // startMSAL1 builds examples/msal1, serves it at the test app's origin and opens it.
 func startMSAL1(t *testing.T) *msal1App {
 	t.Helper()
-	e := harness.Start(t, harness.Options{Site: harness.BuildExample(t, "msal1")})
-	p, err := e.Browser.NewPage()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Navigate(e.SPA + "/"); err != nil {
-		t.Fatal(err)
-	}
-	a := &msal1App{t: t, e: e, p: p}
-	o := a.waitFor("the page to load", func(o msal1Outcome) bool { return o["msal-version"] != "" })
+	a := &msal1App{startSPAExample(t, "msal1", "/")}
+	o := a.waitFor("the page to load", func(o spaOutcome) bool { return o["msal-version"] != "" })
 	if !strings.HasPrefix(o["msal-version"], "1.") {
 		t.Fatalf("examples/msal1 runs msal %q, want 1.x", o["msal-version"])
 	}
 	return a
 }
 
-// msal1Outcome is what the example shows: the text of each element with a data-testid.
-type msal1Outcome map[string]string
-
-func (o msal1Outcome) String() string {
-	b, _ := json.Marshal(map[string]string(o))
-	return string(b)
-}
-
 // idTokenClaims decodes the ID token claims the page shows.
-func (o msal1Outcome) idTokenClaims(t *testing.T) map[string]any {
+func (o spaOutcome) idTokenClaims(t *testing.T) map[string]any {
 	t.Helper()
 	var claims map[string]any
 	if err := json.Unmarshal([]byte(o["id-token-claims"]), &claims); err != nil || len(claims) == 0 {
@@ -224,68 +206,7 @@ func (o msal1Outcome) idTokenClaims(t *testing.T) map[string]any {
 
 // apiDoneOrFailed reports whether a Get token click has come to an end: the API answered,
 // or an error shows.
-func apiDoneOrFailed(o msal1Outcome) bool { return o["api-result"] != "" || o["error-code"] != "" }
-
-// outcome reads what the page shows now.
-func (a *msal1App) outcome() msal1Outcome {
-	a.t.Helper()
-	o, err := a.readOutcome()
-	if err != nil {
-		a.t.Fatalf("reading the page: %v", err)
-	}
-	return o
-}
-
-func (a *msal1App) readOutcome() (msal1Outcome, error) {
-	return browser.Eval[msal1Outcome](a.p, `Object.fromEntries([...document.querySelectorAll("[data-testid]")]
-		.map((el) => [el.dataset.testid, el.textContent.trim()]))`)
-}
-
-// waitFor polls the page until done accepts what it shows, and returns that. The page may be
-// navigating (a redirect) meanwhile, so read errors only count once time is up.
-func (a *msal1App) waitFor(what string, done func(msal1Outcome) bool) msal1Outcome {
-	a.t.Helper()
-	deadline := time.Now().Add(45 * time.Second)
-	var last msal1Outcome
-	var lastErr error
-	for time.Now().Before(deadline) {
-		o, err := a.readOutcome()
-		if err == nil && done(o) {
-			return o
-		}
-		if err == nil {
-			last = o
-		}
-		lastErr = err
-		time.Sleep(50 * time.Millisecond)
-	}
-	url, _ := a.p.URL()
-	a.t.Fatalf("waiting for %s: page %s shows %s (last read error: %v)", what, url, last, lastErr)
-	return nil
-}
-
-// click clicks a button of the example.
-func (a *msal1App) click(css string) {
-	a.t.Helper()
-	if err := a.p.Click(css); err != nil {
-		a.t.Fatal(err)
-	}
-}
-
-// popupSignIn clicks a button that opens a popup and signs in there as username.
-func (a *msal1App) popupSignIn(css, username string) *browser.Page {
-	a.t.Helper()
-	wait := a.p.ExpectPopup()
-	a.click(css)
-	popup, err := wait(20 * time.Second)
-	if err != nil {
-		a.t.Fatalf("%s opened no popup: %v; page shows %s", css, err, a.outcome())
-	}
-	if err := a.e.SignIn(popup, username); err != nil {
-		a.t.Fatalf("%s: signing in in the popup: %v", css, err)
-	}
-	return popup
-}
+func apiDoneOrFailed(o spaOutcome) bool { return o["api-result"] != "" || o["error-code"] != "" }
 
 // authorizeURL returns the authorization request that a popup showed Sigil's sign-in page at.
 func (a *msal1App) authorizeURL(popup *browser.Page) *url.URL {

@@ -97,16 +97,18 @@ func (a *spaExample) click(css string) {
 	}
 }
 
-// popupSignIn clicks an element that makes MSAL open a popup and signs in there as username.
-func (a *spaExample) popupSignIn(css, username string) {
+// popupSignIn clicks an element that makes MSAL open a popup, signs in there as username,
+// and returns the popup.
+func (a *spaExample) popupSignIn(css, username string) *browser.Page {
 	a.t.Helper()
 	wait := a.p.ExpectPopup()
 	a.click(css)
-	a.signInPopup(wait, css, username)
+	return a.signInPopup(wait, css, username)
 }
 
-// signInPopup waits for the popup that wait expects and signs in there as username.
-func (a *spaExample) signInPopup(wait func(time.Duration) (*browser.Page, error), what, username string) {
+// signInPopup waits for the popup that wait expects, signs in there as username, and
+// returns the popup.
+func (a *spaExample) signInPopup(wait func(time.Duration) (*browser.Page, error), what, username string) *browser.Page {
 	a.t.Helper()
 	popup, err := wait(20 * time.Second)
 	if err != nil {
@@ -115,6 +117,7 @@ func (a *spaExample) signInPopup(wait func(time.Duration) (*browser.Page, error)
 	if err := a.e.SignIn(popup, username); err != nil {
 		a.t.Fatalf("%s: signing in in the popup: %v", what, err)
 	}
+	return popup
 }
 
 // endSession ends Sigil's session (its cookies go) and makes MSAL forget every cached token —
