@@ -34,7 +34,7 @@ func TestDevDemoSPA(t *testing.T) {
 	banner := dev.Banner(time.Second)
 	for _, want := range []string{publicURL + "/" + demo.Domain, `["` + strings.TrimPrefix(publicURL, "https://") + `"]`,
 		publicURL + "/" + demo.TenantID + "/v2.0", demo.ClientID, demo.Username, demo.Password, dev.SPAOrigin, "node_modules",
-		filepath.Join("tls", "ca.pem")} {
+		filepath.Join("tls", "ca.pem"), demo.Examples[0].ClientID, demo.Examples[len(demo.Examples)-1].ClientID} {
 		if !strings.Contains(banner, want) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
 		}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -130,6 +131,15 @@ func (d *Dev) Banner(started time.Duration) string {
 	fmt.Fprintf(&b, "  OIDC authority        %s/%s/v2.0   (oidc-client-ts, go-oidc: the issuer)\n", pub, TenantID)
 	fmt.Fprintf(&b, "  Client id             %s\n", ClientID)
 	fmt.Fprintf(&b, "  User / password       %s / %s\n\n", Username, Password)
+	fmt.Fprintf(&b, "  Example apps (registered here; run one beside this with `npm start -w examples/<name>`):\n")
+	host := "localhost"
+	if u, err := url.Parse(pub); err == nil {
+		host = u.Hostname()
+	}
+	for _, ex := range Examples {
+		fmt.Fprintf(&b, "    %-14s https://%s   client id %s\n", ex.Name, net.JoinHostPort(host, strconv.Itoa(ex.Port)), ex.ClientID)
+	}
+	fmt.Fprintf(&b, "\n")
 	fmt.Fprintf(&b, "  Certificates come from a local CA: %s\n", d.App.CAFile())
 	fmt.Fprintf(&b, "  Trust it (or accept the browser warning on both origins) to use the demo.\n")
 	fmt.Fprintf(&b, "  Press Ctrl-C to stop.\n\n")
