@@ -11,8 +11,9 @@ import (
 	"github.com/sigil-idp/sigil/internal/store"
 )
 
-// flow is an authorization request on its way to a code: the request, what it resolved to,
-// and what the user has just done on one of the pages.
+// flow is an authorization request on its way to its answer (a code, implicit tokens or an
+// encrypted token response): the request, what it resolved to, and what the user has just
+// done on one of the pages.
 type flow struct {
 	req         authRequest
 	app         directory.App
@@ -29,7 +30,8 @@ type flow struct {
 const interactionLifetime = 30 * time.Minute
 
 // proceed takes a validated request as far as it can go: choose the account, check consent,
-// and issue the code — or show the page the user must act on (never for prompt=none).
+// and issue what the response type asks for — or show the page the user must act on (never
+// for prompt=none).
 func (s *Server) proceed(w http.ResponseWriter, r *http.Request, f *flow) {
 	ctx, now := r.Context(), s.now()
 	fail := func(err error) {
