@@ -32,7 +32,7 @@ func openEAR(t *testing.T, v url.Values, key []byte) map[string]any {
 	if v.Get("ear_jwe") == "" || v.Has("code") || v.Has("access_token") {
 		t.Fatalf("want only ear_jwe (and state), got %v", v)
 	}
-	obj, err := jose.ParseEncrypted(v.Get("ear_jwe"), []jose.KeyAlgorithm{jose.DIRECT}, []jose.ContentEncryption{jose.A256GCM})
+	obj, err := jose.ParseEncryptedCompact(v.Get("ear_jwe"), []jose.KeyAlgorithm{jose.DIRECT}, []jose.ContentEncryption{jose.A256GCM})
 	if err != nil {
 		t.Fatal(err)
 	}
