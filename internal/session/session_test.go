@@ -23,7 +23,12 @@ func TestXSRF(t *testing.T) {
 	if h, ok := CheckXSRF(r, v); !ok || h == "" {
 		t.Fatal("matching form value refused")
 	}
-	for _, bad := range []string{"", v[:42], v + "x", "A" + v[1:]} {
+	// One character changed — to one it cannot already be, whatever the random value is.
+	changed := "A" + v[1:]
+	if v[0] == 'A' {
+		changed = "B" + v[1:]
+	}
+	for _, bad := range []string{"", v[:42], v + "x", changed} {
 		if _, ok := CheckXSRF(r, bad); ok {
 			t.Errorf("form value %q accepted", bad)
 		}
