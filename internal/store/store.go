@@ -141,6 +141,7 @@ type Grant struct {
 	AuthTime  time.Time
 	AMR       []string
 	Remember  bool
+	Claims    string // the authorization request's claims parameter (JSON), "" when none
 }
 
 // AuthCode is an authorization code. Only the hash of the code is kept.

@@ -12,7 +12,7 @@ import (
 )
 
 // grantColumns are the columns auth_codes and refresh_families share for a store.Grant.
-const grantColumns = `tenant_id, client_id, user_id, session_id, platform, resource, scopes, auth_time, amr, remember`
+const grantColumns = `tenant_id, client_id, user_id, session_id, platform, resource, scopes, auth_time, amr, remember, claims`
 
 // grantScan scans grantColumns; finish converts the raw values once scanned.
 type grantScan struct {
@@ -23,7 +23,7 @@ type grantScan struct {
 
 func (g *grantScan) dest() []any {
 	return []any{&g.g.TenantID, &g.g.ClientID, &g.g.UserID, &g.g.SessionID, &g.platform, &g.g.Resource,
-		&g.scopes, &g.authTime, &g.amr, &g.g.Remember}
+		&g.scopes, &g.authTime, &g.amr, &g.g.Remember, &g.g.Claims}
 }
 
 func (g *grantScan) finish() store.Grant {
@@ -34,7 +34,7 @@ func (g *grantScan) finish() store.Grant {
 
 func grantArgs(g store.Grant) []any {
 	return []any{g.TenantID, g.ClientID, g.UserID, g.SessionID, string(g.Platform), g.Resource, joinList(g.Scopes),
-		ms(g.AuthTime), joinList(g.AMR), g.Remember}
+		ms(g.AuthTime), joinList(g.AMR), g.Remember, g.Claims}
 }
 
 // CreateAuthCode stores an authorization code (by hash).
@@ -43,7 +43,7 @@ func (s *Store) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 	args = append(args, c.RedirectURI, c.RedirectGiven, c.Nonce, c.CodeChallenge, ms(c.CreatedAt), ms(c.ExpiresAt))
 	_, err := s.auto().exec(ctx, `INSERT INTO auth_codes (hash, `+grantColumns+`, redirect_uri, redirect_given,
 		nonce, code_challenge, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`, args...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`, args...)
 	if err != nil {
 		return fmt.Errorf("sqlstore: create code: %w", err)
 	}

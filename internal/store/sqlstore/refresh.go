@@ -40,13 +40,13 @@ func insertToken(ctx context.Context, c conn, t store.RefreshToken) error {
 }
 
 const familyColumns = `f.id, f.tenant_id, f.client_id, f.user_id, f.session_id, f.platform, f.resource, f.scopes,
-	f.auth_time, f.amr, f.remember, f.code_hash, f.created_at, f.absolute_expires_at, f.revoked_at`
+	f.auth_time, f.amr, f.remember, f.claims, f.code_hash, f.created_at, f.absolute_expires_at, f.revoked_at`
 
 // Statements of the refresh-token transactions (prepared at open; see txStatements).
 const (
 	qClaimCode    = `UPDATE auth_codes SET redeemed_at = redeemed_at WHERE hash = $1 AND replayed_at = 0`
 	qInsertFamily = `INSERT INTO refresh_families (id, ` + grantColumns + `, code_hash, created_at, absolute_expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
 	qInsertToken = `INSERT INTO refresh_tokens (hash, family_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`
 	qTokenFamily = `SELECT t.hash, t.family_id, t.created_at, t.expires_at, t.rotated_at, ` + familyColumns + `
 		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.hash = $1`

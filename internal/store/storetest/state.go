@@ -88,7 +88,7 @@ func testInteractions(t *testing.T, s store.Store) {
 func newGrant() store.Grant {
 	return store.Grant{TenantID: tenantID, ClientID: clientID, UserID: userID, SessionID: "sid-1", Platform: directory.PlatformSPA,
 		Resource: "api://todo", Scopes: []string{"api://todo/Todo.Read", "openid", "offline_access"}, AuthTime: base,
-		AMR: []string{"pwd"}, Remember: true}
+		AMR: []string{"pwd"}, Remember: true, Claims: `{"id_token":{"email":null}}`}
 }
 
 func newCode(hash string) store.AuthCode {
@@ -148,7 +148,7 @@ func testFamilyWithoutCode(t *testing.T, s store.Store) {
 	createFamily(t, s, "ear", "")
 	tok, fam, err := s.RefreshToken(ctx(t), "ear-rt0")
 	must(t, err)
-	if fam.ID != "ear" || fam.CodeHash != "" || tok.FamilyID != "ear" || !fam.RevokedAt.IsZero() {
+	if fam.ID != "ear" || fam.CodeHash != "" || tok.FamilyID != "ear" || !fam.RevokedAt.IsZero() || fam.Grant.Claims != newGrant().Claims {
 		t.Fatalf("family without a code: %+v, token %+v", fam, tok)
 	}
 	must(t, s.CreateAuthCode(ctx(t), newCode("c1")))
