@@ -26,7 +26,7 @@ type authRequest struct {
 	CodeChallenge string             `json:"code_challenge"`
 	MaxAge        int                `json:"max_age"` // -1 when absent
 	ClientInfo    bool               `json:"client_info"`
-	IDTokenClaims []string           `json:"id_token_claims,omitempty"` // asked for by the claims parameter
+	Claims        string             `json:"claims,omitempty"` // the claims parameter, validated
 }
 
 // silent reports whether the request forbids any page (prompt=none, or MSAL's no_session).
@@ -140,11 +140,10 @@ func validateAuthRequest(p params, app directory.App, req *authRequest) error {
 		}
 		req.MaxAge = n
 	}
-	claims, err := parseClaimsRequest(p.get("claims"))
-	if err != nil {
+	if _, err := parseClaimsRequest(p.get("claims")); err != nil {
 		return err
 	}
-	req.IDTokenClaims = claims.idToken
+	req.Claims = p.get("claims")
 	req.LoginHint, req.SID = p.get("login_hint"), p.get("sid")
 	req.ClientInfo = p.get("client_info") == "1"
 	return nil

@@ -22,7 +22,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, f *flow, sess sto
 	resource, scopes := codeScopes(set, granted, f.app.Consent)
 	grant := store.Grant{TenantID: user.TenantID, ClientID: f.app.ClientID, UserID: user.ID, SessionID: sess.ID,
 		Platform: f.req.Platform, Resource: resource, Scopes: scopes, AuthTime: sess.AuthTime, AMR: sess.AMR,
-		Remember: sess.Remember}
+		Remember: sess.Remember, Claims: f.req.Claims}
 	var v url.Values
 	var err error
 	switch {
@@ -31,7 +31,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, f *flow, sess sto
 	case f.req.Reply.EAR != nil:
 		v, err = s.issueEncrypted(r, f, grant, user)
 	default:
-		v, err = s.issueTokens(f, grant, user, set.OpenID)
+		v, err = s.issueTokens(r, f, grant, user, set.OpenID)
 	}
 	s.endInteraction(ctx, f)
 	if err != nil {
@@ -64,12 +64,13 @@ func (s *Server) issueCode(r *http.Request, f *flow, grant store.Grant) (url.Val
 // resource with response_type token, and an ID token carrying the request's nonce (and
 // at_hash beside an access token) with id_token. Nothing is stored and no refresh token is
 // issued, as with Entra's implicit grant.
-func (s *Server) issueTokens(f *flow, grant store.Grant, user directory.User, openid bool) (url.Values, error) {
+func (s *Server) issueTokens(r *http.Request, f *flow, grant store.Grant, user directory.User, openid bool) (url.Values, error) {
 	now := s.now()
 	if f.req.Reply.Type.IDToken && !openid {
 		grant.Scopes = append([]string{directory.ScopeOpenID}, grant.Scopes...) // response_type=id_token signs in
 	}
-	m := mintRequest{app: f.app, grant: grant, user: &user, nonce: f.req.Nonce, idTokenClaims: f.req.IDTokenClaims, now: now}
+	claims, _ := parseClaimsRequest(grant.Claims) // validated with the request
+	m := mintRequest{app: f.app, grant: grant, user: &user, nonce: f.req.Nonce, claims: claims, ipaddr: clientAddress(r), now: now}
 	life := s.lifetimesFor(f.app)
 	v := url.Values{"session_state": {sessionState(grant.SessionID)}}
 	var accessToken string
@@ -109,8 +110,9 @@ func (s *Server) issueEncrypted(r *http.Request, f *flow, grant store.Grant, use
 	if !slices.Contains(grant.Scopes, directory.ScopeOpenID) {
 		grant.Scopes = append([]string{directory.ScopeOpenID}, grant.Scopes...) // MSAL requires the ID token
 	}
+	claims, _ := parseClaimsRequest(grant.Claims) // validated with the request
 	resp, err := s.mint(r.Context(), mintRequest{app: f.app, grant: grant, user: &user, nonce: f.req.Nonce,
-		idTokenClaims: f.req.IDTokenClaims, newFamily: true, now: s.now()})
+		claims: claims, ipaddr: clientAddress(r), newFamily: true, now: s.now()})
 	if err != nil {
 		return nil, err
 	}

@@ -34,9 +34,10 @@ type mintRequest struct {
 	user     *directory.User // loaded by the grant, or nil
 	nonce    string          // the authorization request's nonce (code redemption, implicit)
 	now      time.Time
-	// idTokenClaims are the claims the authorization request's claims parameter named for
-	// the ID token; known ones are added even when the app did not configure them.
-	idTokenClaims []string
+	// claims is what the claims parameters ask for: the authorization request's (kept with
+	// the grant) merged with the token request's.
+	claims claimsRequest
+	ipaddr string // the client's address, for the ipaddr optional claim
 
 	// newFamily starts a refresh-token family (with offline_access): on code redemption, from
 	// codeHash; for an encrypted authorize response, from no code.
@@ -124,18 +125,7 @@ func (s *Server) idClaims(m mintRequest, u directory.User, life directory.Lifeti
 	if g.Remember {
 		c.SigninState = []string{"kmsi"}
 	}
-	wants := func(claim string) bool {
-		return slices.Contains(app.OptionalIDClaims, claim) || slices.Contains(m.idTokenClaims, claim)
-	}
-	if slices.Contains(g.Scopes, directory.ScopeEmail) || wants("email") {
-		c.Email = u.Email
-	}
-	if wants("given_name") {
-		c.GivenName = u.GivenName
-	}
-	if wants("family_name") {
-		c.FamilyName = u.Surname
-	}
+	addIDOptional(&c, m, u)
 	return c
 }
 
@@ -156,9 +146,11 @@ func (s *Server) accessClaims(m mintRequest, u directory.User, life directory.Li
 	if m.secretOK {
 		c.Azpacr = "1"
 	}
-	if slices.Contains(app.OptionalAccessClaims, "email") {
-		c.Email = u.Email
+	// A claims challenge (CAE) asks for a token issued no earlier than its nbf.
+	if at := m.claims.nbf; at > c.Iat {
+		c.Iat, c.Nbf = at, at
 	}
+	addAccessOptional(&c, m, u)
 	return c
 }
 

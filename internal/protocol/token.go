@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sigil-idp/sigil/internal/directory"
+	"github.com/sigil-idp/sigil/internal/store"
 	"github.com/sigil-idp/sigil/internal/tokens"
 )
 
@@ -17,7 +18,19 @@ type tokenRequest struct {
 	tenant   tenantRef
 	app      directory.App
 	origin   string // the browser origin, "" for server-side callers
+	addr     string // the client's address
 	secretOK bool   // the client authenticated with a client secret
+}
+
+// claimsFor returns what the claims parameters ask of tokens minted for grant: the
+// authorization request's, kept with the grant, and this request's.
+func (tr *tokenRequest) claimsFor(grant store.Grant) (claimsRequest, error) {
+	kept, _ := parseClaimsRequest(grant.Claims) // validated when it was stored
+	now, err := parseClaimsRequest(tr.p.get("claims"))
+	if err != nil {
+		return claimsRequest{}, err
+	}
+	return kept.merge(now), nil
 }
 
 // token answers /{tenant}/oauth2/v2.0/token. Every answer — success, 400, 401, 405, 413 — is
@@ -67,7 +80,7 @@ func (s *Server) runToken(ctx context.Context, r *http.Request, p params) (*toke
 	if err != nil {
 		return nil, err
 	}
-	tr := &tokenRequest{p: p, tenant: t, app: app, origin: r.Header.Get("Origin")}
+	tr := &tokenRequest{p: p, tenant: t, app: app, origin: r.Header.Get("Origin"), addr: clientAddress(r)}
 	switch {
 	case secret != "" && len(app.SecretHashes) == 0:
 		return nil, errPublicWithSecret.new()

@@ -50,7 +50,12 @@ func (s *Server) codeGrant(ctx context.Context, tr *tokenRequest) (*tokenRespons
 	if err := checkVerifier(c.CodeChallenge, tr.p.get("code_verifier")); err != nil {
 		return nil, err
 	}
-	return s.mint(ctx, mintRequest{app: tr.app, secretOK: tr.secretOK, grant: c.Grant, nonce: c.Nonce, newFamily: true, codeHash: c.Hash, now: now})
+	claims, err := tr.claimsFor(c.Grant)
+	if err != nil {
+		return nil, err
+	}
+	return s.mint(ctx, mintRequest{app: tr.app, secretOK: tr.secretOK, grant: c.Grant, nonce: c.Nonce, claims: claims,
+		ipaddr: tr.addr, newFamily: true, codeHash: c.Hash, now: now})
 }
 
 // checkVerifier checks the PKCE code_verifier against the S256 challenge (RFC 7636 §4.6). A

@@ -63,7 +63,12 @@ func (s *Server) refreshGrant(ctx context.Context, tr *tokenRequest) (*tokenResp
 	if err != nil {
 		return nil, refreshError(err, fam, life, now)
 	}
-	return s.mint(ctx, mintRequest{app: tr.app, secretOK: tr.secretOK, grant: grant, user: &user, refreshToken: next, refreshExpires: rt.ExpiresAt, now: now})
+	claims, err := tr.claimsFor(grant)
+	if err != nil {
+		return nil, err
+	}
+	return s.mint(ctx, mintRequest{app: tr.app, secretOK: tr.secretOK, grant: grant, user: &user, claims: claims,
+		ipaddr: tr.addr, refreshToken: next, refreshExpires: rt.ExpiresAt, now: now})
 }
 
 // refreshScopes resolves the scope parameter of a refresh request and checks that the user

@@ -37,6 +37,16 @@ type IDClaims struct {
 	TID               string   `json:"tid"`
 	UTI               string   `json:"uti"`
 	Ver               string   `json:"ver"`
+	OptionalClaims
+}
+
+// OptionalClaims are the optional claims Sigil adds to ID and access tokens when an app
+// configures them (optionalClaims) or a claims request names them, as Entra's of the same name.
+type OptionalClaims struct {
+	Acct                 *int     `json:"acct,omitempty"` // 0: a member of the tenant
+	IPAddr               string   `json:"ipaddr,omitempty"`
+	UPN                  string   `json:"upn,omitempty"`
+	VerifiedPrimaryEmail []string `json:"verified_primary_email,omitempty"`
 }
 
 // AccessClaims is an access token's payload, shaped as Entra's v2.0 access tokens.
@@ -58,6 +68,13 @@ type AccessClaims struct {
 	TID               string `json:"tid"`
 	UTI               string `json:"uti"`
 	Ver               string `json:"ver"`
+	// Claims an app configures, or a claims request asks for.
+	AuthTime   int64    `json:"auth_time,omitempty"`
+	FamilyName string   `json:"family_name,omitempty"`
+	GivenName  string   `json:"given_name,omitempty"`
+	LoginHint  string   `json:"login_hint,omitempty"`
+	XmsCC      []string `json:"xms_cc,omitempty"` // client capabilities (MSAL's clientCapabilities)
+	OptionalClaims
 }
 
 // Issuer is a tenant's issuer: {publicURL}/{tenantID}/v2.0.
