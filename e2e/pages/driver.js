@@ -46,7 +46,9 @@ async function start(msalLib, uris) {
   lib = msalLib;
   pca = new lib.PublicClientApplication({
     auth: { clientId: cfg.clientId, authority: cfg.authority, knownAuthorities: [cfg.knownAuthority],
-      redirectUri: uris.redirectUri, postLogoutRedirectUri: cfg.origin + "/signed-out.html" },
+      redirectUri: uris.redirectUri, postLogoutRedirectUri: cfg.origin + "/signed-out.html",
+      // ?clientCapabilities=CP1 sets MSAL's client capabilities (sent as the claims parameter's xms_cc).
+      clientCapabilities: (new URLSearchParams(location.search).get("clientCapabilities") || "").split(",").filter(Boolean) },
     cache: { cacheLocation: "sessionStorage" },
     system: Object.assign({ iframeHashTimeout: 10000, loadFrameTimeout: 10000 }, protocolMode()),
   });
