@@ -89,7 +89,7 @@ func applyUser(ctx context.Context, st store.Store, tenantID string, u User, has
 		}
 	}
 	return st.UpsertUser(ctx, directory.User{ID: id, TenantID: tenantID, Username: u.Username, DisplayName: u.DisplayName,
-		GivenName: u.GivenName, Surname: u.Surname, Email: u.Email, PasswordHash: hash, Enabled: u.Enabled == nil || *u.Enabled})
+		GivenName: u.GivenName, Surname: u.Surname, Email: u.Email, PasswordHash: hash, Enabled: u.Enabled == nil || *u.Enabled, Admin: u.Admin})
 }
 
 func applyApp(ctx context.Context, st store.Store, t Tenant, a App) error {

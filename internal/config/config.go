@@ -95,6 +95,9 @@ type User struct {
 	Email        string `yaml:"email"`
 	// Enabled defaults to true; Validate sets nil to true.
 	Enabled *bool `yaml:"enabled"`
+	// Admin lets the user grant consent for the whole tenant (the
+	// /adminconsent endpoint, and prompt=consent for admin-only scopes).
+	Admin bool `yaml:"admin"`
 }
 
 // API is a resource that exposes delegated scopes, named by its

@@ -117,13 +117,13 @@ func TestConsentRules(t *testing.T) {
 	// .default: granted scopes, or else every user-consentable one.
 	def, _ := ParseScopes("api://todo/.default", findTodo)
 	d := def.Groups[0]
-	d.ExpandDefault(map[string]bool{})
+	d.ExpandDefault(map[string]bool{}, false)
 	if describe(ScopeSet{Groups: []ResourceScopes{d}}) != "openid=false api://Todo{api://Todo/Todo.Read=Todo.Read .default}" {
 		t.Fatalf("expanded with no grants: %s", describe(ScopeSet{Groups: []ResourceScopes{d}}))
 	}
 	d = def.Groups[0]
 	d.Scopes = nil
-	d.ExpandDefault(map[string]bool{"todo.write": true})
+	d.ExpandDefault(map[string]bool{"todo.write": true}, false)
 	if len(d.Scopes) != 1 || d.Scopes[0].Value != "Todo.Write" {
 		t.Fatalf("expanded with a grant: %+v", d.Scopes)
 	}

@@ -235,8 +235,9 @@ func isOIDCScope(key string) bool {
 }
 
 // ExpandDefault fills a ".default" group with concrete scopes: those already granted for the
-// resource, or, when none are, every scope the resource exposes that a user may consent to.
-func (g *ResourceScopes) ExpandDefault(granted map[string]bool) {
+// resource, or, when none are, every scope the resource exposes that a user may consent to —
+// and, with admin (an administrator granting for the tenant), every scope it exposes.
+func (g *ResourceScopes) ExpandDefault(granted map[string]bool, admin bool) {
 	if !g.Default {
 		return
 	}
@@ -253,7 +254,10 @@ func (g *ResourceScopes) ExpandDefault(granted map[string]bool) {
 	}
 	anyGranted := slices.ContainsFunc(exposed, func(x Scope) bool { return granted[x.Key()] })
 	for _, x := range exposed {
-		if anyGranted && granted[x.Key()] || !anyGranted && !x.AdminOnly && (g.API != nil || x.Value == "User.Read") {
+		switch {
+		case admin && (g.API != nil || x.Value == "User.Read"):
+			g.addScope(x)
+		case anyGranted && granted[x.Key()] || !anyGranted && !x.AdminOnly && (g.API != nil || x.Value == "User.Read"):
 			g.addScope(x)
 		}
 	}

@@ -22,6 +22,7 @@ type User struct {
 	Email        string
 	PasswordHash string // PHC string; see package password
 	Enabled      bool
+	Admin        bool // may grant consent for the whole tenant
 }
 
 // Platform is the kind of client a redirect URI is registered for. It decides how codes and

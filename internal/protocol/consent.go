@@ -10,7 +10,8 @@ import (
 // consent answers POST /-/consent. Decline answers access_denied (AADSTS65004) to the app
 // and leaves the user signed in. Accept grants the ticked scopes among those offered — a
 // subset is fine — and continues; unticking every offered scope of the requested resource,
-// with none of its scopes granted before, is a decline.
+// with none of its scopes granted before, is a decline. Scopes an administrator was offered
+// for the tenant (admin-only ones, or all of them at /adminconsent) are granted tenant-wide.
 func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 	f, form := s.resumeFlow(w, r, "consent")
 	if f == nil {
@@ -50,22 +51,31 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ticked := form["scope"]
-	chosen := map[string][]string{}
+	type target struct {
+		resource   string
+		tenantWide bool
+	}
+	chosen, chosenFor := map[target][]string{}, map[string]int{}
 	for _, c := range offered {
 		if slices.Contains(ticked, c.checkboxValue()) {
-			chosen[c.resource] = append(chosen[c.resource], c.scope.Key())
+			k := target{c.resource, c.tenantWide}
+			chosen[k] = append(chosen[k], c.scope.Key())
+			chosenFor[c.resource]++
 		}
 	}
 	if primary := set.Primary(); primary >= 0 {
 		res := set.Groups[primary].Resource
-		if len(chosen[res]) == 0 && !grantsAny(set.Groups[primary], granted[res]) {
+		if chosenFor[res] == 0 && !grantsAny(set.Groups[primary], granted[res]) {
 			decline()
 			return
 		}
 	}
-	for res, keys := range chosen {
-		if err := s.store.AddGrant(ctx, directory.Grant{TenantID: user.TenantID, ClientID: f.app.ClientID,
-			UserID: user.ID, Resource: res, Scopes: keys}, s.now()); err != nil {
+	for k, keys := range chosen {
+		g := directory.Grant{TenantID: user.TenantID, ClientID: f.app.ClientID, UserID: user.ID, Resource: k.resource, Scopes: keys}
+		if k.tenantWide {
+			g.UserID = "" // an administrator's grant, for every user of the tenant
+		}
+		if err := s.store.AddGrant(ctx, g, s.now()); err != nil {
 			s.failPage(w, r, "consent", err)
 			return
 		}

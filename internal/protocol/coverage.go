@@ -6,10 +6,11 @@ import (
 	"github.com/sigil-idp/sigil/internal/directory"
 )
 
-// coverage expands the set's .default scopes and sorts what it asks for by grant: the
+// coverage expands the set's .default scopes (to every scope of the resource when an
+// administrator grants for the tenant) and sorts what it asks for by grant: the
 // granted scope keys per resource, and the scopes still missing — those the user may grant,
 // and those only an administrator may. Authorization and refresh apply their own policies.
-func (s *Server) coverage(ctx context.Context, app directory.App, user directory.User, set *directory.ScopeSet) (map[string]map[string]bool, []consentItem, []consentItem, error) {
+func (s *Server) coverage(ctx context.Context, app directory.App, user directory.User, set *directory.ScopeSet, adminGrants bool) (map[string]map[string]bool, []consentItem, []consentItem, error) {
 	grants, err := s.store.Grants(ctx, user.TenantID, app.ClientID, user.ID)
 	if err != nil {
 		return nil, nil, nil, err
@@ -19,7 +20,7 @@ func (s *Server) coverage(ctx context.Context, app directory.App, user directory
 	for i := range set.Groups {
 		g := &set.Groups[i]
 		have := directory.GrantedScopes(grants, g.Resource)
-		g.ExpandDefault(have)
+		g.ExpandDefault(have, adminGrants)
 		granted[g.Resource] = have
 		u, a := g.Missing(have, app.Consent)
 		for _, sc := range u {
@@ -38,22 +39,37 @@ func (s *Server) coverage(ctx context.Context, app directory.App, user directory
 // consent_required when silent, access_denied (AADSTS90094) when interactive — never a
 // dead-end page.
 func (s *Server) consentState(ctx context.Context, f *flow, set *directory.ScopeSet, user directory.User) (map[string]map[string]bool, []consentItem, error) {
-	granted, ask, admin, err := s.coverage(ctx, f.app, user, set)
+	adminGrants := user.Admin && (f.req.Prompt == "consent" || f.req.Reply.Type.AdminConsent)
+	granted, ask, admin, err := s.coverage(ctx, f.app, user, set, adminGrants)
 	switch {
 	case err != nil:
 		return nil, nil, err
+	case f.req.Reply.Type.AdminConsent && !user.Admin:
+		return nil, nil, errNotAdmin.new(user.Username)
+	case adminGrants && len(admin) > 0:
+		// An administrator decides on the admin-only scopes on the consent page, and grants
+		// them tenant-wide; once the page is accepted, what was not ticked stays ungranted.
+		if !f.consented {
+			for i := range admin {
+				admin[i].tenantWide = true
+			}
+			ask = append(ask, admin...)
+		}
+		admin = nil
+	}
+	switch {
 	case len(admin) > 0 && f.req.silent():
 		return nil, nil, errConsentNeeded.new(f.app.ClientID, f.app.DisplayName)
 	case len(admin) > 0:
 		return nil, nil, errAdminConsent.new(admin[0].scope.Requested, f.app.DisplayName)
 	case f.consented:
 		return granted, nil, nil // what was not ticked stays ungranted; the code carries the rest
-	case f.req.Prompt == "consent":
+	case f.req.Prompt == "consent" || f.req.Reply.Type.AdminConsent:
 		ask = nil
 		for _, g := range set.Groups {
 			for _, sc := range g.Scopes {
-				if !sc.AdminOnly {
-					ask = append(ask, consentItem{resource: g.Resource, scope: sc})
+				if !sc.AdminOnly || adminGrants {
+					ask = append(ask, consentItem{resource: g.Resource, scope: sc, tenantWide: adminGrants && (sc.AdminOnly || f.req.Reply.Type.AdminConsent)})
 				}
 			}
 		}
@@ -66,8 +82,9 @@ func (s *Server) consentState(ctx context.Context, f *flow, set *directory.Scope
 
 // consentItem is one scope the consent page asks for.
 type consentItem struct {
-	resource string
-	scope    directory.Scope
+	resource   string
+	scope      directory.Scope
+	tenantWide bool // granted for every user of the tenant, by an administrator
 }
 
 // checkboxValue is what the consent form posts for a scope: the app's spelling for API

@@ -24,6 +24,9 @@ type responseType struct {
 	IDToken bool `json:"id_token,omitempty"`
 	Token   bool `json:"token,omitempty"`
 	Refresh bool `json:"refresh_token,omitempty"` // only in an encrypted authorize response
+	// AdminConsent: the /adminconsent endpoint's answer, admin_consent=True with the tenant
+	// and the granted scopes, instead of any token.
+	AdminConsent bool `json:"admin_consent,omitempty"`
 }
 
 // tokens reports whether the response carries tokens, which never travel in a query string.

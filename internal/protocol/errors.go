@@ -95,6 +95,7 @@ var (
 	errPickAccount     = kind{16000, "interaction_required", 400, "Multiple user accounts are signed in, and the request does not say which one to use; the user must choose an account."}
 	errConsentNeeded   = kind{65001, "consent_required", 400, "The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource."}
 	errAdminConsent    = kind{90094, "access_denied", 400, "The grant requires admin permission: an administrator must grant %s to the application '%s' before a user can sign in to it."}
+	errNotAdmin        = kind{90094, "access_denied", 400, "Only an administrator of the tenant may grant consent for the whole tenant, and %s is not one."}
 	errDeclined        = kind{65004, "access_denied", 400, "User declined to consent to access the app."}
 	errUserDisabled    = kind{50057, "access_denied", 400, "The user account is disabled."}
 	errFlowExpired     = kind{50089, "invalid_request", 400, "Authentication failed due to flow token expired: the sign-in page was open too long. Go back to the application and sign in again."}

@@ -26,6 +26,8 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, f *flow, sess sto
 	var v url.Values
 	var err error
 	switch {
+	case f.req.Reply.Type.AdminConsent:
+		v = adminConsentAnswer(user, grant)
 	case f.req.Reply.Type.Code:
 		v, err = s.issueCode(r, f, grant)
 	case f.req.Reply.EAR != nil:

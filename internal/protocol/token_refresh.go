@@ -81,7 +81,7 @@ func (s *Server) refreshScopes(ctx context.Context, tr *tokenRequest, user direc
 	if set.APIResources() > 1 {
 		return "", nil, errManyResources.new(truncate(tr.p.get("scope"), 200))
 	}
-	granted, userMissing, adminMissing, err := s.coverage(ctx, tr.app, user, &set)
+	granted, userMissing, adminMissing, err := s.coverage(ctx, tr.app, user, &set, false)
 	if err != nil {
 		return "", nil, err
 	}

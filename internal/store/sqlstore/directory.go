@@ -77,13 +77,13 @@ func (s *Store) tenant(ctx context.Context, query, arg string) (directory.Tenant
 // store.ErrConflict.
 func (s *Store) UpsertUser(ctx context.Context, u directory.User) error {
 	_, err := s.auto().exec(ctx, `INSERT INTO users (id, tenant_id, username, display_name, given_name, surname, email,
-			password_hash, enabled, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			password_hash, enabled, admin, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (id) DO UPDATE SET tenant_id = excluded.tenant_id, username = excluded.username,
 			display_name = excluded.display_name, given_name = excluded.given_name, surname = excluded.surname,
 			email = excluded.email, password_hash = excluded.password_hash, enabled = excluded.enabled,
-			updated_at = excluded.updated_at`,
+			admin = excluded.admin, updated_at = excluded.updated_at`,
 		u.ID, u.TenantID, u.Username, u.DisplayName, u.GivenName, u.Surname, u.Email, u.PasswordHash, u.Enabled,
-		time.Now().UnixMilli())
+		u.Admin, time.Now().UnixMilli())
 	if isUniqueViolation(err) {
 		return fmt.Errorf("username %q belongs to another user: %w", u.Username, store.ErrConflict)
 	}
@@ -93,12 +93,12 @@ func (s *Store) UpsertUser(ctx context.Context, u directory.User) error {
 	return nil
 }
 
-const userColumns = `id, tenant_id, username, display_name, given_name, surname, email, password_hash, enabled`
+const userColumns = `id, tenant_id, username, display_name, given_name, surname, email, password_hash, enabled, admin`
 
 func scanUser(row *sql.Row) (directory.User, error) {
 	var u directory.User
 	err := row.Scan(&u.ID, &u.TenantID, &u.Username, &u.DisplayName, &u.GivenName, &u.Surname, &u.Email,
-		&u.PasswordHash, &u.Enabled)
+		&u.PasswordHash, &u.Enabled, &u.Admin)
 	return u, err
 }
 

@@ -124,7 +124,7 @@ func testUsers(t *testing.T, s store.Store) {
 	if u.ID != userID || !u.Enabled || u.DisplayName != "Alice" {
 		t.Fatalf("got %+v", u)
 	}
-	u.Enabled, u.Surname = false, "Example"
+	u.Enabled, u.Surname, u.Admin = false, "Example", true
 	must(t, s.UpsertUser(ctx(t), u))
 	u2, err := s.UserByID(ctx(t), userID)
 	must(t, err)
