@@ -112,15 +112,19 @@ type App struct {
 	OptionalIDClaims       []string
 	OptionalAccessClaims   []string
 	Consent                ConsentPolicy
-	Lifetimes              Lifetimes // overrides; zero fields inherit
+	Lifetimes              Lifetimes   // overrides; zero fields inherit
+	GroupClaims            GroupClaims // which groups its tokens carry
 }
 
-// API is an API registration: a resource with an Application ID URI and delegated scopes.
+// API is an API registration: a resource with an Application ID URI, delegated scopes and
+// app roles. ClientID, when set, is the API's own app registration.
 type API struct {
 	TenantID    string
 	DisplayName string
 	AppIDURI    string
+	ClientID    string
 	Scopes      []APIScope
+	AppRoles    []AppRole
 }
 
 // APIScope is a delegated permission an API exposes.
@@ -139,3 +143,45 @@ type Grant struct {
 	Resource string // an API's AppIDURI, or ProfileResource
 	Scopes   []string
 }
+
+// AppRole is a role an API defines, for users, apps (application permissions) or both.
+type AppRole struct {
+	Value              string
+	AllowedMemberTypes []MemberType
+	Description        string
+}
+
+// MemberType is the kind of principal an app role may be assigned to.
+type MemberType string
+
+// The member types of Entra's app roles.
+const (
+	MemberUser        MemberType = "User"
+	MemberApplication MemberType = "Application"
+)
+
+// RoleAssignment gives a user one app role of an API: Resource is the API's Application ID
+// URI, Role the role's value.
+type RoleAssignment struct {
+	Resource string
+	Role     string
+}
+
+// Group is a security group of a tenant; Members are user object ids.
+type Group struct {
+	ID          string
+	TenantID    string
+	DisplayName string
+	Members     []string
+}
+
+// GroupClaims says which groups an app's tokens carry in the groups claim (Entra's
+// groupMembershipClaims). Sigil has only security groups, so SecurityGroup and All agree.
+type GroupClaims string
+
+// Values of GroupClaims; "" is GroupClaimsNone.
+const (
+	GroupClaimsNone          GroupClaims = ""
+	GroupClaimsSecurityGroup GroupClaims = "SecurityGroup"
+	GroupClaimsAll           GroupClaims = "All"
+)

@@ -81,6 +81,23 @@ type Directory interface {
 	// Grants returns the user's grants to the app and the tenant-wide grants to it, one
 	// Grant per (user-or-tenant, resource).
 	Grants(ctx context.Context, tenantID, clientID, userID string) ([]directory.Grant, error)
+	RolesAndGroups
+}
+
+// RolesAndGroups keeps users' app role assignments and security groups.
+type RolesAndGroups interface {
+	// SetUserAppRoles replaces the user's app role assignments (roles of APIs of tenantID).
+	SetUserAppRoles(ctx context.Context, tenantID, userID string, roles []directory.RoleAssignment) error
+	// UserAppRoles returns, sorted, the values of the app roles assigned to the user of the
+	// tenant's API named by appIDURI (case-insensitively) that the API still defines.
+	UserAppRoles(ctx context.Context, tenantID, userID, appIDURI string) ([]string, error)
+
+	// UpsertGroup creates or replaces a group and its member list (user ids of its tenant).
+	UpsertGroup(ctx context.Context, g directory.Group) error
+	// GroupByID returns a group with its members, sorted.
+	GroupByID(ctx context.Context, id string) (directory.Group, error)
+	// UserGroups returns the groups the user is a member of, by id, without their members.
+	UserGroups(ctx context.Context, userID string) ([]directory.Group, error)
 }
 
 // Session is one account signed in in one browser. A browser (identified by the hash of its

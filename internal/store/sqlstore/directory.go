@@ -128,8 +128,8 @@ func (s *Store) UpsertApp(ctx context.Context, a directory.App) error {
 		if _, err := s.in(tx).exec(ctx, `INSERT INTO apps (client_id, tenant_id, display_name, sign_in_audience, consent,
 				implicit_id_tokens, implicit_access_tokens, logout_url, backchannel_logout_url, optional_id_claims,
 				optional_access_claims, access_token_ms, id_token_ms, auth_code_ms, refresh_reuse_ms, refresh_idle_ms,
-				refresh_spa_absolute_ms, refresh_absolute_ms, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+				refresh_spa_absolute_ms, refresh_absolute_ms, updated_at, group_claims)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
 			ON CONFLICT (client_id) DO UPDATE SET tenant_id = excluded.tenant_id, display_name = excluded.display_name,
 				sign_in_audience = excluded.sign_in_audience, consent = excluded.consent,
 				implicit_id_tokens = excluded.implicit_id_tokens, implicit_access_tokens = excluded.implicit_access_tokens,
@@ -138,12 +138,14 @@ func (s *Store) UpsertApp(ctx context.Context, a directory.App) error {
 				access_token_ms = excluded.access_token_ms, id_token_ms = excluded.id_token_ms,
 				auth_code_ms = excluded.auth_code_ms, refresh_reuse_ms = excluded.refresh_reuse_ms,
 				refresh_idle_ms = excluded.refresh_idle_ms, refresh_spa_absolute_ms = excluded.refresh_spa_absolute_ms,
-				refresh_absolute_ms = excluded.refresh_absolute_ms, updated_at = excluded.updated_at`,
+				refresh_absolute_ms = excluded.refresh_absolute_ms, updated_at = excluded.updated_at,
+				group_claims = excluded.group_claims`,
 			a.ClientID, a.TenantID, a.DisplayName, string(a.SignInAudience), string(a.Consent), a.ImplicitIDTokens,
 			a.ImplicitAccessTokens, a.LogoutURL, a.BackchannelLogoutURL, joinList(a.OptionalIDClaims),
 			joinList(a.OptionalAccessClaims), l.AccessToken.Milliseconds(), l.IDToken.Milliseconds(),
 			l.AuthorizationCode.Milliseconds(), l.RefreshReuse.Milliseconds(), l.RefreshIdle.Milliseconds(),
-			l.RefreshSPAAbsolute.Milliseconds(), l.RefreshAbsolute.Milliseconds(), time.Now().UnixMilli()); err != nil {
+			l.RefreshSPAAbsolute.Milliseconds(), l.RefreshAbsolute.Milliseconds(), time.Now().UnixMilli(),
+			string(a.GroupClaims)); err != nil {
 			return fmt.Errorf("sqlstore: upsert app: %w", err)
 		}
 		return replaceAppLists(ctx, s.in(tx), a)
@@ -180,18 +182,19 @@ func replaceAppLists(ctx context.Context, c conn, a directory.App) error {
 // AppByClientID returns an app registration with its lists.
 func (s *Store) AppByClientID(ctx context.Context, clientID string) (directory.App, error) {
 	var a directory.App
-	var aud, consent, idClaims, atClaims string
+	var aud, consent, idClaims, atClaims, groupClaims string
 	var at, it, ac, rr, ri, rs, ra int64
 	err := s.auto().queryRow(ctx, `SELECT client_id, tenant_id, display_name, sign_in_audience, consent,
 			implicit_id_tokens, implicit_access_tokens, logout_url, backchannel_logout_url, optional_id_claims,
 			optional_access_claims, access_token_ms, id_token_ms, auth_code_ms, refresh_reuse_ms, refresh_idle_ms,
-			refresh_spa_absolute_ms, refresh_absolute_ms FROM apps WHERE client_id = $1`, clientID).
+			refresh_spa_absolute_ms, refresh_absolute_ms, group_claims FROM apps WHERE client_id = $1`, clientID).
 		Scan(&a.ClientID, &a.TenantID, &a.DisplayName, &aud, &consent, &a.ImplicitIDTokens, &a.ImplicitAccessTokens,
-			&a.LogoutURL, &a.BackchannelLogoutURL, &idClaims, &atClaims, &at, &it, &ac, &rr, &ri, &rs, &ra)
+			&a.LogoutURL, &a.BackchannelLogoutURL, &idClaims, &atClaims, &at, &it, &ac, &rr, &ri, &rs, &ra, &groupClaims)
 	if err != nil {
 		return a, notFound(err, "app")
 	}
 	a.SignInAudience, a.Consent = directory.Audience(aud), directory.ConsentPolicy(consent)
+	a.GroupClaims = directory.GroupClaims(groupClaims)
 	a.OptionalIDClaims, a.OptionalAccessClaims = splitList(idClaims), splitList(atClaims)
 	d := func(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
 	a.Lifetimes = directory.Lifetimes{AccessToken: d(at), IDToken: d(it), AuthorizationCode: d(ac), RefreshReuse: d(rr),
@@ -246,10 +249,11 @@ func (s *Store) AllowsPostLogoutRedirect(ctx context.Context, tenantID, uri stri
 func (s *Store) UpsertAPI(ctx context.Context, a directory.API) error {
 	key := strings.ToLower(a.AppIDURI)
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.in(tx).exec(ctx, `INSERT INTO apis (tenant_id, app_id_uri_key, app_id_uri, display_name, updated_at)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, app_id_uri_key) DO UPDATE SET
-			app_id_uri = excluded.app_id_uri, display_name = excluded.display_name, updated_at = excluded.updated_at`,
-			a.TenantID, key, a.AppIDURI, a.DisplayName, time.Now().UnixMilli()); err != nil {
+		if _, err := s.in(tx).exec(ctx, `INSERT INTO apis (tenant_id, app_id_uri_key, app_id_uri, display_name, client_id,
+			updated_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, app_id_uri_key) DO UPDATE SET
+			app_id_uri = excluded.app_id_uri, display_name = excluded.display_name, client_id = excluded.client_id,
+			updated_at = excluded.updated_at`,
+			a.TenantID, key, a.AppIDURI, a.DisplayName, a.ClientID, time.Now().UnixMilli()); err != nil {
 			return fmt.Errorf("sqlstore: upsert api: %w", err)
 		}
 		if _, err := s.in(tx).exec(ctx, `DELETE FROM api_scopes WHERE tenant_id = $1 AND app_id_uri_key = $2`,
@@ -263,13 +267,13 @@ func (s *Store) UpsertAPI(ctx context.Context, a directory.API) error {
 				return fmt.Errorf("sqlstore: upsert api scope: %w", err)
 			}
 		}
-		return nil
+		return replaceAPIRoles(ctx, s.in(tx), a, key)
 	})
 }
 
 // APIByURI returns an API of the tenant by Application ID URI, compared case-insensitively.
 func (s *Store) APIByURI(ctx context.Context, tenantID, appIDURI string) (directory.API, error) {
-	rows, err := s.auto().query(ctx, `SELECT a.app_id_uri, a.display_name, COALESCE(s.value, ''),
+	rows, err := s.auto().query(ctx, `SELECT a.app_id_uri, a.display_name, a.client_id, COALESCE(s.value, ''),
 			COALESCE(s.admin_consent_required, FALSE), COALESCE(s.description, '')
 		FROM apis a LEFT JOIN api_scopes s ON s.tenant_id = a.tenant_id AND s.app_id_uri_key = a.app_id_uri_key
 		WHERE a.tenant_id = $1 AND a.app_id_uri_key = $2 ORDER BY s.position`, tenantID, strings.ToLower(appIDURI))
@@ -280,7 +284,7 @@ func (s *Store) APIByURI(ctx context.Context, tenantID, appIDURI string) (direct
 	a := directory.API{TenantID: tenantID}
 	for rows.Next() {
 		var sc directory.APIScope
-		if err := rows.Scan(&a.AppIDURI, &a.DisplayName, &sc.Value, &sc.AdminConsentRequired, &sc.Description); err != nil {
+		if err := rows.Scan(&a.AppIDURI, &a.DisplayName, &a.ClientID, &sc.Value, &sc.AdminConsentRequired, &sc.Description); err != nil {
 			return directory.API{}, fmt.Errorf("sqlstore: api: %w", err)
 		}
 		if sc.Value != "" {
@@ -293,7 +297,8 @@ func (s *Store) APIByURI(ctx context.Context, tenantID, appIDURI string) (direct
 	if a.AppIDURI == "" {
 		return directory.API{}, fmt.Errorf("api %q: %w", appIDURI, store.ErrNotFound)
 	}
-	return a, nil
+	a.AppRoles, err = s.apiRoles(ctx, tenantID, strings.ToLower(appIDURI))
+	return a, err
 }
 
 // AddGrant adds the grant's scopes (lower-cased) for its user, app and resource; scopes
