@@ -20,6 +20,9 @@ func (v *validator) app(a *App, path string, scopes map[string]map[string]bool) 
 	}
 	a.SignInAudience = v.oneOf(path+".signInAudience", a.SignInAudience, SignInAudienceThisTenant, SignInAudienceAnyTenant)
 	a.Consent = v.oneOf(path+".consent", a.Consent, ConsentUser, ConsentPreauthorized)
+	if a.GroupMembershipClaims != "" { // "" is None
+		v.oneOf(path+".groupMembershipClaims", a.GroupMembershipClaims, GroupClaimsNone, GroupClaimsSecurityGroup, GroupClaimsAll)
+	}
 	v.redirectURIs(a, path)
 	v.secrets(a, path)
 	for i, u := range a.PostLogoutRedirectURIs {

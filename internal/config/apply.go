@@ -38,6 +38,9 @@ func Apply(ctx context.Context, c Config, st store.Store, hashParams password.Pa
 				return fmt.Errorf("config: app %s: %w", a.ClientID, err)
 			}
 		}
+		if err := applyGroups(ctx, st, t); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -55,7 +58,8 @@ func lifetimes(t TokenLifetimes, r RefreshTokens) directory.Lifetimes {
 }
 
 func toAPI(tenantID string, a API) directory.API {
-	out := directory.API{TenantID: tenantID, DisplayName: a.DisplayName, AppIDURI: a.AppIDURI}
+	out := directory.API{TenantID: tenantID, DisplayName: a.DisplayName, AppIDURI: a.AppIDURI, ClientID: a.ClientID,
+		AppRoles: toAppRoles(a.AppRoles)}
 	for _, s := range a.Scopes {
 		out.Scopes = append(out.Scopes, directory.APIScope{Value: s.Value, AdminConsentRequired: s.AdminConsentRequired,
 			Description: s.Description})
@@ -88,8 +92,12 @@ func applyUser(ctx context.Context, st store.Store, tenantID string, u User, has
 			return err
 		}
 	}
-	return st.UpsertUser(ctx, directory.User{ID: id, TenantID: tenantID, Username: u.Username, DisplayName: u.DisplayName,
+	err := st.UpsertUser(ctx, directory.User{ID: id, TenantID: tenantID, Username: u.Username, DisplayName: u.DisplayName,
 		GivenName: u.GivenName, Surname: u.Surname, Email: u.Email, PasswordHash: hash, Enabled: u.Enabled == nil || *u.Enabled, Admin: u.Admin})
+	if err != nil {
+		return err
+	}
+	return st.SetUserAppRoles(ctx, tenantID, id, toRoleAssignments(u.AppRoles))
 }
 
 func applyApp(ctx context.Context, st store.Store, t Tenant, a App) error {
@@ -99,7 +107,7 @@ func applyApp(ctx context.Context, st store.Store, t Tenant, a App) error {
 		PostLogoutRedirectURIs: a.PostLogoutRedirectURIs, LogoutURL: a.LogoutURL, BackchannelLogoutURL: a.BackchannelLogoutURL,
 		ImplicitIDTokens: a.ImplicitGrant.IDTokens, ImplicitAccessTokens: a.ImplicitGrant.AccessTokens,
 		OptionalIDClaims: a.OptionalClaims.IDToken, OptionalAccessClaims: a.OptionalClaims.AccessToken,
-		Lifetimes: lifetimes(a.TokenLifetimes, a.RefreshTokens),
+		Lifetimes: lifetimes(a.TokenLifetimes, a.RefreshTokens), GroupClaims: toGroupClaims(a.GroupMembershipClaims),
 	}
 	if a.SignInAudience == SignInAudienceAnyTenant {
 		app.SignInAudience = directory.AudienceAnyTenant

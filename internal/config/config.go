@@ -21,7 +21,10 @@ type Config struct {
 	RefreshTokens  RefreshTokens  `yaml:"refreshTokens"`
 	Sessions       Sessions       `yaml:"sessions"`
 	LoginThrottle  LoginThrottle  `yaml:"loginThrottle"`
-	Tenants        []Tenant       `yaml:"tenants"`
+	// GroupsOverageLimit is the most groups a token lists in its groups claim; a user in
+	// more gets Entra's overage form instead (Entra's limit for JWTs is 200).
+	GroupsOverageLimit int      `yaml:"groupsOverageLimit"`
+	Tenants            []Tenant `yaml:"tenants"`
 }
 
 // TLS selects the server certificate: Auto for a local CA kept in DataDir,
@@ -79,6 +82,14 @@ type Tenant struct {
 	Users       []User   `yaml:"users"`
 	APIs        []API    `yaml:"apis"`
 	Apps        []App    `yaml:"apps"`
+	Groups      []Group  `yaml:"groups"`
+}
+
+// Group is a security group of a tenant; Members are usernames of the tenant's users.
+type Group struct {
+	ID          string   `yaml:"id"`
+	DisplayName string   `yaml:"displayName"`
+	Members     []string `yaml:"members"`
 }
 
 // User is a user account. Exactly one of Password (plain text, hashed by the
@@ -98,14 +109,30 @@ type User struct {
 	// Admin lets the user grant consent for the whole tenant (the
 	// /adminconsent endpoint, and prompt=consent for admin-only scopes).
 	Admin bool `yaml:"admin"`
+	// AppRoles lists "<appIdUri>/<value>" app roles of the tenant's APIs (allowed for
+	// User) assigned to the user; tokens for that API carry them in roles.
+	AppRoles []string `yaml:"appRoles"`
 }
 
-// API is a resource that exposes delegated scopes, named by its
-// Application ID URI.
+// API is a resource that exposes delegated scopes and app roles, named by
+// its Application ID URI.
 type API struct {
-	DisplayName string  `yaml:"displayName"`
-	AppIDURI    string  `yaml:"appIdUri"`
-	Scopes      []Scope `yaml:"scopes"`
+	DisplayName string `yaml:"displayName"`
+	AppIDURI    string `yaml:"appIdUri"`
+	// ClientID optionally names the API's own app registration (an app of
+	// the same tenant); access tokens for the API may carry it as audience.
+	ClientID string    `yaml:"clientId"`
+	Scopes   []Scope   `yaml:"scopes"`
+	AppRoles []AppRole `yaml:"appRoles"`
+}
+
+// AppRole is a role an [API] defines: for users (roles in their tokens),
+// for applications (application permissions), or both.
+type AppRole struct {
+	Value string `yaml:"value"`
+	// AllowedMemberTypes holds MemberUser, MemberApplication or both.
+	AllowedMemberTypes []string `yaml:"allowedMemberTypes"`
+	Description        string   `yaml:"description"`
 }
 
 // Scope is a delegated permission of an [API]; apps request it as
@@ -139,6 +166,9 @@ type App struct {
 	AdminConsent   []string       `yaml:"adminConsent"`
 	TokenLifetimes TokenLifetimes `yaml:"tokenLifetimes"`
 	RefreshTokens  RefreshTokens  `yaml:"refreshTokens"`
+	// GroupMembershipClaims is GroupClaimsNone (the default), GroupClaimsSecurityGroup
+	// or GroupClaimsAll: which groups the app's ID and access tokens list.
+	GroupMembershipClaims string `yaml:"groupMembershipClaims"`
 }
 
 // Platform holds the redirect URIs of one platform of an [App].
@@ -167,6 +197,15 @@ const (
 	ConsentPreauthorized     = "preauthorized"
 )
 
+// Values of [AppRole.AllowedMemberTypes] and [App.GroupMembershipClaims].
+const (
+	MemberUser               = "User"
+	MemberApplication        = "Application"
+	GroupClaimsNone          = "None"
+	GroupClaimsSecurityGroup = "SecurityGroup"
+	GroupClaimsAll           = "All"
+)
+
 // Default returns the configuration used where the file is silent.
 func Default() Config {
 	return Config{
@@ -184,7 +223,8 @@ func Default() Config {
 			SPAAbsoluteLifetime: Duration(24 * time.Hour),
 			AbsoluteLifetime:    Duration(90 * day),
 		},
-		Sessions:      Sessions{Lifetime: Duration(24 * time.Hour), RememberLifetime: Duration(90 * day)},
-		LoginThrottle: LoginThrottle{AccountFailures: 10, IPFailures: 100, Window: Duration(15 * time.Minute)},
+		Sessions:           Sessions{Lifetime: Duration(24 * time.Hour), RememberLifetime: Duration(90 * day)},
+		LoginThrottle:      LoginThrottle{AccountFailures: 10, IPFailures: 100, Window: Duration(15 * time.Minute)},
+		GroupsOverageLimit: 200,
 	}
 }

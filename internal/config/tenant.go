@@ -20,13 +20,20 @@ func (v *validator) tenant(t *Tenant, path string) {
 		v.unique(v.tenantIDs, t.ID, path+".id")
 	}
 	domains := v.tenantDomains(t, path)
-	for i := range t.Users {
-		v.user(&t.Users[i], index(path+".users", i), domains)
-	}
 	scopes := v.apis(t.APIs, path+".apis")
+	clientIDs := make(map[string]bool)
 	for i := range t.Apps {
 		v.app(&t.Apps[i], index(path+".apps", i), scopes)
+		clientIDs[lower(t.Apps[i].ClientID)] = true
 	}
+	roles := v.appRoles(t.APIs, path+".apis", clientIDs)
+	usernames := make(map[string]bool)
+	for i := range t.Users {
+		v.user(&t.Users[i], index(path+".users", i), domains)
+		v.userRoles(&t.Users[i], index(path+".users", i), roles)
+		usernames[lower(t.Users[i].Username)] = true
+	}
+	v.groups(t.Groups, path+".groups", usernames)
 }
 
 // tenantDomains checks and lower-cases the tenant's domains and returns
@@ -109,8 +116,8 @@ func (v *validator) apis(apis []API, path string) map[string]map[string]bool {
 		case v.check(p+".appIdUri", api.AppIDURI, checkAppIDURI(api.AppIDURI)):
 			v.unique(uris, lower(api.AppIDURI), p+".appIdUri")
 		}
-		if len(api.Scopes) == 0 {
-			v.addf(p+".scopes", "at least one scope is required")
+		if len(api.Scopes) == 0 && len(api.AppRoles) == 0 {
+			v.addf(p+".scopes", "at least one scope or app role is required")
 		}
 		scopes := make(map[string]bool)
 		values := make(map[string]string)

@@ -26,7 +26,7 @@ type validator struct {
 	src      *sources
 	problems []Problem
 
-	tenantIDs, domains, usernames, userIDs, clientIDs map[string]string
+	tenantIDs, domains, usernames, userIDs, clientIDs, groupIDs map[string]string
 }
 
 // validate runs every check on c and returns the problems, located through
@@ -39,9 +39,11 @@ func (c *Config) validate(src *sources) []Problem {
 		usernames: make(map[string]string),
 		userIDs:   make(map[string]string),
 		clientIDs: make(map[string]string),
+		groupIDs:  make(map[string]string),
 	}
 	v.server(c)
 	v.lifetimes(c)
+	v.groupsOverage(c)
 	for i := range c.Tenants {
 		v.tenant(&c.Tenants[i], "tenants["+strconv.Itoa(i)+"]")
 	}
