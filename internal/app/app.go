@@ -107,12 +107,14 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 		Lifetimes: c.Lifetimes(),
 		Throttle: protocol.Throttle{Account: c.LoginThrottle.AccountFailures, Address: c.LoginThrottle.IPFailures,
 			Window: time.Duration(c.LoginThrottle.Window)},
-		Passwords: o.HashParams, Logger: a.log, Now: o.Now,
+		Passwords: o.HashParams, Logger: a.log, Now: o.Now, GroupsOverageLimit: c.GroupsOverageLimit,
 	})
 	if err != nil {
 		return err
 	}
 	srv.Mount("/v1.0/me", profile.NewHandler(srv.Guard(directory.ProfileAudience), a.store, c.PublicURL))
+	srv.Mount("/v1.0/me/memberOf", profile.NewMemberOfHandler(srv.Guard(directory.ProfileAudience), a.store, c.PublicURL))
+	srv.Mount("/v1.0/me/getMemberObjects", profile.NewMemberObjectsHandler(srv.Guard(directory.ProfileAudience), a.store, c.PublicURL))
 	a.handler = srv.Handler()
 	if o.Wrap != nil {
 		a.handler = o.Wrap(a.handler)

@@ -73,6 +73,9 @@ func (s *Server) issueTokens(r *http.Request, f *flow, grant store.Grant, user d
 	}
 	claims, _ := parseClaimsRequest(grant.Claims) // validated with the request
 	m := mintRequest{app: f.app, grant: grant, user: &user, nonce: f.req.Nonce, claims: claims, ipaddr: clientAddress(r), now: now}
+	if err := s.loadDirectoryClaims(r.Context(), &m, user, true); err != nil {
+		return nil, err
+	}
 	life := s.lifetimesFor(f.app)
 	v := url.Values{"session_state": {sessionState(grant.SessionID)}}
 	var accessToken string

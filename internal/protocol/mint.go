@@ -37,7 +37,8 @@ type mintRequest struct {
 	// claims is what the claims parameters ask for: the authorization request's (kept with
 	// the grant) merged with the token request's.
 	claims claimsRequest
-	ipaddr string // the client's address, for the ipaddr optional claim
+	ipaddr string          // the client's address, for the ipaddr optional claim
+	dir    directoryClaims // roles and groups (mint_roles.go)
 
 	// newFamily starts a refresh-token family (with offline_access): on code redemption, from
 	// codeHash; for an encrypted authorize response, from no code.
@@ -62,6 +63,9 @@ func (s *Server) mint(ctx context.Context, m mintRequest) (*tokenResponse, error
 			return nil, err
 		}
 		user = &u
+	}
+	if err := s.loadDirectoryClaims(ctx, &m, *user, false); err != nil {
+		return nil, err
 	}
 	life := s.lifetimesFor(m.app)
 	resp := &tokenResponse{TokenType: "Bearer", Scope: strings.Join(g.Scopes, " "),
@@ -125,6 +129,7 @@ func (s *Server) idClaims(m mintRequest, u directory.User, life directory.Lifeti
 	if g.Remember {
 		c.SigninState = []string{"kmsi"}
 	}
+	c.DirectoryClaims = m.dir.id(s.publicURL)
 	addIDOptional(&c, m, u)
 	return c
 }
@@ -150,6 +155,7 @@ func (s *Server) accessClaims(m mintRequest, u directory.User, life directory.Li
 	if at := m.claims.nbf; at > c.Iat {
 		c.Iat, c.Nbf = at, at
 	}
+	c.DirectoryClaims = m.dir.access(s.publicURL)
 	addAccessOptional(&c, m, u)
 	return c
 }

@@ -24,9 +24,11 @@ type Options struct {
 	Pages       *web.Pages
 	Lifetimes   directory.Lifetimes // server defaults; apps override
 	Throttle    Throttle
-	Passwords   password.Params // argon2id parameters for new hashes
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// GroupsOverageLimit is the most groups a token lists; 0 means Entra's 200.
+	GroupsOverageLimit int
+	Passwords          password.Params // argon2id parameters for new hashes
+	Logger             *slog.Logger
+	Now                func() time.Time
 }
 
 // Throttle limits failed sign-ins: after Account failures for one account, or Address
@@ -54,6 +56,8 @@ type Server struct {
 	hashing   chan struct{} // bounds concurrent password hashing (memory × concurrency)
 	dummyHash string        // verified for unknown usernames, so they cost what known ones do
 	passwords password.Params
+	// groupsOverage is the most groups a token lists (mint_roles.go).
+	groupsOverage int
 }
 
 // NewServer builds the server.
@@ -69,7 +73,7 @@ func NewServer(o Options) (*Server, error) {
 	return &Server{
 		publicURL: o.PublicURL, store: o.Store, keys: o.Keys, pairwise: o.PairwiseKey, sessions: o.Sessions,
 		pages: o.Pages, lifetimes: o.Lifetimes, throttle: o.Throttle, log: o.Logger, now: now, extra: map[string]http.Handler{},
-		hashing: make(chan struct{}, 2), dummyHash: dummy, passwords: o.Passwords,
+		hashing: make(chan struct{}, 2), dummyHash: dummy, passwords: o.Passwords, groupsOverage: o.GroupsOverageLimit,
 	}, nil
 }
 

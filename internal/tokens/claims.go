@@ -38,6 +38,7 @@ type IDClaims struct {
 	UTI               string   `json:"uti"`
 	Ver               string   `json:"ver"`
 	OptionalClaims
+	DirectoryClaims
 }
 
 // OptionalClaims are the optional claims Sigil adds to ID and access tokens when an app
@@ -75,6 +76,25 @@ type AccessClaims struct {
 	LoginHint  string   `json:"login_hint,omitempty"`
 	XmsCC      []string `json:"xms_cc,omitempty"` // client capabilities (MSAL's clientCapabilities)
 	OptionalClaims
+	DirectoryClaims
+}
+
+// DirectoryClaims are a user's app roles and groups, as Entra's: roles of the token's API;
+// groups (object ids) for an app with groupMembershipClaims, or past the overage limit
+// instead of them hasgroups (ID tokens from the authorization endpoint) or _claim_names and
+// _claim_sources (tokens from the token endpoint) pointing at where to read them.
+type DirectoryClaims struct {
+	Roles        []string               `json:"roles,omitempty"`
+	Groups       []string               `json:"groups,omitempty"`
+	HasGroups    bool                   `json:"hasgroups,omitempty"`
+	ClaimNames   map[string]string      `json:"_claim_names,omitempty"`
+	ClaimSources map[string]ClaimSource `json:"_claim_sources,omitempty"`
+}
+
+// ClaimSource is an entry of _claim_sources (OpenID Connect Core §5.6.2.2, distributed
+// claims): where to fetch a claim left out of the token.
+type ClaimSource struct {
+	Endpoint string `json:"endpoint"`
 }
 
 // Issuer is a tenant's issuer: {publicURL}/{tenantID}/v2.0.
