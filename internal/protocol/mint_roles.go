@@ -19,6 +19,7 @@ const memberObjectsPath = "/v1.0/me/getMemberObjects"
 // the access token's API, and the user's groups for an app with groupMembershipClaims.
 type directoryClaims struct {
 	roles    []string // values of the user's roles of the resource; nil for none
+	appRoles []string // the user's roles of the API whose own registration the app is (ID tokens)
 	groups   []string // group object ids; nil when the app asks for none or on overage
 	overage  bool     // more groups than the limit: the overage form instead of groups
 	implicit bool     // tokens of the implicit grant (the authorization endpoint)
@@ -46,6 +47,11 @@ func readDirectoryClaims(ctx context.Context, st store.RolesAndGroups, app direc
 		}
 		d.roles = roles
 	}
+	appRoles, err := st.UserAppRolesOfClient(ctx, u.TenantID, u.ID, app.ClientID)
+	if err != nil {
+		return d, err
+	}
+	d.appRoles = appRoles
 	if app.GroupClaims == directory.GroupClaimsNone {
 		return d, nil
 	}
@@ -78,9 +84,9 @@ func (d directoryClaims) access(publicURL string) tokens.DirectoryClaims {
 
 // id returns the claims of an ID token: groups, or their overage form — hasgroups in the
 // implicit grant's ID tokens, _claim_names and _claim_sources in the others (Entra's rule).
-// App roles are an access token's, for its API; ID tokens carry none.
+// Its roles are the user's roles of the app itself: of the API whose clientId the app is.
 func (d directoryClaims) id(publicURL string) tokens.DirectoryClaims {
-	c := tokens.DirectoryClaims{Groups: d.groups}
+	c := tokens.DirectoryClaims{Roles: d.appRoles, Groups: d.groups}
 	switch {
 	case d.overage && d.implicit:
 		c.HasGroups = true

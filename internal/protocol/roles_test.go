@@ -19,9 +19,10 @@ const (
 	groupC = "30000000-0000-4000-8000-00000000000c"
 )
 
-// withRolesAndGroups gives api://todo app roles, assigns alice two of them, puts alice in
-// three groups and bob in one, asks for groups in the spa and MSAL 1.x apps' tokens, and
-// sets the overage limit to two: alice's tokens carry the overage form, bob's the groups.
+// withRolesAndGroups gives api://todo app roles and names the MSAL 1.x app its own
+// registration, assigns alice two of the roles, puts alice in three groups and bob in one,
+// asks for groups in the spa and MSAL 1.x apps' tokens, and sets the overage limit to two:
+// alice's tokens carry the overage form, bob's the groups.
 func withRolesAndGroups(c *config.Config) {
 	t := &c.Tenants[0]
 	t.APIs[0].AppRoles = []config.AppRole{
@@ -40,6 +41,7 @@ func withRolesAndGroups(c *config.Config) {
 			t.Apps[i].GroupMembershipClaims = config.GroupClaimsSecurityGroup
 		}
 	}
+	t.APIs[0].ClientID = implicitApp // the MSAL 1.x app is the Todo API's own registration
 	c.GroupsOverageLimit = 2
 }
 
@@ -87,7 +89,7 @@ func TestRolesInAccessTokens(t *testing.T) {
 		t.Errorf("alice's access token for api://todo: roles %q, want [Todo.Admin Todo.Audit]", got)
 	}
 	if id := claims(t, str(tok, "id_token")); id["roles"] != nil {
-		t.Errorf("ID token roles %v, want none (roles are for the API's access tokens)", id["roles"])
+		t.Errorf("spa ID token roles %v, want none: the spa app is not the API's registration", id["roles"])
 	}
 	graph := claims(t, str(e.spaTokens(c, "contoso.test", alice, "User.Read openid"), "access_token"))
 	if _, ok := graph["roles"]; ok {
@@ -166,6 +168,9 @@ func TestGroupsOverageImplicit(t *testing.T) {
 		if val, ok := id[k]; ok {
 			t.Errorf("implicit ID token past the limit has %s = %v; Entra sends only hasgroups", k, val)
 		}
+	}
+	if got := strs(t, id["roles"]); !reflect.DeepEqual(got, []string{"Todo.Admin", "Todo.Audit"}) {
+		t.Errorf("ID token of the API's own registration: roles %q, want alice's roles of the API", got)
 	}
 	at := claims(t, v.Get("access_token"))
 	wantOverage(t, e, "implicit access token", at)

@@ -91,6 +91,9 @@ type RolesAndGroups interface {
 	// UserAppRoles returns, sorted, the values of the app roles assigned to the user of the
 	// tenant's API named by appIDURI (case-insensitively) that the API still defines.
 	UserAppRoles(ctx context.Context, tenantID, userID, appIDURI string) ([]string, error)
+	// UserAppRolesOfClient is UserAppRoles for the tenant's API whose own app registration
+	// (API.ClientID) is clientID: the roles an ID token for that app carries.
+	UserAppRolesOfClient(ctx context.Context, tenantID, userID, clientID string) ([]string, error)
 
 	// UpsertGroup creates or replaces a group and its member list (user ids of its tenant).
 	UpsertGroup(ctx context.Context, g directory.Group) error

@@ -76,10 +76,26 @@ func (s *Store) SetUserAppRoles(ctx context.Context, tenantID, userID string, ro
 
 // UserAppRoles returns the user's roles of one API that the API still defines, sorted.
 func (s *Store) UserAppRoles(ctx context.Context, tenantID, userID, appIDURI string) ([]string, error) {
-	rows, err := s.auto().query(ctx, `SELECT u.value FROM user_app_roles u JOIN api_app_roles r
+	return s.userRoles(ctx, `SELECT u.value FROM user_app_roles u JOIN api_app_roles r
 			ON r.tenant_id = u.tenant_id AND r.app_id_uri_key = u.app_id_uri_key AND r.value = u.value
 		WHERE u.user_id = $1 AND u.tenant_id = $2 AND u.app_id_uri_key = $3 ORDER BY u.value`,
 		userID, tenantID, strings.ToLower(appIDURI))
+}
+
+// UserAppRolesOfClient returns the user's roles of the API whose own registration is clientID.
+func (s *Store) UserAppRolesOfClient(ctx context.Context, tenantID, userID, clientID string) ([]string, error) {
+	if clientID == "" {
+		return nil, nil
+	}
+	return s.userRoles(ctx, `SELECT u.value FROM user_app_roles u
+		JOIN apis a ON a.tenant_id = u.tenant_id AND a.app_id_uri_key = u.app_id_uri_key
+		JOIN api_app_roles r ON r.tenant_id = u.tenant_id AND r.app_id_uri_key = u.app_id_uri_key AND r.value = u.value
+		WHERE u.user_id = $1 AND u.tenant_id = $2 AND a.client_id = $3 ORDER BY u.value`, userID, tenantID, clientID)
+}
+
+// userRoles runs a query for role values.
+func (s *Store) userRoles(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := s.auto().query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: user roles: %w", err)
 	}

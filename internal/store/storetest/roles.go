@@ -79,10 +79,31 @@ func testUserAppRoles(t *testing.T, s store.Store) {
 			t.Errorf("UserAppRoles(%s, %s) = %q, want %q", tc.user, tc.api, got, tc.want)
 		}
 	}
+	// The roles of the API whose own registration an app is: what its ID tokens carry.
+	got, err := s.UserAppRolesOfClient(ctx(t), tenantID, userID, apiApp)
+	must(t, err)
+	if len(got) != 0 {
+		t.Fatalf("UserAppRolesOfClient before the API names its registration: %q", got)
+	}
+	api, err := s.APIByURI(ctx(t), tenantID, todoAPI)
+	must(t, err)
+	api.ClientID = apiApp
+	must(t, s.UpsertAPI(ctx(t), api))
+	got, err = s.UserAppRolesOfClient(ctx(t), tenantID, userID, apiApp)
+	must(t, err)
+	if !slices.Equal(got, []string{"Todo.Admin", "Todo.Audit"}) {
+		t.Fatalf("UserAppRolesOfClient = %q, want [Todo.Admin Todo.Audit]", got)
+	}
+	for _, other := range []string{clientID, ""} {
+		if got, err := s.UserAppRolesOfClient(ctx(t), tenantID, userID, other); err != nil || len(got) != 0 {
+			t.Fatalf("UserAppRolesOfClient(%q) = %q, %v; want none", other, got, err)
+		}
+	}
+
 	// Replacing the API's roles keeps the assignments of roles it still defines.
 	must(t, s.UpsertAPI(ctx(t), directory.API{TenantID: tenantID, DisplayName: "Todo API", AppIDURI: todoAPI,
 		AppRoles: []directory.AppRole{{Value: "Todo.Admin", AllowedMemberTypes: []directory.MemberType{directory.MemberUser}}}}))
-	got, err := s.UserAppRoles(ctx(t), tenantID, userID, todoAPI)
+	got, err = s.UserAppRoles(ctx(t), tenantID, userID, todoAPI)
 	must(t, err)
 	if !slices.Equal(got, []string{"Todo.Admin"}) {
 		t.Fatalf("after the API dropped Todo.Audit: got %q", got)
