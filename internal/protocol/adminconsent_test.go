@@ -74,7 +74,7 @@ func TestAdminConsentPrompt(t *testing.T) {
 
 	a := e.newBrowser()
 	p.Set("prompt", "consent")
-	resp, body = e.get(a, e.authorizeURL("contoso.test", p))
+	_, body = e.get(a, e.authorizeURL("contoso.test", p))
 	resp, body = e.submitLogin(a, hiddenFields(body), alice, pw, false)
 	if got := consentCheckboxes(body); !slices.Contains(got, "api://todo/Todo.Admin") {
 		t.Fatalf("prompt=consent by an administrator offers %v, want api://todo/Todo.Admin", got)
