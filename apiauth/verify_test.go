@@ -1,0 +1,151 @@
+package apiauth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestVerify(t *testing.T) {
+	key := rsaKey(t)
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := StaticKeySet{testKID: &key.PublicKey}
+	with := func(change func(c map[string]any)) map[string]any {
+		c := claims()
+		change(c)
+		return c
+	}
+	pubDER, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
+	hs256 := func(secret []byte) func(string) []byte {
+		return func(in string) []byte {
+			m := hmac.New(sha256.New, secret)
+			m.Write([]byte(in))
+			return m.Sum(nil)
+		}
+	}
+	valid := sign(t, key, testKID, claims())
+	parts := strings.Split(valid, ".")
+	writeParts := strings.Split(sign(t, key, testKID, with(func(c map[string]any) { c["scp"] = "Todo.Write" })), ".")
+	otherTenant := "0f1e2d3c-4b5a-4697-8877-665544332211"
+	multi := testConfig()
+	multi.Issuer = "https://login.example.test/{tenantid}/v2.0"
+	pinned := multi
+	pinned.Tenants = []string{testTenant}
+	byClientID := testConfig()
+	byClientID.Audiences = []string{"api://todo", "4e5f6a7b-0000-4000-8000-000000000001"}
+
+	tests := []struct {
+		name   string
+		config Config
+		raw    string
+		want   error // nil: accepted
+	}{
+		{"valid", testConfig(), valid, nil},
+		{"tampered payload", testConfig(), parts[0] + "." + writeParts[1] + "." + parts[2], ErrSignature},
+		{"tampered signature", testConfig(), parts[0] + "." + parts[1] + "." + flip(parts[2]), ErrSignature},
+		{"signed by another key, same kid", testConfig(), sign(t, other, testKID, claims()), ErrSignature},
+		{"expired", testConfig(), sign(t, key, testKID, with(func(c map[string]any) { c["exp"] = testNow.Add(-3 * time.Minute).Unix() })), ErrExpired},
+		{"expired within skew", testConfig(), sign(t, key, testKID, with(func(c map[string]any) { c["exp"] = testNow.Add(-time.Minute).Unix() })), nil},
+		{"no exp", testConfig(), sign(t, key, testKID, with(func(c map[string]any) { delete(c, "exp") })), ErrMalformed},
+		{"not yet valid", testConfig(), sign(t, key, testKID, with(func(c map[string]any) { c["nbf"] = testNow.Add(3 * time.Minute).Unix() })), ErrNotYetValid},
+		{"nbf within skew", testConfig(), sign(t, key, testKID, with(func(c map[string]any) { c["nbf"] = testNow.Add(time.Minute).Unix() })), nil},
+		{"wrong audience", testConfig(), sign(t, key, testKID, with(func(c map[string]any) { c["aud"] = "api://other" })), ErrAudience},
+		{"audience array", testConfig(), sign(t, key, testKID, with(func(c map[string]any) { c["aud"] = []string{"x", "api://todo"} })), nil},
+		{"audience as client id", byClientID, sign(t, key, testKID, with(func(c map[string]any) { c["aud"] = "4e5f6a7b-0000-4000-8000-000000000001" })), nil},
+		{"wrong issuer", testConfig(), sign(t, key, testKID, with(func(c map[string]any) { c["iss"] = "https://evil.test/" + testTenant + "/v2.0" })), ErrIssuer},
+		{"foreign tenant, single-tenant config", testConfig(), sign(t, key, testKID, with(func(c map[string]any) {
+			c["tid"], c["iss"] = otherTenant, "https://login.example.test/"+otherTenant+"/v2.0"
+		})), ErrIssuer},
+		{"other tenant, multi-tenant config", multi, sign(t, key, testKID, with(func(c map[string]any) {
+			c["tid"], c["iss"] = otherTenant, "https://login.example.test/"+otherTenant+"/v2.0"
+		})), nil},
+		{"foreign tenant, multi-tenant config with Tenants", pinned, sign(t, key, testKID, with(func(c map[string]any) {
+			c["tid"], c["iss"] = otherTenant, "https://login.example.test/"+otherTenant+"/v2.0"
+		})), ErrIssuer},
+		{"iss of one tenant, tid of another", multi, sign(t, key, testKID, with(func(c map[string]any) { c["tid"] = otherTenant })), ErrIssuer},
+		{"multi-tenant, no tid", multi, sign(t, key, testKID, with(func(c map[string]any) { delete(c, "tid") })), ErrIssuer},
+		{"alg none", testConfig(), handMade(map[string]any{"alg": "none", "kid": testKID}, claims(), func(string) []byte { return nil }), ErrAlgorithm},
+		{"HS256 with the public key bytes (PEM)", testConfig(), handMade(map[string]any{"alg": "HS256", "kid": testKID}, claims(), hs256(pubPEM)), ErrAlgorithm},
+		{"HS256 with the public key bytes (DER)", testConfig(), handMade(map[string]any{"alg": "HS256", "kid": testKID}, claims(), hs256(pubDER)), ErrAlgorithm},
+		{"RS384 not in the list", testConfig(), handMade(map[string]any{"alg": "RS384", "kid": testKID}, claims(), func(string) []byte { return []byte("x") }), ErrAlgorithm},
+		{"unknown kid", testConfig(), sign(t, key, "key-2", claims()), ErrUnknownKey},
+		{"not a JWS", testConfig(), "abc.def", ErrMalformed},
+		{"too long", testConfig(), strings.Repeat("a", MaxTokenSize+1), ErrMalformed},
+		{"zero config", Config{}, valid, ErrConfig},
+		{"unknown algorithm in config", Config{Issuer: testIssuer, Audiences: []string{"api://todo"}, Algorithms: []string{"HS256"}}, valid, ErrConfig},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok, err := NewVerifier(keys, tt.config).Verify(context.Background(), tt.raw)
+			switch {
+			case tt.want == nil && err != nil:
+				t.Fatalf("got %v, want the token accepted", err)
+			case tt.want != nil && !errors.Is(err, tt.want):
+				t.Fatalf("got %v (token %v), want %v", err, tok, tt.want)
+			case tt.want != nil && tok != nil:
+				t.Fatalf("got a token with the error %v", err)
+			}
+		})
+	}
+}
+
+// flip changes the first character of a base64url string to another.
+func flip(s string) string {
+	if s[0] == 'A' {
+		return "B" + s[1:]
+	}
+	return "A" + s[1:]
+}
+
+func TestToken(t *testing.T) {
+	key := rsaKey(t)
+	c := claims()
+	c["xms_cc"] = []string{"CP1"}
+	tok, err := NewVerifier(StaticKeySet{testKID: &key.PublicKey}, testConfig()).Verify(context.Background(), sign(t, key, testKID, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.TenantID != testTenant || tok.ObjectID != "oid-1" || tok.Subject != "pairwise-sub" || tok.AuthorizedParty != "client-1" ||
+		tok.Version != "2.0" || tok.Issuer != testIssuer || len(tok.Audience) != 1 || tok.Audience[0] != "api://todo" {
+		t.Errorf("got %+v", tok)
+	}
+	if !tok.Expiry.Equal(testNow.Add(time.Hour)) || !tok.NotBefore.Equal(testNow.Add(-time.Minute)) {
+		t.Errorf("got exp %s nbf %s", tok.Expiry, tok.NotBefore)
+	}
+	if !tok.HasScope("todo.read") || !tok.HasScope("User.Read") || tok.HasScope("Todo.Write") || !tok.HasRole("Todo.Admin") || tok.HasRole("todo.admin") {
+		t.Errorf("got scopes %q roles %q", tok.Scopes, tok.Roles)
+	}
+	var extra struct {
+		XmsCC []string `json:"xms_cc"`
+	}
+	if err := tok.Claims(&extra); err != nil || len(extra.XmsCC) != 1 || extra.XmsCC[0] != "CP1" {
+		t.Errorf("Claims: got %v, %v", extra, err)
+	}
+}
+
+func TestSkips(t *testing.T) {
+	key := rsaKey(t)
+	c := claims()
+	c["aud"], c["iss"], c["exp"] = "api://other", "https://other.test", testNow.Add(-time.Hour).Unix()
+	raw := sign(t, key, "unknown", c)
+	conf := Config{SkipIssuerCheck: true, SkipAudienceCheck: true, SkipExpiryCheck: true, InsecureSkipSignatureCheck: true}
+	if _, err := NewVerifier(nil, conf).Verify(context.Background(), raw); err != nil {
+		t.Fatalf("every check skipped: got %v", err)
+	}
+	conf.InsecureSkipSignatureCheck = false
+	if _, err := NewVerifier(StaticKeySet{}, conf).Verify(context.Background(), raw); !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("signature checked: got %v, want ErrUnknownKey", err)
+	}
+}
