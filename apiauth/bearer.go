@@ -43,10 +43,10 @@ func (e *BearerError) Error() string {
 func (e *BearerError) Unwrap() error { return e.Err }
 
 // Challenge returns the WWW-Authenticate value for e (RFC 6750 §3): `Bearer realm="…"` and,
-// when e has a code, its error, error_description and scope. It is empty for the server's
-// own failures (5xx), which challenge nothing.
+// when e has a code, its error, error_description and scope. It is empty for statuses other
+// than 400, 401 and 403 (the server's own failures challenge nothing).
 func (e *BearerError) Challenge(realm string) string {
-	if e.Status >= 500 {
+	if e.Status != http.StatusBadRequest && e.Status != http.StatusUnauthorized && e.Status != http.StatusForbidden {
 		return ""
 	}
 	var b strings.Builder

@@ -1,17 +1,28 @@
 // Package bearer protects Sigil's own APIs (the profile API's /v1.0/me, userinfo) with the
-// access tokens Sigil issues: RFC 6750 token extraction and WWW-Authenticate challenges, and
-// CORS for the origins of registered single-page apps (browsers call these endpoints with
-// the token in an Authorization header, so they preflight).
+// access tokens Sigil issues: RFC 6750 token extraction and error answers, and CORS for the
+// origins of registered single-page apps (browsers call these endpoints with the token in an
+// Authorization header, so they preflight).
+//
+// Its answers are apiauth's, so Sigil's APIs and the APIs built on the public package
+// challenge alike: no credentials (or another scheme, such as Basic) is a bare 401
+// `WWW-Authenticate: Bearer realm="…"`; a presented token that is bad, expired or foreign is
+// 401 error="invalid_token"; a malformed request is 400 invalid_request; a missing scope 403
+// insufficient_scope. Bodies have the OAuth shape ({"error", "error_description"}), except
+// under /v1.0/, the profile API shaped as Microsoft Graph, where they have Graph's
+// ({"error": {"code": "InvalidAuthenticationToken", "message": …}}), since Graph SDKs parse
+// that. CORS headers are on every answer, errors included.
 package bearer
 
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"errors"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/sigil-idp/sigil/apiauth"
 	"github.com/sigil-idp/sigil/internal/tokens"
 )
 
@@ -25,8 +36,13 @@ type Guard struct {
 	IsSPAOrigin func(ctx context.Context, origin string) (bool, error)
 }
 
-// Handler is a protected endpoint's own work, given the verified claims.
+// Handler is a protected endpoint's own work, given the verified claims. Errors it answers
+// through [WriteError] and [InsufficientScope] with the w it was given get the endpoint's
+// shape and challenge.
 type Handler func(w http.ResponseWriter, r *http.Request, claims tokens.AccessClaims)
+
+// maxFormBody bounds a form body read for its access_token (RFC 6750 §2.2).
+const maxFormBody = 64 << 10
 
 // Protect returns an http.Handler that answers CORS preflights, requires a valid bearer
 // token, and calls h. methods lists the methods h serves (e.g. "GET, POST").
@@ -44,47 +60,58 @@ func (g *Guard) Protect(methods string, h Handler) http.Handler {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
+		ew := &errorWriter{ResponseWriter: w, realm: g.PublicURL, graph: strings.HasPrefix(r.URL.Path, "/v1.0/")}
 		if !allowed[r.Method] {
 			w.Header().Set("Allow", methods+", OPTIONS")
-			WriteError(w, http.StatusMethodNotAllowed, "invalid_request", "method not allowed")
+			ew.fail(&apiauth.BearerError{Status: http.StatusMethodNotAllowed, Code: apiauth.CodeInvalidRequest,
+				Description: "method not allowed"})
 			return
 		}
 		raw, err := token(r)
 		if err != nil {
-			WriteError(w, http.StatusBadRequest, "invalid_request", err.Error())
-			return
-		}
-		if raw == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="`+g.PublicURL+`"`)
-			WriteError(w, http.StatusUnauthorized, "", "no access token")
+			ew.fail(err)
 			return
 		}
 		claims, err := g.Keys.VerifyAccessToken(raw, g.PublicURL, g.Audience, g.Now())
 		if err != nil {
-			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm=%q, error="invalid_token", error_description=%q`,
-				g.PublicURL, err.Error()))
-			WriteError(w, http.StatusUnauthorized, "invalid_token", err.Error())
+			ew.fail(&apiauth.BearerError{Status: http.StatusUnauthorized, Code: apiauth.CodeInvalidToken,
+				Description: err.Error(), Err: err})
 			return
 		}
-		h(w, r, claims)
+		h(ew, r, claims)
 	})
 }
 
-// token reads the bearer token from the Authorization header (RFC 6750 §2.1). No header is
-// "" and no error; a header that is not a bearer credential is an error.
+// token reads the bearer token from the Authorization header (RFC 6750 §2.1), or from a
+// POSTed form's access_token (§2.2, which OpenID Connect's userinfo must accept). No token
+// (or another scheme, such as Basic) is an error wrapping apiauth.ErrNoToken; errors are
+// *apiauth.BearerError.
 func token(r *http.Request) (string, error) {
-	values := r.Header.Values("Authorization")
+	raw, err := apiauth.BearerToken(r)
+	if err != nil && !errors.Is(err, apiauth.ErrNoToken) || r.Method != http.MethodPost {
+		return raw, err
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "application/x-www-form-urlencoded" {
+		return raw, err
+	}
+	r.Body = http.MaxBytesReader(nil, r.Body, maxFormBody)
+	if perr := r.ParseForm(); perr != nil {
+		return "", &apiauth.BearerError{Status: http.StatusBadRequest, Code: apiauth.CodeInvalidRequest,
+			Description: "the form body is malformed"}
+	}
+	form, ok := r.PostForm["access_token"]
 	switch {
-	case len(values) == 0:
-		return "", nil
-	case len(values) > 1:
-		return "", fmt.Errorf("more than one Authorization header")
+	case !ok:
+		return raw, err
+	case err == nil || len(form) > 1: // in the header too, or twice
+		return "", &apiauth.BearerError{Status: http.StatusBadRequest, Code: apiauth.CodeInvalidRequest,
+			Description: "send the access token once, in the Authorization header or the form body"}
+	case form[0] == "":
+		return "", &apiauth.BearerError{Status: http.StatusBadRequest, Code: apiauth.CodeInvalidRequest,
+			Description: "the access_token parameter is empty"}
 	}
-	scheme, raw, ok := strings.Cut(values[0], " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {
-		return "", fmt.Errorf("the Authorization header must be 'Bearer <token>'")
-	}
-	return strings.TrimSpace(raw), nil
+	return form[0], nil
 }
 
 // cors lets registered single-page apps read the answer, errors included.
@@ -100,8 +127,58 @@ func (g *Guard) cors(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// WriteError answers an OAuth-style JSON error.
+// errorWriter is the ResponseWriter a protected endpoint gets: it knows the endpoint's
+// realm and error shape, so every error of the endpoint leaves through fail.
+type errorWriter struct {
+	http.ResponseWriter
+	realm string
+	graph bool // Microsoft Graph's error shape
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *errorWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// fail answers err (a *apiauth.BearerError; anything else is a 500): the RFC 6750
+// challenge, and the body in the endpoint's shape.
+func (w *errorWriter) fail(err error) {
+	e, ok := errors.AsType[*apiauth.BearerError](err)
+	if !ok {
+		e = &apiauth.BearerError{Status: http.StatusInternalServerError, Code: "server_error", Description: "internal error"}
+	}
+	if !w.graph {
+		apiauth.WriteError(w.ResponseWriter, w.realm, e)
+		return
+	}
+	if c := e.Challenge(w.realm); c != "" {
+		w.Header().Set("WWW-Authenticate", c)
+	}
+	WriteJSON(w.ResponseWriter, e.Status, map[string]any{"error": map[string]string{"code": graphCode(e), "message": e.Description}})
+}
+
+// graphCode is Microsoft Graph's error code for an answer.
+func graphCode(e *apiauth.BearerError) string {
+	switch {
+	case e.Status == http.StatusUnauthorized:
+		return "InvalidAuthenticationToken"
+	case e.Status == http.StatusForbidden:
+		return "Authorization_RequestDenied"
+	case e.Status == http.StatusServiceUnavailable:
+		return "serviceNotAvailable"
+	case e.Status >= 500:
+		return "generalException"
+	}
+	return "BadRequest"
+}
+
+// WriteError answers an error. Given the writer of a [Guard]-protected endpoint, it has that
+// endpoint's shape and, for 401 and 403, its WWW-Authenticate challenge; otherwise it is an
+// OAuth-style JSON error.
 func WriteError(w http.ResponseWriter, status int, code, description string) {
+	e := &apiauth.BearerError{Status: status, Code: code, Description: description}
+	if ew, ok := w.(*errorWriter); ok {
+		ew.fail(e)
+		return
+	}
 	body := map[string]string{"error_description": description}
 	if code != "" {
 		body["error"] = code
@@ -130,6 +207,11 @@ func HasScope(scp, want string) bool {
 
 // InsufficientScope answers 403 with an insufficient_scope challenge (RFC 6750 §3.1).
 func InsufficientScope(w http.ResponseWriter, realm, scope string) {
-	w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm=%q, error="insufficient_scope", scope=%q`, realm, scope))
-	WriteError(w, http.StatusForbidden, "insufficient_scope", "the access token lacks the scope "+scope)
+	e := &apiauth.BearerError{Status: http.StatusForbidden, Code: apiauth.CodeInsufficientScope,
+		Description: "the access token lacks the scope " + scope, Scope: scope}
+	if ew, ok := w.(*errorWriter); ok {
+		ew.fail(e)
+		return
+	}
+	apiauth.WriteError(w, realm, e)
 }

@@ -1,6 +1,7 @@
 package protocol_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -40,9 +41,9 @@ func TestBearerEndpoints(t *testing.T) {
 		{"tampered token", "Bearer " + graphAT[:len(graphAT)-4] + "AAAA", 401, "invalid_token", true},
 		{"token of another audience", "Bearer " + todoAT, 401, "invalid_token", true},
 		{"ID token", "Bearer " + str(graph, "id_token"), 401, "invalid_token", true},
-		{"not a bearer credential", "Basic YTpi", 400, "invalid_request", false},
-		{"bearer without token", "Bearer", 400, "invalid_request", false},
-		{"bearer with blanks only", "Bearer    ", 400, "invalid_request", false},
+		{"another scheme (Basic)", "Basic YTpi", 401, "", true},
+		{"bearer without token", "Bearer", 400, "invalid_request", true},
+		{"bearer with blanks only", "Bearer    ", 400, "invalid_request", true},
 	}
 	for _, path := range []string{"/v1.0/me", "/oidc/userinfo"} {
 		for _, tt := range tests {
@@ -61,7 +62,9 @@ func TestBearerEndpoints(t *testing.T) {
 				case tt.error != "" && tt.challenge && !strings.Contains(www, `error="`+tt.error+`"`):
 					t.Errorf("WWW-Authenticate %q, want error=%q", www, tt.error)
 				}
-				if m := decodeJSON(t, body); str(m, "error") != tt.error {
+				if path == "/v1.0/me" {
+					checkGraphError(t, resp.StatusCode, body)
+				} else if m := decodeJSON(t, body); str(m, "error") != tt.error {
 					t.Errorf("body error %q, want %q", str(m, "error"), tt.error)
 				}
 				if got := resp.Header.Get("Access-Control-Allow-Origin"); got != spaOrigin {
@@ -91,8 +94,45 @@ func TestBearerEndpoints(t *testing.T) {
 	t.Run("me without User.Read", func(t *testing.T) {
 		resp, body := get("/v1.0/me", "Bearer "+str(noUserRead, "access_token"), spaOrigin)
 		www := resp.Header.Get("WWW-Authenticate")
-		if resp.StatusCode != http.StatusForbidden || !strings.Contains(www, `error="insufficient_scope"`) || str(decodeJSON(t, body), "error") != "insufficient_scope" {
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(www, `error="insufficient_scope"`) {
 			t.Errorf("%d %q %s, want 403 insufficient_scope", resp.StatusCode, www, body)
+		}
+		checkGraphError(t, resp.StatusCode, body)
+	})
+	t.Run("userinfo POST", func(t *testing.T) {
+		post := func(authz, form string) (*http.Response, string) {
+			req, _ := http.NewRequest(http.MethodPost, e.url+"/oidc/userinfo", strings.NewReader(form))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if authz != "" {
+				req.Header.Set("Authorization", authz)
+			}
+			req.Header.Set("Origin", spaOrigin)
+			return e.do(e.api(), req)
+		}
+		for _, tt := range []struct {
+			name, authz, form string
+			status            int
+			error             string
+		}{
+			{"bad token in the header", "Bearer not.a.token", "", 401, "invalid_token"},
+			{"bad token in the body", "", "access_token=not.a.token", 401, "invalid_token"},
+			{"no token", "", "", 401, ""},
+			{"Basic", "Basic YTpi", "", 401, ""},
+			{"token in the body", "", "access_token=" + graphAT, 200, ""},
+			{"token in the header", "Bearer " + graphAT, "", 200, ""},
+		} {
+			resp, body := post(tt.authz, tt.form)
+			www := resp.Header.Get("WWW-Authenticate")
+			switch {
+			case resp.StatusCode != tt.status:
+				t.Errorf("%s: status %d, want %d: %s", tt.name, resp.StatusCode, tt.status, body)
+			case tt.status == 401 && tt.error == "" && www != `Bearer realm="`+e.url+`"`:
+				t.Errorf("%s: WWW-Authenticate %q, want a bare Bearer challenge", tt.name, www)
+			case tt.error != "" && (!strings.Contains(www, `error="`+tt.error+`"`) || str(decodeJSON(t, body), "error") != tt.error):
+				t.Errorf("%s: %q %s, want error %q", tt.name, www, body, tt.error)
+			case resp.Header.Get("Access-Control-Allow-Origin") != spaOrigin:
+				t.Errorf("%s: no CORS headers", tt.name)
+			}
 		}
 	})
 	t.Run("userinfo", func(t *testing.T) {
@@ -122,4 +162,17 @@ func TestBearerEndpoints(t *testing.T) {
 			}
 		}
 	})
+}
+
+// checkGraphError checks a /v1.0 error body has Microsoft Graph's shape and the code for
+// status.
+func checkGraphError(t *testing.T, status int, body string) {
+	t.Helper()
+	var m struct {
+		Error struct{ Code, Message string }
+	}
+	want := map[int]string{400: "BadRequest", 401: "InvalidAuthenticationToken", 403: "Authorization_RequestDenied"}[status]
+	if err := json.Unmarshal([]byte(body), &m); err != nil || m.Error.Code != want || m.Error.Message == "" {
+		t.Errorf("body %s, want Graph's {\"error\": {\"code\": %q, \"message\": …}}", body, want)
+	}
 }
