@@ -77,6 +77,28 @@ async function start(msalLib, uris) {
       const res = await fetch(url, { headers: { Authorization: "Bearer " + token } });
       return { status: res.status, body: await res.json() };
     },
+    // callProtected is the documented pattern against an API that may answer with a claims
+    // challenge (Entra's CAE): a token from acquireTokenSilent, the call, and on a 401 with
+    // error="insufficient_claims" a new token for the challenge's claims — passed, decoded, to
+    // acquireTokenSilent({claims}) — and the call again.
+    callProtected: async (url, scopes, method) => {
+      const call = async (token) => {
+        const res = await fetch(url, { method: method || "GET", headers: { Authorization: "Bearer " + token } });
+        const text = await res.text();
+        return { status: res.status, body: text ? JSON.parse(text) : null, challenge: res.headers.get("WWW-Authenticate") || "" };
+      };
+      let tok = await pca.acquireTokenSilent({ scopes, account: account() });
+      let out = await call(tok.accessToken);
+      out.challenged = false;
+      const m = /error="insufficient_claims"/.test(out.challenge) && /claims="([^"]+)"/.exec(out.challenge);
+      if (out.status === 401 && m) {
+        const claims = atob(m[1]);
+        tok = await pca.acquireTokenSilent({ scopes, account: account(), claims });
+        out = Object.assign(await call(tok.accessToken), { challenged: true, claims });
+      }
+      out.accessToken = tok.accessToken;
+      return out;
+    },
     logoutRedirect: () => { pca.logoutRedirect({ account: account() }); return true; },
   };
   return true;

@@ -38,10 +38,12 @@ func Config(publicURL, listen, dataDir, spaOrigin string) config.Config {
 	c.Tenants = []config.Tenant{{
 		ID: TenantID, Domains: []string{Domain}, DisplayName: "Contoso (demo)",
 		Users: []config.User{{Username: Username, Password: Password, DisplayName: "Alice Example",
-			GivenName: "Alice", Surname: "Example", Email: Username}},
+			GivenName: "Alice", Surname: "Example", Email: Username, AppRoles: []string{"api://todo/Todo.Admin"}}},
+		// The API examples/todo-api serves.
 		APIs: []config.API{{DisplayName: "Todo API", AppIDURI: "api://todo", Scopes: []config.Scope{
 			{Value: "Todo.Read", Description: "Read your to-do lists"},
-			{Value: "Todo.Write", Description: "Change your to-do lists", AdminConsentRequired: true}}}},
+			{Value: "Todo.Write", Description: "Change your to-do lists", AdminConsentRequired: true}},
+			AppRoles: []config.AppRole{{Value: "Todo.Admin", AllowedMemberTypes: []string{config.MemberUser}}}}},
 		Apps: []config.App{{
 			DisplayName: "Sigil demo SPA", ClientID: ClientID,
 			SPA:                    config.Platform{RedirectURIs: []string{spaOrigin + "/", spaOrigin + "/redirect.html"}},
