@@ -224,7 +224,7 @@ func checkScope(s string) string {
 // tokens alike.
 func optionalClaims() []string {
 	return []string{"auth_time", "email", "given_name", "family_name", "upn", "ipaddr",
-		"login_hint", "sid", "acct", "ctry", "tenant_ctry", "verified_primary_email"}
+		"login_hint", "sid", "acct", "ctry", "tenant_ctry", "verified_primary_email", "groups"}
 }
 
 // isReservedSegment reports whether s is a {tenant} path segment with a
