@@ -293,7 +293,7 @@ tenants:
 		`sigil.yaml:7:9: tenants[0].apps[0]: unknown key "redirectUri"`,
 		`sigil.yaml:9:19: tenants[0].apps[0].clientId: "abc" is not a GUID`,
 		`sigil.yaml:11:26: tenants[0].apps[0].spa.redirectUris[0]: "http://app.example.test/" must use https (http only on localhost, 127.0.0.1 or [::1])`,
-		`sigil.yaml:12:36: tenants[0].apps[0].optionalClaims.idToken[0]: "shoe_size" is not a known optional claim; known: auth_time, email, given_name, family_name, upn, ipaddr, login_hint, sid, acct, ctry, tenant_ctry, verified_primary_email`,
+		`sigil.yaml:12:36: tenants[0].apps[0].optionalClaims.idToken[0]: "shoe_size" is not a known optional claim; known: auth_time, email, given_name, family_name, upn, ipaddr, login_hint, sid, acct, ctry, tenant_ctry, verified_primary_email, groups`,
 		`sigil.yaml:13:24: tenants[0].apps[0].adminConsent[0]: "api://todo/Todo.Write": no API in this tenant has appIdUri "api://todo"`,
 		`sigil.yaml:14:9: tenants[1].id: "6a0b2c9e-7e4d-4c1e-9a53-0d6f2b8e4f10" is already used by tenants[0].id`,
 		`sigil.yaml:15:15: tenants[1].domains[0]: "contoso.test" is already used by tenants[0].domains[0]`,
