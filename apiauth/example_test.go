@@ -117,7 +117,7 @@ func ExampleVerifier_Verify() {
 	// app: 3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f
 	// scopes: [Todo.Read User.Read] true
 	// ver: 2.0
-	// apiauth: malformed token: go-jose/go-jose: compact JWS format must have three parts
+	// apiauth: malformed token: not a compact JWS (three parts)
 }
 
 // An API that learns a user's session was revoked (continuous access evaluation) asks the

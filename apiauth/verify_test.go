@@ -2,16 +2,21 @@ package apiauth
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 func TestVerify(t *testing.T) {
@@ -147,5 +152,61 @@ func TestSkips(t *testing.T) {
 	conf.InsecureSkipSignatureCheck = false
 	if _, err := NewVerifier(StaticKeySet{}, conf).Verify(context.Background(), raw); !errors.Is(err, ErrUnknownKey) {
 		t.Fatalf("signature checked: got %v, want ErrUnknownKey", err)
+	}
+}
+
+// TestOtherAlgorithms covers the algorithms checked through go-jose, and their allow-list.
+func TestOtherAlgorithms(t *testing.T) {
+	rsaK := rsaKey(t)
+	ecK, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signWith := func(alg jose.SignatureAlgorithm, key any, kid string, extra map[string]any) string {
+		opts := (&jose.SignerOptions{}).WithHeader("kid", kid)
+		for k, v := range extra {
+			opts = opts.WithHeader(jose.HeaderKey(k), v)
+		}
+		s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		payload, _ := json.Marshal(claims())
+		jws, err := s.Sign(payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := jws.CompactSerialize()
+		return raw
+	}
+	keys := StaticKeySet{"rsa": &rsaK.PublicKey, "ec": &ecK.PublicKey}
+	conf := testConfig()
+	conf.Algorithms = []string{"RS256", "PS256", "ES256"}
+	v := NewVerifier(keys, conf)
+	for _, tt := range []struct {
+		name string
+		raw  string
+		want error
+	}{
+		{"PS256", signWith(jose.PS256, rsaK, "rsa", nil), nil},
+		{"ES256", signWith(jose.ES256, ecK, "ec", nil), nil},
+		{"ES256 header, RSA key", handMade(map[string]any{"alg": "ES256", "kid": "rsa"}, claims(), func(string) []byte { return make([]byte, 64) }), ErrAlgorithm},
+		{"RS256 header, EC key", handMade(map[string]any{"alg": "RS256", "kid": "ec"}, claims(), func(string) []byte { return make([]byte, 256) }), ErrAlgorithm},
+		{"PS256 signature, RS256 header", func() string {
+			p := strings.Split(signWith(jose.PS256, rsaK, "rsa", nil), ".")
+			r := strings.Split(sign(t, rsaK, "rsa", claims()), ".")
+			return r[0] + "." + r[1] + "." + p[2]
+		}(), ErrSignature},
+		{"critical header", signWith(jose.RS256, rsaK, "rsa", map[string]any{"crit": []string{"exp"}, "exp": 1}), ErrMalformed},
+		{"RS512 not configured", signWith(jose.RS512, rsaK, "rsa", nil), ErrAlgorithm},
+		{"padded signature", sign(t, rsaK, "rsa", claims()) + "=", ErrMalformed},
+		{"four parts", sign(t, rsaK, "rsa", claims()) + ".x", ErrMalformed},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := v.Verify(context.Background(), tt.raw)
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+		})
 	}
 }
