@@ -210,3 +210,20 @@ func TestOtherAlgorithms(t *testing.T) {
 		})
 	}
 }
+
+// FuzzVerify feeds mutations of a valid token to Verify: none may panic, and the only
+// token accepted is the valid one itself (no other encoding of it, no other payload).
+func FuzzVerify(f *testing.F) {
+	key := rsaKey(f)
+	valid := sign(f, key, testKID, claims())
+	f.Add(valid)
+	f.Add(handMade(map[string]any{"alg": "none", "kid": testKID}, claims(), func(string) []byte { return nil }))
+	f.Add(handMade(map[string]any{"alg": "RS256", "kid": testKID, "crit": []string{"b64"}, "b64": false}, claims(), func(string) []byte { return []byte{1} }))
+	f.Add("e30.e30.AA")
+	v := NewVerifier(StaticKeySet{testKID: &key.PublicKey}, testConfig())
+	f.Fuzz(func(t *testing.T, raw string) {
+		if _, err := v.Verify(context.Background(), raw); err == nil && raw != valid {
+			t.Fatalf("accepted %q", raw)
+		}
+	})
+}

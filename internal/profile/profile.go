@@ -30,7 +30,10 @@ type me struct {
 }
 
 // NewHandler returns GET /v1.0/me, protected by guard (whose audience must be the profile
-// API's). The token must carry User.Read.
+// API's). The token must carry User.Read. Its errors, the guard's included, have Microsoft
+// Graph's shape ({"error": {"code": "InvalidAuthenticationToken", "message": …}} for a
+// missing or bad token) with RFC 6750's WWW-Authenticate challenge, since the guard's
+// writer gives every endpoint under /v1.0/ that shape.
 func NewHandler(guard *bearer.Guard, st store.Directory, publicURL string) http.Handler {
 	return guard.Protect("GET", func(w http.ResponseWriter, r *http.Request, c tokens.AccessClaims) {
 		if !bearer.HasScope(c.Scp, "User.Read") {
