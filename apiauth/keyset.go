@@ -42,11 +42,11 @@ func (s StaticKeySet) Key(_ context.Context, kid string) (crypto.PublicKey, erro
 
 // Defaults of [RemoteKeySet].
 const (
-	DefaultKeySetTTL        = time.Hour
-	DefaultRefetchInterval  = time.Minute
-	DefaultMaxStale         = 24 * time.Hour
-	DefaultMaxKeySetSize    = 1 << 20
-	defaultKeySetHTTPTimout = 30 * time.Second
+	DefaultKeySetTTL       = time.Hour
+	DefaultRefetchInterval = time.Minute
+	DefaultMaxStale        = 24 * time.Hour
+	DefaultMaxKeySetSize   = 1 << 20
+	defaultKeySetTimeout   = 30 * time.Second
 )
 
 // RemoteKeySet is a JSON Web Key Set (RFC 7517 §5) fetched from URL, such as Sigil's
@@ -172,7 +172,7 @@ func (s *RemoteKeySet) fetch(ctx context.Context) (map[string]crypto.PublicKey, 
 	req.Header.Set("Accept", "application/json")
 	client := s.Client
 	if client == nil {
-		client = &http.Client{Timeout: defaultKeySetHTTPTimout}
+		client = &http.Client{Timeout: defaultKeySetTimeout}
 	}
 	resp, err := client.Do(req)
 	if err != nil {

@@ -211,3 +211,22 @@ func TestParseKeySetSkips(t *testing.T) {
 		t.Fatalf("got %v, want only the signing key", keys)
 	}
 }
+
+// TestRemoteKeySetConcurrent shares one fetch between concurrent callers (run with -race).
+func TestRemoteKeySetConcurrent(t *testing.T) {
+	key := rsaKey(t)
+	srv := newJWKSServer(t, map[string]*rsa.PublicKey{testKID: &key.PublicKey})
+	ks := &RemoteKeySet{URL: srv.URL, Client: srv.Client(), Now: (&clock{now: testNow}).Now}
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			if _, err := ks.Key(context.Background(), testKID); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := srv.requests.Load(); got != 1 {
+		t.Fatalf("20 concurrent first lookups: got %d requests, want 1", got)
+	}
+}

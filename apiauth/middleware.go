@@ -3,6 +3,7 @@ package apiauth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 )
@@ -54,8 +55,9 @@ func (r Requirement) scopes() []string {
 // ErrorHandler answers a refused request. err is a *[BearerError] (see [WriteError]).
 type ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
-// Middleware protects http.Handlers with bearer tokens checked by Verifier. Its zero
-// ErrorHandler answers with [WriteError] and Realm.
+// Middleware protects http.Handlers with bearer tokens checked by Verifier (required:
+// without one every request is refused with a 500). Its zero ErrorHandler answers with
+// [WriteError] and Realm.
 type Middleware struct {
 	Verifier *Verifier
 	// Realm is the challenges' realm; "" is allowed (Entra sends realm="").
@@ -114,6 +116,9 @@ func insufficient(reqs []Requirement) *BearerError {
 
 // authenticate reads and verifies the request's token.
 func (m *Middleware) authenticate(r *http.Request) (*Token, error) {
+	if m.Verifier == nil {
+		return nil, VerifyError(fmt.Errorf("%w: Middleware without a Verifier", ErrConfig))
+	}
 	raw, err := BearerToken(r)
 	if err != nil {
 		return nil, err

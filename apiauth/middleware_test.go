@@ -189,3 +189,13 @@ func FuzzBearerHeader(f *testing.F) {
 		}
 	})
 }
+
+func TestMiddlewareWithoutVerifier(t *testing.T) {
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Authorization", "Bearer abc")
+	(&Middleware{}).Handler(http.NotFoundHandler()).ServeHTTP(w, r)
+	if w.Code != http.StatusInternalServerError || w.Header().Get("WWW-Authenticate") != "" {
+		t.Fatalf("got %d %q, want a 500 without a challenge", w.Code, w.Header().Get("WWW-Authenticate"))
+	}
+}
