@@ -33,6 +33,7 @@ type BearerError struct {
 	Err         error  // the cause, for errors.Is; not shown to the client
 }
 
+// Error says what was refused and why, for logs.
 func (e *BearerError) Error() string {
 	if e.Code == "" {
 		return "apiauth: " + e.Description
@@ -40,6 +41,7 @@ func (e *BearerError) Error() string {
 	return "apiauth: " + e.Code + ": " + e.Description
 }
 
+// Unwrap returns the cause, so errors.Is finds the [Verifier.Verify] error behind e.
 func (e *BearerError) Unwrap() error { return e.Err }
 
 // Challenge returns the WWW-Authenticate value for e (RFC 6750 §3): `Bearer realm="…"` and,
@@ -75,9 +77,9 @@ func quote(s string) string {
 	}, s) + `"`
 }
 
-// WriteError answers e: the WWW-Authenticate challenge (with realm), the status, and a JSON
-// body {"error": …, "error_description": …} (no "error" for a bare challenge), never cached.
-// Any other error is answered as a 500 without details.
+// WriteError answers err, a *[BearerError]: its WWW-Authenticate challenge (with realm),
+// its status, and a JSON body {"error": …, "error_description": …} (no "error" for a bare
+// challenge), never cached. Any other error is answered as a 500 without details.
 func WriteError(w http.ResponseWriter, realm string, err error) {
 	e, ok := errors.AsType[*BearerError](err)
 	if !ok {

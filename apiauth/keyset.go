@@ -23,8 +23,9 @@ type KeySet interface {
 // ErrUnknownKey is the error of a [KeySet] that has no key with the asked id.
 var ErrUnknownKey = errors.New("apiauth: unknown signing key")
 
-// ErrKeySetUnavailable wraps the error of a [RemoteKeySet] that has never fetched a key set
-// (the issuer is unreachable or answers garbage); it is the server's problem, not the token's.
+// ErrKeySetUnavailable wraps the error of a [RemoteKeySet] that has no usable key set: none
+// fetched yet, or the last good one older than TTL+MaxStale, while the issuer is unreachable
+// or answers garbage. It is the server's problem, not the token's.
 var ErrKeySetUnavailable = errors.New("apiauth: the issuer's keys are unavailable")
 
 // StaticKeySet is a fixed key set, by key id. It is meant for tests and for APIs that pin

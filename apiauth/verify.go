@@ -26,9 +26,10 @@ const DefaultClockSkew = 2 * time.Minute
 // MaxTokenSize bounds the tokens [Verifier.Verify] parses, in bytes.
 const MaxTokenSize = 16 << 10
 
-// Errors of [Verifier.Verify], to test with errors.Is. Every error it returns wraps exactly
-// one of them. All but ErrConfig and [ErrKeySetUnavailable] mean the token is not acceptable
-// (RFC 6750 invalid_token).
+// Errors of [Verifier.Verify], to test with errors.Is. Every error it returns wraps one of
+// them, [ErrUnknownKey] or [ErrKeySetUnavailable] (or, with a KeySet of your own, that
+// KeySet's error). All but ErrConfig and ErrKeySetUnavailable mean the token is not
+// acceptable (RFC 6750 invalid_token); [VerifyError] maps them to their answers.
 var (
 	ErrConfig      = errors.New("apiauth: invalid configuration")
 	ErrMalformed   = errors.New("apiauth: malformed token")
@@ -344,6 +345,7 @@ func (t *Token) HasRole(r string) bool { return slices.Contains(t.Roles, r) }
 // audience is "aud": a string or an array of strings (RFC 7519 §4.1.3).
 type audience []string
 
+// UnmarshalJSON accepts a string or an array of strings.
 func (a *audience) UnmarshalJSON(b []byte) error {
 	var s string
 	if json.Unmarshal(b, &s) == nil {
