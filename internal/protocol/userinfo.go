@@ -19,8 +19,10 @@ type userinfoResponse struct {
 	Email      string `json:"email,omitempty"`
 }
 
-// userinfo answers GET and POST /oidc/userinfo for the profile API's access tokens. sub is
-// the same pairwise subject as in the app's ID tokens. Email only with the email scope.
+// userinfo answers GET and POST /oidc/userinfo for the profile API's access tokens, sent in
+// the Authorization header or, with POST, as a form's access_token (RFC 6750 §2.1–2.2, as
+// OpenID Connect Core §5.3.1 asks). sub is the same pairwise subject as in the app's ID
+// tokens. Email only with the email scope.
 func (s *Server) userinfo(guard *bearer.Guard) http.Handler {
 	return guard.Protect("GET, POST", func(w http.ResponseWriter, r *http.Request, c tokens.AccessClaims) {
 		if !bearer.HasScope(c.Scp, directory.ScopeOpenID) {
