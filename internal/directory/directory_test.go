@@ -127,6 +127,15 @@ func TestConsentRules(t *testing.T) {
 	if len(d.Scopes) != 1 || d.Scopes[0].Value != "Todo.Write" {
 		t.Fatalf("expanded with a grant: %+v", d.Scopes)
 	}
+	// An administrator granting for the tenant: every scope the resource exposes, granted or not.
+	for _, granted := range []map[string]bool{{}, {"todo.read": true}} {
+		d = def.Groups[0]
+		d.Scopes = nil
+		d.ExpandDefault(granted, true)
+		if len(d.Scopes) != 2 || d.Scopes[0].Value != "Todo.Read" || d.Scopes[1].Value != "Todo.Write" || !d.Scopes[1].AdminOnly {
+			t.Fatalf("expanded for an administrator with %v granted: %+v", granted, d.Scopes)
+		}
+	}
 	grants := []Grant{{Resource: "api://Todo", Scopes: []string{"Todo.Read"}}, {Resource: "other", Scopes: []string{"x"}}}
 	if got := GrantedScopes(grants, "api://Todo"); !got["todo.read"] || got["x"] {
 		t.Fatalf("GrantedScopes: %v", got)
