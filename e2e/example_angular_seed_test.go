@@ -53,9 +53,9 @@ func TestExampleAngularSeed(t *testing.T) {
 
 	// An unmapped URL on another origin: no token at all. Sigil's userinfo endpoint says so.
 	o = a.ngCall("#call-other", "other-done", "the call of Sigil's userinfo")
-	if o["other-sent"] != "none" || !strings.HasPrefix(o["other-result"], "401") || !strings.Contains(o["other-result"], "no access token") ||
+	if o["other-sent"] != "none" || !strings.HasPrefix(o["other-result"], "401") || !strings.Contains(o["other-result"], "no bearer token") ||
 		strings.Contains(o["other-challenge"], "error=") {
-		t.Fatalf("Sigil's /oidc/userinfo (other origin, not in protectedResourceMap): want no Authorization header and Sigil's 401 \"no access token\", got %s", o)
+		t.Fatalf("Sigil's /oidc/userinfo (other origin, not in protectedResourceMap): want no Authorization header and Sigil's 401 \"no bearer token\", got %s", o)
 	}
 
 	// The second protected call takes the access token from MSAL's cache.

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sigil-idp/sigil/e2e/harness"
 )
@@ -77,4 +78,52 @@ func TestExampleReact(t *testing.T) {
 // authorizeRequests counts the authorization requests Sigil received.
 func (a *spaExample) authorizeRequests() int {
 	return a.e.Requests.Count(func(r harness.Request) bool { return strings.HasSuffix(r.Path, "/oauth2/v2.0/authorize") })
+}
+
+// TestExampleReactTodoAPI clicks examples/react's "Call Todo API" against examples/todo-api:
+// the first call needs consent for api://todo/Todo.Read, which the popup fallback gets; after a
+// security event the API answers with a claims challenge, and the app's
+// acquireTokenSilent({claims}) gets a token the API accepts, with no popup.
+func TestExampleReactTodoAPI(t *testing.T) {
+	a := startSPAExample(t, "react", "/")
+	apiURL, event := startTodoAPI(t, a.e)
+	a.e.SetTodoAPI(apiURL)
+	if err := a.p.Navigate(a.e.SPA + "/"); err != nil { // reload: /config.js now names the API
+		t.Fatal(err)
+	}
+	a.waitFor("MSAL to start", func(o spaOutcome) bool { return o["in-progress"] == "none" })
+	a.popupSignIn("#sign-in", harness.Alice)
+	a.waitFor("loginPopup", func(o spaOutcome) bool { return o["account"] != "" })
+
+	call := func(what string, popup bool) spaOutcome {
+		t.Helper()
+		n, _ := strconv.Atoi(a.outcome()["done"])
+		if popup { // no consent for api://todo yet: acquireTokenSilent fails, the popup asks
+			wait := a.p.ExpectPopup()
+			a.click("#call-todo-api")
+			p, err := wait(20 * time.Second)
+			if err != nil {
+				t.Fatalf("%s opened no popup: %v; page shows %s", what, err, a.outcome())
+			}
+			if err := a.e.AcceptConsent(p); err != nil { // signed in already: only consent
+				t.Fatalf("%s: consent in the popup: %v", what, err)
+			}
+		} else {
+			a.click("#call-todo-api")
+		}
+		return a.waitFor(what, func(o spaOutcome) bool { return o["done"] == strconv.Itoa(n+1) })
+	}
+	o := call("the first Call Todo API", true)
+	if o["api-status"] != "200" || !strings.Contains(o["todo-result"], `"todos"`) || o["claims-challenge"] != "" {
+		t.Fatalf("Call Todo API: %s", o)
+	}
+	notBefore := event()
+	tokens := a.e.Requests.TokenRequests()
+	o = call("Call Todo API after a security event", false)
+	if o["api-status"] != "200" || !strings.Contains(o["claims-challenge"], strconv.FormatInt(notBefore, 10)) || o["error-code"] != "" {
+		t.Fatalf("after the security event: want the challenge met, got %s", o)
+	}
+	if a.e.Requests.TokenRequests() != tokens+1 {
+		t.Errorf("the challenge took %d token requests, want 1 (the refresh with the claims)", a.e.Requests.TokenRequests()-tokens)
+	}
 }

@@ -7,6 +7,7 @@
 // Run it from an example's folder: `npm start` does. Environment:
 //   SIGIL_PUBLIC_URL  Sigil's public URL (default https://localhost:8443)
 //   SIGIL_DATA_DIR    sigil dev's data folder (default ../../sigil-data, beside the repository's go.mod)
+//   TODO_API_URL      examples/todo-api (default https://localhost:4000)
 import { execFileSync } from "node:child_process";
 import { createServer } from "node:https";
 import { existsSync, readFileSync, statSync } from "node:fs";
@@ -40,6 +41,7 @@ const settings = {
   clientId,
   origin,
   apiUrl: `${publicUrl}/v1.0/me`,
+  todoApiUrl: process.env.TODO_API_URL || `https://${host}:4000`, // examples/todo-api
 };
 const types = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
   ".mjs": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".map": "application/json",

@@ -50,6 +50,24 @@ type Env struct {
 	SPA      string // https://app.example.test:<port>, the test app's origin
 	Browser  *browser.Browser
 	Requests *RequestLog
+
+	mu      sync.Mutex
+	todoAPI string
+}
+
+// SetTodoAPI sets the todoApiUrl the example apps read from /config.js (examples/todo-api's
+// address, when a test runs it).
+func (e *Env) SetTodoAPI(url string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.todoAPI = url
+}
+
+// TodoAPI returns what SetTodoAPI set.
+func (e *Env) TodoAPI() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.todoAPI
 }
 
 // Options adjust an Env.
@@ -189,8 +207,8 @@ func spaHandler(e *Env, modules, site string) http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		fmt.Fprintf(w, "window.sigilTest = {authority: %q, knownAuthority: %q, clientId: %q, origin: %q, idp: %q};\n",
 			e.IdP+"/"+Domain, strings.TrimPrefix(e.IdP, "https://"), ClientID, e.SPA, e.IdP)
-		fmt.Fprintf(w, "window.sigilConfig = {authority: %q, knownAuthority: %q, clientId: %q, origin: %q, apiUrl: %q};\n",
-			e.IdP+"/"+Domain, strings.TrimPrefix(e.IdP, "https://"), ClientID, e.SPA, e.IdP+"/v1.0/me")
+		fmt.Fprintf(w, "window.sigilConfig = {authority: %q, knownAuthority: %q, clientId: %q, origin: %q, apiUrl: %q, todoApiUrl: %q};\n",
+			e.IdP+"/"+Domain, strings.TrimPrefix(e.IdP, "https://"), ClientID, e.SPA, e.IdP+"/v1.0/me", e.TodoAPI())
 	})
 	// An unprotected API on the app's own origin: it says whether a bearer token came along,
 	// so tests can check that an interceptor adds one only for protected URLs.

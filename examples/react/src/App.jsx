@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { AuthenticatedTemplate, UnauthenticatedTemplate, useMsal, version as msalReactVersion } from "@azure/msal-react";
 import { InteractionRequiredAuthError, version as msalBrowserVersion } from "@azure/msal-browser";
-import { apiScopes, loginRequest, sigil } from "./authConfig.js";
+import { apiScopes, loginRequest, sigil, todoScopes } from "./authConfig.js";
 
 // What the last button press did; each field shows in an element with a data-testid.
 const empty = {
@@ -15,6 +15,8 @@ const empty = {
   apiResult: "", // userPrincipalName from the API
   errorCode: "", // the error that ended the action
   errorMessage: "",
+  claimsChallenge: "", // the claims a Todo API challenge asked for, when it sent one
+  todoResult: "", // the Todo API's answer
 };
 
 export function App() {
@@ -67,6 +69,31 @@ export function App() {
     if (!res.ok) update({ errorCode: body.error?.code || String(res.status), errorMessage: body.error?.message || "" });
   });
 
+  // examples/todo-api: the same pattern, and when the API answers 401 with a claims challenge
+  // (error="insufficient_claims"), the challenge's claims go, decoded, to acquireTokenSilent,
+  // which gets a token meeting them (through the refresh token), and the call is made again.
+  const callTodoApi = () => run("Call Todo API", async (update) => {
+    const request = { scopes: todoScopes, account };
+    const token = async (extra) => {
+      try {
+        return await instance.acquireTokenSilent({ ...request, ...extra });
+      } catch (e) {
+        if (!(e instanceof InteractionRequiredAuthError)) throw e;
+        return instance.acquireTokenPopup({ ...request, ...extra });
+      }
+    };
+    const call = (t) => fetch(sigil.todoApiUrl + "/todos", { headers: { Authorization: `Bearer ${t.accessToken}` } });
+    let res = await call(await token({}));
+    const challenge = res.headers.get("WWW-Authenticate") || "";
+    const m = /error="insufficient_claims"/.test(challenge) && /claims="([^"]+)"/.exec(challenge);
+    if (res.status === 401 && m) {
+      const claims = atob(m[1]);
+      update({ claimsChallenge: claims });
+      res = await call(await token({ claims }));
+    }
+    update({ apiStatus: String(res.status), todoResult: await res.text() });
+  });
+
   return (
     <>
       <header>
@@ -86,6 +113,7 @@ export function App() {
           <AuthenticatedTemplate>
             <p>Signed in as <strong data-testid="account">{account?.username}</strong>.</p>
             <button id="call-api" type="button" onClick={callApi} disabled={busy}>Call API</button>
+            <button id="call-todo-api" type="button" onClick={callTodoApi} disabled={busy}>Call Todo API</button>
           </AuthenticatedTemplate>
         </section>
         <section>
@@ -99,6 +127,8 @@ export function App() {
               <span data-testid="silent-error-type">{outcome.silentErrorType}</span></dd>
             <dt>API status</dt><dd data-testid="api-status">{outcome.apiStatus}</dd>
             <dt>API result (userPrincipalName)</dt><dd data-testid="api-result">{outcome.apiResult}</dd>
+            <dt>Todo API answer</dt><dd data-testid="todo-result">{outcome.todoResult}</dd>
+            <dt>Claims challenge</dt><dd data-testid="claims-challenge">{outcome.claimsChallenge}</dd>
             <dt>Error code</dt><dd data-testid="error-code" className="err">{outcome.errorCode}</dd>
             <dt>Error message</dt><dd data-testid="error-message" className="err">{outcome.errorMessage}</dd>
             <dt>Actions done</dt><dd data-testid="done">{done}</dd>

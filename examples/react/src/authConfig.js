@@ -28,3 +28,5 @@ export const msalConfig = {
 // Scopes for sign-in and for the API (Sigil's GET /v1.0/me, the profile API).
 export const loginRequest = { scopes: ["User.Read"] };
 export const apiScopes = ["User.Read"];
+// Scopes for examples/todo-api (sigil.todoApiUrl), which accepts tokens for api://todo.
+export const todoScopes = ["api://todo/Todo.Read"];

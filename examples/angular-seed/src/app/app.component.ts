@@ -57,7 +57,7 @@ export class AppComponent implements OnInit, OnDestroy {
 
   apiUrl = sigil.apiUrl;
   // Not in protectedResourceMap, on Sigil's origin: msal-angular 1.x adds no token. Sigil's
-  // userinfo endpoint answers such a request 401 "no access token", readable from this origin.
+  // userinfo endpoint answers such a request 401 "no bearer token", readable from this origin.
   otherUrl = new URL('/oidc/userinfo', sigil.apiUrl).href;
 
   account = '';
