@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
@@ -462,4 +463,19 @@ func abbrev(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
+}
+
+// Emulate sets the page's viewport to width × height CSS pixels and its
+// prefers-color-scheme media feature ("light", "dark"; "" for the browser's own), for tests
+// of how pages look in every theme and width (a popup, a phone held upright).
+func (p *Page) Emulate(width, height int, colorScheme string) error {
+	return p.run("emulate", p.b.timeout, func(ctx context.Context) error {
+		if _, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+			Width: int64(width), Height: int64(height), DeviceScaleFactor: 1}); err != nil {
+			return err
+		}
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: colorScheme}}})
+		return err
+	})
 }
