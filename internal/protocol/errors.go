@@ -73,10 +73,10 @@ var (
 	// Tenants and apps.
 	errTenantNotFound     = kind{90002, "invalid_request", 400, "Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."}
 	errTenantUnsupported  = kind{900023, "invalid_request", 400, "Specified tenant identifier '%s' is neither a valid DirectoryName nor a valid ExternalId."}
-	errAppNotFound        = kind{700016, "unauthorized_client", 400, "Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant."}
+	errAppNotFound        = kind{700016, "unauthorized_client", 400, "Application with identifier '%s' was not found in the directory '%s'. Register it in Sigil's configuration (tenants[].apps[].clientId in sigil.yaml), or check the client id and the tenant in the authority."}
 	errAppNotMultiTenant  = kind{50194, "invalid_request", 400, "Application '%s' is not configured as a multi-tenant application. Usage of the /common endpoint is not supported for such applications created after '10/15/2018'. Use a tenant-specific endpoint or configure the application to be multi-tenant."}
 	errUserNotInAppTenant = kind{50020, "access_denied", 400, "User account '%s' from another tenant does not exist in tenant '%s' and cannot access the application '%s' in that tenant."}
-	errRedirectMismatch   = kind{50011, "invalid_request", 400, "The redirect URI '%s' specified in the request does not match the redirect URIs configured for the application '%s'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal."}
+	errRedirectMismatch   = kind{50011, "invalid_request", 400, "The redirect URI '%s' specified in the request does not match the redirect URIs configured for the application '%s'. Add it, exactly as sent, to the app's spa, web or publicClient redirectUris in Sigil's configuration (sigil.yaml)."}
 	errPostLogoutMismatch = kind{50011, "invalid_request", 400, "The post-logout redirect URI '%s' specified in the request is not registered for the application: it must be one of its redirect URIs or post-logout redirect URIs."}
 	errNoRedirectURI      = kind{900971, "invalid_request", 400, "No reply address provided: the request has no redirect_uri and the application '%s' registers more than one."}
 
@@ -88,7 +88,7 @@ var (
 	errQueryWithTokens = kind{70007, "invalid_request", 400, "'query' is not a supported value of 'response_mode' when requesting a token: use fragment or form_post."}
 	errPKCERequired    = kind{9002325, "invalid_request", 400, "Proof Key for Code Exchange is required for cross-origin authorization code redemption."}
 	errInvalidScope    = kind{70011, "invalid_scope", 400, "The provided value for the input parameter 'scope' is not valid. %s"}
-	errUnknownAPI      = kind{500011, "invalid_resource", 400, "The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant."}
+	errUnknownAPI      = kind{500011, "invalid_resource", 400, "The resource principal named %s was not found in the tenant named %s. Register the API (tenants[].apis[].appIdUri in sigil.yaml) or check the scope's prefix."}
 	errManyResources   = kind{28000, "invalid_scope", 400, "Provided value for the input parameter scope is not valid because it contains more than one resource. Scope %s is not valid."}
 	errLoginRequired   = kind{50058, "login_required", 400, "A silent sign-in request was sent but no user is signed in%s."}
 	errNoSuchSession   = kind{160021, "login_required", 400, "Application requested a user session which does not exist: %s."}
