@@ -144,19 +144,28 @@ func (e *Env) SignInAs(p *browser.Page, username, password string) error {
 // Sigil's origin or closes.
 func (e *Env) AcceptConsent(p *browser.Page) error {
 	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if p.Closed() {
-			return nil
-		}
-		url, err := p.URL()
-		if err != nil {
-			if p.Closed() {
-				return nil
+	// gone reports whether p closed or left Sigil's origin, seen twice 150 ms apart: while a
+	// form post is answered and the next document replaces the old one, a single look can
+	// catch a page in between.
+	gone := func() (bool, error) {
+		for look := 0; ; look++ {
+			url, err := p.URL()
+			switch {
+			case p.Closed():
+			case err != nil:
+				return false, err
+			case strings.HasPrefix(url, e.IdP), url == "", url == "about:blank":
+				return false, nil
 			}
-			return err
+			if look == 1 {
+				return true, nil
+			}
+			time.Sleep(150 * time.Millisecond)
 		}
-		if !strings.HasPrefix(url, e.IdP) {
-			return nil
+	}
+	for time.Now().Before(deadline) {
+		if left, err := gone(); left || err != nil {
+			return err
 		}
 		if has, _ := browser.Eval[bool](p, `!!document.querySelector("button[name=consent][value=accept]")`); has {
 			if err := p.Click("button[name=consent][value=accept]"); err != nil && !p.Closed() {
