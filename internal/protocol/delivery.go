@@ -52,8 +52,8 @@ func (t responseType) String() string {
 // delivery is how an authorization response reaches the app, settled once the client and its
 // redirect URI are trusted: the URI, the part of it that carries the answer (query, fragment
 // or an auto-submitted form), the state to echo, and what a success carries. Every answer
-// from then on — the code, the tokens, or an error — leaves through [Server.deliver] or
-// [Server.deliverError]; before it, errors are pages.
+// from then on — the code, the tokens, or an error — leaves through [Server.deliver]
+// (errors by way of [Server.deliverError]); before it, errors are pages.
 type delivery struct {
 	URI        string       `json:"uri"`
 	Mode       string       `json:"mode"`
@@ -81,11 +81,6 @@ func defaultMode(t responseType) string {
 	return modeQuery
 }
 
-// deliver sends a successful authorization response, v with state added.
-func (s *Server) deliver(w http.ResponseWriter, r *http.Request, d delivery, v url.Values) {
-	s.send(w, d, v)
-}
-
 // deliverError sends an error to the trusted redirect URI in the request's mode, with state.
 // When the user must act (login_required, consent_required, interaction_required) the
 // description also names the error and the word interaction_required: MSAL 1.x apps, as
@@ -103,7 +98,7 @@ func (s *Server) deliverError(w http.ResponseWriter, r *http.Request, d delivery
 	if b.Suberror != "" {
 		v.Set("suberror", b.Suberror)
 	}
-	s.send(w, d, v)
+	s.deliver(w, d, v)
 }
 
 // interactionText adds "(<code>: interaction_required)" to the description of the three
@@ -117,9 +112,10 @@ func interactionText(code, description string) string {
 	return description
 }
 
-// send writes the response parameters to the app, with state: a 302 carrying them in the
-// query or the fragment, or an auto-submitting form for form_post.
-func (s *Server) send(w http.ResponseWriter, d delivery, v url.Values) {
+// deliver writes the authorization response parameters — a success's, or deliverError's —
+// to the app, with state: a 302 carrying them in the query or the fragment, or an
+// auto-submitting form for form_post.
+func (s *Server) deliver(w http.ResponseWriter, d delivery, v url.Values) {
 	if d.StateGiven {
 		v.Set("state", d.State)
 	}

@@ -33,7 +33,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, f *flow, sess sto
 	case f.req.Reply.EAR != nil:
 		v, err = s.issueEncrypted(r, f, grant, user)
 	default:
-		v, err = s.issueTokens(r, f, grant, user, set.OpenID)
+		v, err = s.issueTokens(r, f, grant, user)
 	}
 	s.endInteraction(ctx, f)
 	if err != nil {
@@ -43,7 +43,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, f *flow, sess sto
 	if f.req.ClientInfo && f.req.Reply.EAR == nil {
 		v.Set("client_info", tokens.ClientInfo(user.ID, user.TenantID))
 	}
-	s.deliver(w, r, f.req.Reply, v)
+	s.deliver(w, f.req.Reply, v)
 }
 
 // issueCode stores an authorization code for the grant and returns the response parameters.
@@ -66,10 +66,10 @@ func (s *Server) issueCode(r *http.Request, f *flow, grant store.Grant) (url.Val
 // resource with response_type token, and an ID token carrying the request's nonce (and
 // at_hash beside an access token) with id_token. Nothing is stored and no refresh token is
 // issued, as with Entra's implicit grant.
-func (s *Server) issueTokens(r *http.Request, f *flow, grant store.Grant, user directory.User, openid bool) (url.Values, error) {
+func (s *Server) issueTokens(r *http.Request, f *flow, grant store.Grant, user directory.User) (url.Values, error) {
 	now := s.now()
-	if f.req.Reply.Type.IDToken && !openid {
-		grant.Scopes = append([]string{directory.ScopeOpenID}, grant.Scopes...) // response_type=id_token signs in
+	if f.req.Reply.Type.IDToken {
+		grant.Scopes = withOpenID(grant.Scopes) // response_type=id_token signs in
 	}
 	claims, _ := parseClaimsRequest(grant.Claims) // validated with the request
 	m := mintRequest{app: f.app, grant: grant, user: &user, nonce: f.req.Nonce, claims: claims, ipaddr: clientAddress(r), now: now}
@@ -112,9 +112,7 @@ func (s *Server) issueEncrypted(r *http.Request, f *flow, grant store.Grant, use
 	if err != nil {
 		return nil, err
 	}
-	if !slices.Contains(grant.Scopes, directory.ScopeOpenID) {
-		grant.Scopes = append([]string{directory.ScopeOpenID}, grant.Scopes...) // MSAL requires the ID token
-	}
+	grant.Scopes = withOpenID(grant.Scopes)       // MSAL requires the ID token
 	claims, _ := parseClaimsRequest(grant.Claims) // validated with the request
 	resp, err := s.mint(r.Context(), mintRequest{app: f.app, grant: grant, user: &user, nonce: f.req.Nonce,
 		claims: claims, ipaddr: clientAddress(r), newFamily: true, now: s.now()})
@@ -130,6 +128,15 @@ func (s *Server) issueEncrypted(r *http.Request, f *flow, grant store.Grant, use
 		return nil, err
 	}
 	return url.Values{"ear_jwe": {sealed}}, nil
+}
+
+// withOpenID returns scopes with openid first when it is not among them, so that an ID
+// token is minted.
+func withOpenID(scopes []string) []string {
+	if slices.Contains(scopes, directory.ScopeOpenID) {
+		return scopes
+	}
+	return append([]string{directory.ScopeOpenID}, scopes...)
 }
 
 // sessionState is the session_state response parameter: a GUID that stands for the browser
