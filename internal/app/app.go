@@ -21,10 +21,8 @@ import (
 	"time"
 
 	"github.com/sigil-idp/sigil/internal/config"
-	"github.com/sigil-idp/sigil/internal/directory"
 	"github.com/sigil-idp/sigil/internal/localca"
 	"github.com/sigil-idp/sigil/internal/password"
-	"github.com/sigil-idp/sigil/internal/profile"
 	"github.com/sigil-idp/sigil/internal/protocol"
 	"github.com/sigil-idp/sigil/internal/session"
 	"github.com/sigil-idp/sigil/internal/store"
@@ -112,9 +110,6 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	srv.Mount("/v1.0/me", profile.NewHandler(srv.Guard(directory.ProfileAudience), a.store, c.PublicURL))
-	srv.Mount("/v1.0/me/memberOf", profile.NewMemberOfHandler(srv.Guard(directory.ProfileAudience), a.store, c.PublicURL))
-	srv.Mount("/v1.0/me/getMemberObjects", profile.NewMemberObjectsHandler(srv.Guard(directory.ProfileAudience), a.store, c.PublicURL))
 	a.handler = srv.Handler()
 	if o.Wrap != nil {
 		a.handler = o.Wrap(a.handler)

@@ -1,6 +1,11 @@
 package config
 
 import (
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -71,10 +76,19 @@ func (v *validator) redirectURIs(a *App, path string) {
 	}
 }
 
-// secrets checks client secrets without ever quoting one.
+// secrets checks client secrets without ever quoting one, and certificates. An app with
+// credentials needs no redirect URIs (a daemon), but its credentials cannot go with spa
+// redirect URIs alone: a browser cannot keep a secret.
 func (v *validator) secrets(a *App, path string) {
-	if len(a.ClientSecrets) > 0 && len(a.Web.RedirectURIs) == 0 {
-		v.addf(path+".clientSecrets", "client secrets are for web apps: add web.redirectUris or remove them")
+	if (len(a.ClientSecrets) > 0 || len(a.Certificates) > 0) && len(a.SPA.RedirectURIs) > 0 &&
+		len(a.Web.RedirectURIs) == 0 && len(a.PublicClient.RedirectURIs) == 0 {
+		v.addf(path+".clientSecrets", "an app with only spa redirect URIs is a browser app and cannot keep a secret or a certificate: "+
+			"register the server side as web.redirectUris, or use a separate app registration")
+	}
+	for i, pemText := range a.Certificates {
+		if _, err := ParseCertificate(pemText); err != nil {
+			v.addf(index(path+".certificates", i), "%v", err)
+		}
 	}
 	for i, s := range a.ClientSecrets {
 		if n := utf8.RuneCountInString(s); n < minSecretLength {
@@ -111,4 +125,26 @@ func (v *validator) adminConsent(path string, entries []string, scopes map[strin
 			v.addf(p, "%q: API %q has no scope %q", e, uri, scope)
 		}
 	}
+}
+
+// ParseCertificate decodes one PEM "CERTIFICATE" block with an RSA public key and returns
+// its DER bytes.
+func ParseCertificate(pemText string) ([]byte, error) {
+	block, rest := pem.Decode([]byte(strings.TrimSpace(pemText)))
+	switch {
+	case block == nil:
+		return nil, errors.New("is not a PEM certificate: expected -----BEGIN CERTIFICATE-----")
+	case block.Type != "CERTIFICATE":
+		return nil, fmt.Errorf("is a PEM %q block, expected CERTIFICATE (list the certificate, never the private key)", block.Type)
+	case len(strings.TrimSpace(string(rest))) > 0:
+		return nil, errors.New("holds more than one PEM block: list each certificate separately")
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("is not a valid X.509 certificate: %v", err)
+	}
+	if _, ok := cert.PublicKey.(*rsa.PublicKey); !ok {
+		return nil, errors.New("must hold an RSA public key (client assertions are RS256 or PS256)")
+	}
+	return block.Bytes, nil
 }

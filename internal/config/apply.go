@@ -127,6 +127,15 @@ func applyApp(ctx context.Context, st store.Store, t Tenant, a App) error {
 	for _, s := range a.ClientSecrets {
 		app.SecretHashes = append(app.SecretHashes, tokens.Hash(s))
 	}
+	for _, pemText := range a.Certificates {
+		der, err := ParseCertificate(pemText) // validated: cannot fail
+		if err != nil {
+			return err
+		}
+		app.Certificates = append(app.Certificates, der)
+	}
+	app.AppPermissions = toRoleAssignments(a.ApplicationPermissions)
+	app.AllowPublicClientFlows = a.AllowPublicClientFlows
 	if err := st.UpsertApp(ctx, app); err != nil {
 		return err
 	}

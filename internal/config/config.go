@@ -153,8 +153,18 @@ type App struct {
 	SPA            Platform `yaml:"spa"`
 	Web            Platform `yaml:"web"`
 	PublicClient   Platform `yaml:"publicClient"`
-	// ClientSecrets are plain secrets for the web platform.
-	ClientSecrets          []string       `yaml:"clientSecrets"`
+	// ClientSecrets are plain secrets: the app is a confidential client (a web app, a
+	// daemon, an API calling another API) and authenticates with one of them.
+	ClientSecrets []string `yaml:"clientSecrets"`
+	// Certificates are PEM certificates (RSA keys) whose private keys sign the app's
+	// client assertions (private_key_jwt), matched by x5t or x5t#S256.
+	Certificates []string `yaml:"certificates"`
+	// ApplicationPermissions lists "<appIdUri>/<role>" app roles (allowedMemberTypes
+	// Application) an administrator granted the app: its client-credentials tokens' roles.
+	ApplicationPermissions []string `yaml:"applicationPermissions"`
+	// AllowPublicClientFlows lets the app use the device code and password grants without
+	// a credential (Entra's "Allow public client flows").
+	AllowPublicClientFlows bool           `yaml:"allowPublicClientFlows"`
 	ImplicitGrant          ImplicitGrant  `yaml:"implicitGrant"`
 	PostLogoutRedirectURIs []string       `yaml:"postLogoutRedirectUris"`
 	LogoutURL              string         `yaml:"logoutUrl"`

@@ -15,6 +15,7 @@ import (
 type roleRef struct {
 	canonical string // "<appIdUri>/<value>" as the API spells both
 	forUsers  bool
+	forApps   bool
 }
 
 // appRoles checks the app roles and client ids of a tenant's APIs and returns the roles by
@@ -36,22 +37,22 @@ func (v *validator) appRoles(apis []API, path string, clientIDs map[string]bool)
 			if v.check(rp+".value", r.Value, checkRoleValue(r.Value)) {
 				v.unique(values, lower(r.Value), rp+".value")
 			}
-			forUsers := v.memberTypes(r.AllowedMemberTypes, rp+".allowedMemberTypes")
+			forUsers, forApps := v.memberTypes(r.AllowedMemberTypes, rp+".allowedMemberTypes")
 			key := lower(api.AppIDURI + "/" + r.Value)
 			if _, dup := roles[key]; !dup {
-				roles[key] = roleRef{canonical: api.AppIDURI + "/" + r.Value, forUsers: forUsers}
+				roles[key] = roleRef{canonical: api.AppIDURI + "/" + r.Value, forUsers: forUsers, forApps: forApps}
 			}
 		}
 	}
 	return roles
 }
 
-// memberTypes checks allowedMemberTypes and reports whether users may hold the role.
-func (v *validator) memberTypes(types []string, path string) bool {
+// memberTypes checks allowedMemberTypes and reports whether users and apps may hold the
+// role.
+func (v *validator) memberTypes(types []string, path string) (forUsers, forApps bool) {
 	if len(types) == 0 {
 		v.addf(path, "required: [%s], [%s] or both", MemberUser, MemberApplication)
 	}
-	forUsers := false
 	seen := make(map[string]string)
 	for i, t := range types {
 		p := index(path, i)
@@ -59,13 +60,14 @@ func (v *validator) memberTypes(types []string, path string) bool {
 		case MemberUser:
 			forUsers = true
 		case MemberApplication:
+			forApps = true
 		default:
 			v.addf(p, "%q is not %q or %q", t, MemberUser, MemberApplication)
 			continue
 		}
 		v.unique(seen, t, p)
 	}
-	return forUsers
+	return forUsers, forApps
 }
 
 // checkRoleValue accepts an app role value: not empty, no white space or "/".
@@ -82,9 +84,21 @@ func checkRoleValue(s string) string {
 // userRoles checks a user's appRoles against the tenant's roles and spells each entry as
 // the API does.
 func (v *validator) userRoles(u *User, path string, roles map[string]roleRef) {
+	v.roleEntries(u.AppRoles, path+".appRoles", roles, MemberUser)
+}
+
+// appPermissions checks an app's applicationPermissions like users' appRoles, for roles
+// whose allowedMemberTypes include Application.
+func (v *validator) appPermissions(a *App, path string, roles map[string]roleRef) {
+	v.roleEntries(a.ApplicationPermissions, path+".applicationPermissions", roles, MemberApplication)
+}
+
+// roleEntries checks "<appIdUri>/<role>" entries held by member against the tenant's roles,
+// and spells each entry as the API does.
+func (v *validator) roleEntries(entries []string, path string, roles map[string]roleRef, member string) {
 	seen := make(map[string]string)
-	for i, e := range u.AppRoles {
-		p := index(path+".appRoles", i)
+	for i, e := range entries {
+		p := index(path, i)
 		slash := strings.LastIndex(e, "/")
 		if slash <= 0 || slash == len(e)-1 {
 			v.addf(p, "%q is not <appIdUri>/<role>, such as api://todo/Todo.Admin", e)
@@ -94,10 +108,10 @@ func (v *validator) userRoles(u *User, path string, roles map[string]roleRef) {
 		switch {
 		case !ok:
 			v.addf(p, "%q: no API of this tenant has appIdUri %q with app role %q", e, e[:slash], e[slash+1:])
-		case !r.forUsers:
-			v.addf(p, "%q: the role's allowedMemberTypes do not include %s", e, MemberUser)
+		case member == MemberUser && !r.forUsers, member == MemberApplication && !r.forApps:
+			v.addf(p, "%q: the role's allowedMemberTypes do not include %s", e, member)
 		default:
-			u.AppRoles[i] = r.canonical
+			entries[i] = r.canonical
 			v.unique(seen, lower(e), p)
 		}
 	}

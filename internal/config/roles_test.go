@@ -59,6 +59,11 @@ func TestValidateRolesAndGroups(t *testing.T) {
 		{"user role repeated", func(c *Config) { u0(c).AppRoles = []string{"api://todo/Todo.Admin", "API://TODO/todo.admin"} }, "tenants[0].users[0].appRoles[1]", "already used"},
 		{"user role is a scope", func(c *Config) { u0(c).AppRoles = []string{"api://todo/Todo.Read"} }, "tenants[0].users[0].appRoles[0]", `app role "Todo.Read"`},
 		{"user role of another tenant's API", func(c *Config) { t1(c).Users[0].AppRoles = []string{"api://todo/Todo.Admin"} }, "tenants[1].users[0].appRoles[0]", "no API of this tenant"},
+		{"app permission ok", func(c *Config) { a0(c).ApplicationPermissions = []string{"API://todo/todo.readall"} }, "", ""},
+		{"app permission for users only", func(c *Config) { a0(c).ApplicationPermissions = []string{"api://todo/Todo.Admin"} }, "tenants[0].apps[0].applicationPermissions[0]", "do not include Application"},
+		{"app permission unknown", func(c *Config) { a0(c).ApplicationPermissions = []string{"api://todo/Todo.Purge"} }, "tenants[0].apps[0].applicationPermissions[0]", `app role "Todo.Purge"`},
+		{"app permission is a scope", func(c *Config) { a0(c).ApplicationPermissions = []string{"api://todo/Todo.Read"} }, "tenants[0].apps[0].applicationPermissions[0]", `app role "Todo.Read"`},
+		{"app permission malformed", func(c *Config) { a0(c).ApplicationPermissions = []string{"Todo.ReadAll"} }, "tenants[0].apps[0].applicationPermissions[0]", "not <appIdUri>/<role>"},
 		{"group id missing", func(c *Config) { t0(c).Groups[0].ID = "" }, "tenants[0].groups[0].id", "required"},
 		{"group id not a GUID", func(c *Config) { t0(c).Groups[0].ID = "admins" }, "tenants[0].groups[0].id", "not a GUID"},
 		{"group id repeated across tenants", func(c *Config) {

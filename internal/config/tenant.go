@@ -27,6 +27,9 @@ func (v *validator) tenant(t *Tenant, path string) {
 		clientIDs[lower(t.Apps[i].ClientID)] = true
 	}
 	roles := v.appRoles(t.APIs, path+".apis", clientIDs)
+	for i := range t.Apps {
+		v.appPermissions(&t.Apps[i], index(path+".apps", i), roles)
+	}
 	usernames := make(map[string]bool)
 	for i := range t.Users {
 		v.user(&t.Users[i], index(path+".users", i), domains)

@@ -208,7 +208,17 @@ func TestValidateRules(t *testing.T) {
 		{"redirect twice on a platform", func(c *Config) {
 			a0(c).SPA.RedirectURIs = append(a0(c).SPA.RedirectURIs, "https://app.example.test:3000/")
 		}, "tenants[0].apps[0].spa.redirectUris[1]", "already used"},
-		{"secrets without web", func(c *Config) { a0(c).ClientSecrets = []string{"0123456789abcdef"} }, "tenants[0].apps[0].clientSecrets", "web apps"},
+		{"secrets with only spa", func(c *Config) { a0(c).ClientSecrets = []string{"0123456789abcdef"} }, "tenants[0].apps[0].clientSecrets", "browser app"},
+		{"secrets without redirect URIs", func(c *Config) {
+			a0(c).ClientSecrets, a0(c).SPA.RedirectURIs = []string{"0123456789abcdef"}, nil
+		}, "", ""},
+		{"certificate not PEM", func(c *Config) { a0(c).SPA.RedirectURIs, a0(c).Certificates = nil, []string{"MIIB"} }, "tenants[0].apps[0].certificates[0]", "not a PEM certificate"},
+		{"certificate is a key", func(c *Config) {
+			a0(c).SPA.RedirectURIs, a0(c).Certificates = nil, []string{"-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----"}
+		}, "tenants[0].apps[0].certificates[0]", "never the private key"},
+		{"certificate garbage", func(c *Config) {
+			a0(c).SPA.RedirectURIs, a0(c).Certificates = nil, []string{"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"}
+		}, "tenants[0].apps[0].certificates[0]", "not a valid X.509"},
 		{"secret too short", func(c *Config) { t1(c).Apps[0].ClientSecrets[0] = "hunter2" }, "tenants[1].apps[0].clientSecrets[0]", "at least 16 characters, got 7"},
 		{"postLogoutRedirectUri relative", func(c *Config) { a0(c).PostLogoutRedirectURIs = []string{"/out"} }, "tenants[0].apps[0].postLogoutRedirectUris[0]", "absolute"},
 		{"postLogoutRedirectUri ftp", func(c *Config) { a0(c).PostLogoutRedirectURIs = []string{"ftp://a.test/"} }, "tenants[0].apps[0].postLogoutRedirectUris[0]", "http or https"},

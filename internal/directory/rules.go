@@ -1,6 +1,8 @@
 package directory
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -103,4 +105,14 @@ func (a App) AllowsPostLogoutRedirect(uri string) bool {
 // AllowsTenant reports whether users of tenantID may sign in to the app.
 func (a App) AllowsTenant(tenantID string) bool {
 	return a.TenantID == tenantID || a.SignInAudience == AudienceAnyTenant
+}
+
+// ServicePrincipalID is the object id of an app's service principal in a tenant: the oid
+// and sub of the app's own (app-only) tokens. Entra keeps it apart from the client id; Sigil
+// derives it, stable and distinct per tenant, from both.
+func ServicePrincipalID(tenantID, clientID string) string {
+	sum := sha256.Sum256([]byte("sigil service principal\x00" + strings.ToLower(tenantID) + "\x00" + strings.ToLower(clientID)))
+	sum[6] = sum[6]&0x0f | 0x80 // version 8: custom (RFC 9562)
+	sum[8] = sum[8]&0x3f | 0x80 // the RFC 4122 variant
+	return fmt.Sprintf("%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16])
 }

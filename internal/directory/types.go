@@ -107,6 +107,15 @@ type App struct {
 	LogoutURL              string
 	BackchannelLogoutURL   string
 	SecretHashes           []string // SHA-256 of each client secret, base64url
+	// Certificates are the DER certificates whose keys may sign client assertions
+	// (private_key_jwt), matched by their x5t or x5t#S256 thumbprint.
+	Certificates [][]byte
+	// AppPermissions are the app roles ("application permissions") an administrator granted
+	// the app itself: the roles of its client-credentials tokens.
+	AppPermissions []RoleAssignment
+	// AllowPublicClientFlows lets the app use the device code and password grants without
+	// a credential (Entra's "Allow public client flows").
+	AllowPublicClientFlows bool
 	ImplicitIDTokens       bool
 	ImplicitAccessTokens   bool
 	OptionalIDClaims       []string
@@ -115,6 +124,10 @@ type App struct {
 	Lifetimes              Lifetimes   // overrides; zero fields inherit
 	GroupClaims            GroupClaims // which groups its tokens carry
 }
+
+// HasCredentials reports whether the app has a client secret or a certificate: a
+// confidential client, which must authenticate wherever it presents its client id.
+func (a App) HasCredentials() bool { return len(a.SecretHashes) > 0 || len(a.Certificates) > 0 }
 
 // API is an API registration: a resource with an Application ID URI, delegated scopes and
 // app roles. ClientID, when set, is the API's own app registration.

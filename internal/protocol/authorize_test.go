@@ -93,9 +93,16 @@ func TestAuthorizeErrorPages(t *testing.T) {
 		resp, body := e.postForm(e.newBrowser(), e.url+"/contoso.test/oauth2/v2.0/authorize", p, nil)
 		wantErrorPage(t, resp, body, 400, "AADSTS50011")
 	})
-	t.Run("POST with a parameter in query and body", func(t *testing.T) {
+	t.Run("POST with a parameter in query and body: the body's wins", func(t *testing.T) {
 		p := validSPA()
-		resp, body := e.postForm(e.newBrowser(), e.url+"/contoso.test/oauth2/v2.0/authorize?state=x", p, nil)
+		p.Set("prompt", "none")
+		resp, body := e.postForm(e.newBrowser(), e.url+"/contoso.test/oauth2/v2.0/authorize?state=from-the-query", p, nil)
+		wantRedirectError(t, resp, body, spaRedirect, "query", wantErr{"login_required", 50058}, ptr(p.Get("state")))
+	})
+	t.Run("POST with a parameter twice in the body", func(t *testing.T) {
+		p := validSPA()
+		p.Add("state", "again")
+		resp, body := e.postForm(e.newBrowser(), e.url+"/contoso.test/oauth2/v2.0/authorize", p, nil)
 		wantErrorPage(t, resp, body, 400, "AADSTS9000411")
 	})
 	t.Run("POST with the same value in query and body", func(t *testing.T) {

@@ -2,7 +2,9 @@ package protocol
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
 
 	"github.com/sigil-idp/sigil/internal/tokens"
 )
@@ -24,6 +26,7 @@ type openIDConfiguration struct {
 	SubjectTypesSupported             []string `json:"subject_types_supported"`
 	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	TokenEndpointAuthSigningAlgs      []string `json:"token_endpoint_auth_signing_alg_values_supported"`
 	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
 	ScopesSupported                   []string `json:"scopes_supported"`
 	ClaimsSupported                   []string `json:"claims_supported"`
@@ -57,10 +60,11 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		UserinfoEndpoint:                  s.publicURL + "/oidc/userinfo",
 		ResponseTypesSupported:            []string{"code"},
 		ResponseModesSupported:            []string{modeQuery, modeFragment, modeFormPost},
-		GrantTypesSupported:               []string{"authorization_code", "refresh_token"},
+		GrantTypesSupported:               slices.Sorted(maps.Keys(grants)),
 		SubjectTypesSupported:             []string{"pairwise"},
 		IDTokenSigningAlgValuesSupported:  []string{"RS256"},
-		TokenEndpointAuthMethodsSupported: []string{"none", "client_secret_post", "client_secret_basic"},
+		TokenEndpointAuthMethodsSupported: []string{"none", "client_secret_post", "client_secret_basic", "private_key_jwt"},
+		TokenEndpointAuthSigningAlgs:      []string{"RS256", "PS256"},
 		CodeChallengeMethodsSupported:     []string{"S256"},
 		ScopesSupported:                   []string{"openid", "profile", "email", "offline_access"},
 		ClaimsSupported: []string{"sub", "iss", "aud", "exp", "iat", "nbf", "auth_time", "nonce", "name",

@@ -106,22 +106,32 @@ var (
 	errAddressLocked   = kind{50053, "invalid_grant", 400, "Sign-in was blocked because there were too many failed attempts from your address. Try again later."}
 
 	// Token requests.
-	errGrantType         = kind{70003, "unsupported_grant_type", 400, "The app requested an unsupported grant type '%s'."}
-	errCrossOriginNotSPA = kind{9002326, "invalid_request", 400, "Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type. Request origin: '%s'."}
-	errSPANeedsOrigin    = kind{9002327, "invalid_request", 400, "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests."}
-	errSecretMissing     = kind{7000218, "invalid_client", 401, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."}
-	errPublicWithSecret  = kind{700025, "invalid_client", 401, "Client is public so neither 'client_assertion' nor 'client_secret' should be presented."}
-	errSecretInvalid     = kind{7000215, "invalid_client", 401, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'."}
-	errBadCode           = kind{70000, "invalid_grant", 400, "The provided value for the 'code' parameter is not valid%s."}
-	errCodeExpired       = kind{70008, "invalid_grant", 400, "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource."}
-	errCodeRedeemed      = kind{54005, "invalid_grant", 400, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token."}
-	errPKCEMismatch      = kind{501481, "invalid_grant", 400, "The Code_Verifier does not match the code_challenge supplied in the authorization request."}
-	errBadRefresh        = kind{70000, "invalid_grant", 400, "The provided value for the 'refresh_token' parameter is not valid%s."}
-	errRefreshSPAExpired = kind{700084, "invalid_grant", 400, "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of %s, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page. The token was issued on %s."}
-	errRefreshIdle       = kind{700082, "invalid_grant", 400, "The refresh token has expired due to inactivity. The token was issued on %s and was inactive for %s."}
-	errRefreshRevoked    = kind{50173, "invalid_grant", 400, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user signed out, or the token was used after it had been replaced."}
-	errRefreshConsent    = kind{65001, "invalid_grant", 400, "The user or administrator has not consented to use the application with ID '%s' named '%s' for the requested scopes. Send an interactive authorization request for this user and resource."}
-	errGrantUserGone     = kind{50034, "invalid_grant", 400, "The user account does not exist in the directory or is disabled. To sign into this application, the account must be added to the directory."}
+	errGrantType            = kind{70003, "unsupported_grant_type", 400, "The app requested an unsupported grant type '%s'."}
+	errCrossOriginNotSPA    = kind{9002326, "invalid_request", 400, "Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type. Request origin: '%s'."}
+	errSPANeedsOrigin       = kind{9002327, "invalid_request", 400, "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests."}
+	errSecretMissing        = kind{7000218, "invalid_client", 401, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."}
+	errPublicWithSecret     = kind{700025, "invalid_client", 401, "Client is public so neither 'client_assertion' nor 'client_secret' should be presented."}
+	errSecretInvalid        = kind{7000215, "invalid_client", 401, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'."}
+	errBadCode              = kind{70000, "invalid_grant", 400, "The provided value for the 'code' parameter is not valid%s."}
+	errCodeExpired          = kind{70008, "invalid_grant", 400, "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource."}
+	errCodeRedeemed         = kind{54005, "invalid_grant", 400, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token."}
+	errPKCEMismatch         = kind{501481, "invalid_grant", 400, "The Code_Verifier does not match the code_challenge supplied in the authorization request."}
+	errBadRefresh           = kind{70000, "invalid_grant", 400, "The provided value for the 'refresh_token' parameter is not valid%s."}
+	errRefreshSPAExpired    = kind{700084, "invalid_grant", 400, "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of %s, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page. The token was issued on %s."}
+	errRefreshIdle          = kind{700082, "invalid_grant", 400, "The refresh token has expired due to inactivity. The token was issued on %s and was inactive for %s."}
+	errRefreshRevoked       = kind{50173, "invalid_grant", 400, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user signed out, or the token was used after it had been replaced."}
+	errRefreshConsent       = kind{65001, "invalid_grant", 400, "The user or administrator has not consented to use the application with ID '%s' named '%s' for the requested scopes. Send an interactive authorization request for this user and resource."}
+	errCredentialInQuery    = kind{900144, "invalid_request", 400, "The parameter '%s' must be sent in the request body, never in the URL's query string: URLs are logged and kept by proxies and browsers."}
+	errClientThrottled      = kind{7000222, "invalid_client", 401, "Client authentication for application '%s' failed too many times: further attempts are refused until the throttling window passes."}
+	errAssertionMalformed   = kind{50027, "invalid_client", 401, "The client assertion is not a valid JWT signed with RS256 or PS256."}
+	errAssertionCertificate = kind{700027, "invalid_client", 401, "The certificate named by the client assertion's x5t or x5t#S256 header is not registered for application '%s' (tenants[].apps[].certificates in sigil.yaml)."}
+	errAssertionSignature   = kind{700027, "invalid_client", 401, "Client assertion failed signature validation."}
+	errAssertionSubject     = kind{700021, "invalid_client", 401, "Client assertion application identifier doesn't match 'client_id' parameter: iss and sub must both be the client id."}
+	errAssertionTime        = kind{700024, "invalid_client", 401, "Client assertion is not within its valid time range: %s."}
+	errAssertionAudience    = kind{700023, "invalid_client", 401, "Client assertion audience claim does not match the token endpoint: aud must be %s."}
+	errAppOnlyNeedsTenant   = kind{0, "invalid_request", 400, "App-only tokens are issued in one tenant: use a tenant-specific authority (its id or domain) instead of '%s'."}
+	errScopeNotDefault      = kind{1002012, "invalid_scope", 400, "The provided value for scope %s is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."}
+	errGrantUserGone        = kind{50034, "invalid_grant", 400, "The user account does not exist in the directory or is disabled. To sign into this application, the account must be added to the directory."}
 
 	// Everything else.
 	errNotFound = kind{0, "not_found", 404, "No endpoint answers %s."}

@@ -161,16 +161,19 @@ func FuzzTokenRequest(f *testing.F) {
 			wantProtocolError(t, "readParams", err)
 			return
 		}
-		id, secret, err := clientCredentials(r, p)
+		c, err := readClientCredential(r, p)
 		if err != nil {
-			wantProtocolError(t, "clientCredentials", err)
+			wantProtocolError(t, "readClientCredential", err)
 			return
 		}
+		id, secret := c.clientID, c.secret
 		_, _, basic := r.BasicAuth()
 		switch {
-		case basic && p.has("client_secret"):
-			t.Fatal("accepted a secret in the body and in the header")
-		case !basic && (id != p.get("client_id") || secret != p.get("client_secret")):
+		case basic && (p.has("client_secret") || p.has("client_assertion")):
+			t.Fatal("accepted a credential in the body and in the header")
+		case c.assertion != "" && (secret != "" || p.get("client_assertion_type") != clientAssertionType):
+			t.Fatal("accepted an assertion beside a secret or of another type")
+		case !basic && (id != p.get("client_id") || secret != p.get("client_secret") || c.assertion != p.get("client_assertion")):
 			t.Fatalf("credentials %q/%q, want the body's", id, secret)
 		case basic && p.has("client_id") && !strings.EqualFold(id, p.get("client_id")):
 			t.Fatalf("client %q from the header differs from client_id %q", id, p.get("client_id"))

@@ -28,12 +28,12 @@ type tokenResponse struct {
 
 // mintRequest is what a grant hands to mint.
 type mintRequest struct {
-	app      directory.App
-	secretOK bool // the client authenticated with a client secret
-	grant    store.Grant
-	user     *directory.User // loaded by the grant, or nil
-	nonce    string          // the authorization request's nonce (code redemption, implicit)
-	now      time.Time
+	app   directory.App
+	authn clientAuth // how the client authenticated
+	grant store.Grant
+	user  *directory.User // loaded by the grant, or nil
+	nonce string          // the authorization request's nonce (code redemption, implicit)
+	now   time.Time
 	// claims is what the claims parameters ask for: the authorization request's (kept with
 	// the grant) merged with the token request's.
 	claims claimsRequest
@@ -144,12 +144,9 @@ func (s *Server) accessClaims(m mintRequest, u directory.User, life directory.Li
 	}
 	c := tokens.AccessClaims{
 		Aud: aud, Iss: tokens.Issuer(s.publicURL, u.TenantID), Iat: m.now.Unix(), Nbf: m.now.Unix(),
-		Exp: m.now.Add(life.AccessToken).Unix(), Azp: app.ClientID, Azpacr: "0", Name: u.DisplayName, OID: u.ID,
+		Exp: m.now.Add(life.AccessToken).Unix(), Azp: app.ClientID, Azpacr: m.authn.azpacr(), Name: u.DisplayName, OID: u.ID,
 		PreferredUsername: u.Username, Scp: scp(g.Resource, g.Scopes), SID: g.SessionID,
 		Sub: tokens.PairwiseSubject(s.pairwise, u.ID, app.ClientID), TID: u.TenantID, UTI: tokens.RandomID(16), Ver: "2.0",
-	}
-	if m.secretOK {
-		c.Azpacr = "1"
 	}
 	// A claims challenge (CAE) asks for a token issued no earlier than its nbf.
 	if at := m.claims.nbf; at > c.Iat {

@@ -25,9 +25,9 @@ func (p params) get(name string) string { return p[name] }
 func (p params) has(name string) bool { return p[name] != "" }
 
 // readParams reads the query and, for POST, the urlencoded form body into params. A name
-// given twice in one part is an invalid_request; in the query and in the body it is one
-// parameter when both carry the same value (MSAL's form posts and msal-node repeat
-// client-request-id in the query) and an invalid_request when they differ.
+// given twice in one part is an invalid_request (RFC 6749 §3.1); in the query and in the body
+// it is not a duplicate (MSAL's form posts and msal-node repeat client-request-id in the
+// query): the body's value, the request proper, wins.
 func readParams(w http.ResponseWriter, r *http.Request) (params, error) {
 	if len(r.URL.RawQuery) > maxQuery {
 		return nil, errTooLarge.new("query string over 16 KiB")
@@ -64,9 +64,6 @@ func readParams(w http.ResponseWriter, r *http.Request) (params, error) {
 		return nil, err
 	}
 	for name, v := range inBody {
-		if q, inQuery := p[name]; inQuery && q != v {
-			return nil, errDuplicateParam.new(truncate(name, 64))
-		}
 		p[name] = v
 	}
 	return p, nil

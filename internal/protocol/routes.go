@@ -5,6 +5,7 @@ import (
 
 	"github.com/sigil-idp/sigil/internal/bearer"
 	"github.com/sigil-idp/sigil/internal/directory"
+	"github.com/sigil-idp/sigil/internal/profile"
 )
 
 // Handler returns every route Sigil serves. This function is the whole URL map.
@@ -22,6 +23,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{tenant}/oauth2/v2.0/logout", s.logout)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/logout", s.logout)
 	mux.Handle("/oidc/userinfo", s.userinfo(s.Guard(directory.ProfileAudience)))
+	// The built-in profile API (Microsoft Graph's /me, in part).
+	profileGuard := s.Guard(directory.ProfileAudience)
+	mux.Handle("/v1.0/me", profile.NewHandler(profileGuard, s.store, s.publicURL))
+	mux.Handle("/v1.0/me/memberOf", profile.NewMemberOfHandler(profileGuard, s.store, s.publicURL))
+	mux.Handle("/v1.0/me/getMemberObjects", profile.NewMemberObjectsHandler(profileGuard, s.store, s.publicURL))
 	// Sigil's own pages post back here; cross-origin posts are refused (CSRF) with an error
 	// page like any other.
 	forms := http.NewCrossOriginProtection()
@@ -37,9 +43,6 @@ func (s *Server) Handler() http.Handler {
 	// Operations.
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
-	for pattern, h := range s.extra {
-		mux.Handle(pattern, h)
-	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.failJSON(w, r, "route", errNotFound.new(truncate(r.Method+" "+r.URL.Path, 200)))
 	})

@@ -52,7 +52,6 @@ type Server struct {
 	throttle  Throttle
 	log       *slog.Logger
 	now       func() time.Time
-	extra     map[string]http.Handler
 	hashing   chan struct{} // bounds concurrent password hashing (memory × concurrency)
 	dummyHash string        // verified for unknown usernames, so they cost what known ones do
 	passwords password.Params
@@ -72,14 +71,10 @@ func NewServer(o Options) (*Server, error) {
 	}
 	return &Server{
 		publicURL: o.PublicURL, store: o.Store, keys: o.Keys, pairwise: o.PairwiseKey, sessions: o.Sessions,
-		pages: o.Pages, lifetimes: o.Lifetimes, throttle: o.Throttle, log: o.Logger, now: now, extra: map[string]http.Handler{},
+		pages: o.Pages, lifetimes: o.Lifetimes, throttle: o.Throttle, log: o.Logger, now: now,
 		hashing: make(chan struct{}, 2), dummyHash: dummy, passwords: o.Passwords, groupsOverage: o.GroupsOverageLimit,
 	}, nil
 }
-
-// Mount adds a handler beside the protocol endpoints (the profile API), under a ServeMux
-// pattern. Call it before Handler.
-func (s *Server) Mount(pattern string, h http.Handler) { s.extra[pattern] = h }
 
 // lifetimesFor returns the app's effective lifetimes.
 func (s *Server) lifetimesFor(app directory.App) directory.Lifetimes {

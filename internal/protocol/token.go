@@ -2,24 +2,22 @@ package protocol
 
 import (
 	"context"
-	"crypto/subtle"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/sigil-idp/sigil/internal/directory"
 	"github.com/sigil-idp/sigil/internal/store"
-	"github.com/sigil-idp/sigil/internal/tokens"
 )
 
 // tokenRequest is a token request after the steps every grant shares.
 type tokenRequest struct {
-	p        params
-	tenant   tenantRef
-	app      directory.App
-	origin   string // the browser origin, "" for server-side callers
-	addr     string // the client's address
-	secretOK bool   // the client authenticated with a client secret
+	p      params
+	tenant tenantRef
+	app    directory.App
+	origin string     // the browser origin, "" for server-side callers
+	addr   string     // the client's address
+	authn  clientAuth // how the client authenticated
+	spec   grantSpec
 }
 
 // claimsFor returns what the claims parameters ask of tokens minted for grant: the
@@ -32,6 +30,42 @@ func (tr *tokenRequest) claimsFor(grant store.Grant) (claimsRequest, error) {
 	}
 	return kept.merge(now), nil
 }
+
+// authRule says how a grant's client must authenticate.
+type authRule int
+
+const (
+	// authByPlatform: the platform the code or refresh token was issued to decides
+	// (checkPlatform): web grants need the app's credential, spa and publicClient none.
+	authByPlatform authRule = iota
+	// authRequired: only a confidential client, authenticated (client credentials,
+	// on-behalf-of).
+	authRequired
+	// authPublicFlows: a confidential client authenticates; a public one may go without a
+	// credential only with allowPublicClientFlows (device code, password).
+	authPublicFlows
+)
+
+// grantSpec is one row of the grant table: how the client must authenticate, whether a
+// browser (an SPA, cross-origin) may use the grant, and the step that runs it.
+type grantSpec struct {
+	auth    authRule
+	browser bool // redeemable cross-origin from the app's spa origins
+	run     func(*Server, context.Context, *tokenRequest) (*tokenResponse, error)
+}
+
+// grants is the grant table, by grant_type. It is the only place a grant is declared; the
+// shared steps in runToken read its rows, so no grant can skip a check. It is never written.
+var grants = map[string]grantSpec{
+	"authorization_code": {auth: authByPlatform, browser: true, run: (*Server).codeGrant},
+	"refresh_token":      {auth: authByPlatform, browser: true, run: (*Server).refreshGrant},
+	"client_credentials": {auth: authRequired, run: (*Server).clientCredentialsGrant},
+}
+
+// queryCredentials are the parameters that must never travel in a URL, where proxies, logs
+// and browser histories keep them: the token endpoint refuses them in the query string.
+var queryCredentials = []string{"client_secret", "client_assertion", "code", "refresh_token", "assertion",
+	"password", "device_code", "code_verifier"}
 
 // token answers /{tenant}/oauth2/v2.0/token. Every answer — success, 400, 401, 405, 413 — is
 // JSON with CORS headers and Cache-Control: no-store, so a browser app always reads the real
@@ -49,6 +83,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := readParams(w, r)
+	if err == nil {
+		err = credentialsInQuery(r)
+	}
 	if err != nil {
 		s.failJSON(w, r, "token", err)
 		return
@@ -65,88 +102,82 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// runToken runs the shared steps in a fixed order — tenant, client, client authentication,
-// the cross-origin rule — and then the grant's own step, so no grant can skip a check.
+// credentialsInQuery refuses a token request that carries a credential in its URL.
+func credentialsInQuery(r *http.Request) error {
+	if r.URL.RawQuery == "" {
+		return nil
+	}
+	q := r.URL.Query()
+	for _, name := range queryCredentials {
+		if q.Has(name) {
+			return errCredentialInQuery.new(name)
+		}
+	}
+	return nil
+}
+
+// runToken runs the shared steps in a fixed order — grant type, tenant, client, client
+// authentication, the cross-origin rule — and then the grant's own step.
 func (s *Server) runToken(ctx context.Context, r *http.Request, p params) (*tokenResponse, error) {
+	gt := p.get("grant_type")
+	spec, ok := grants[gt]
+	switch {
+	case gt == "":
+		return nil, errMissingParam.new("grant_type")
+	case !ok:
+		return nil, errGrantType.new(truncate(gt, 64))
+	}
 	t, err := s.resolveTenant(ctx, r.PathValue("tenant"))
 	if err != nil {
 		return nil, err
 	}
-	clientID, secret, err := clientCredentials(r, p)
+	cred, err := readClientCredential(r, p)
 	if err != nil {
 		return nil, err
 	}
-	app, err := s.appFor(ctx, t, clientID)
+	app, err := s.appFor(ctx, t, cred.clientID)
 	if err != nil {
 		return nil, err
 	}
-	tr := &tokenRequest{p: p, tenant: t, app: app, origin: r.Header.Get("Origin"), addr: clientAddress(r)}
-	switch {
-	case secret != "" && len(app.SecretHashes) == 0:
-		return nil, errPublicWithSecret.new()
-	case secret != "" && !secretMatches(app, secret):
-		return nil, errSecretInvalid.new(app.ClientID)
-	case secret != "":
-		tr.secretOK = true
+	tr := &tokenRequest{p: p, tenant: t, app: app, origin: r.Header.Get("Origin"), addr: clientAddress(r), spec: spec}
+	if tr.authn, err = s.authenticateClient(ctx, tr, cred); err != nil {
+		return nil, err
 	}
-	if tr.origin != "" && !app.IsSPAOrigin(tr.origin) {
+	if err := checkClientAuth(tr); err != nil {
+		return nil, err
+	}
+	if tr.origin != "" && (!spec.browser || !app.IsSPAOrigin(tr.origin)) {
 		return nil, errCrossOriginNotSPA.new(truncate(tr.origin, 200))
 	}
-	switch gt := p.get("grant_type"); gt {
-	case "":
-		return nil, errMissingParam.new("grant_type")
-	case "authorization_code":
-		return s.codeGrant(ctx, tr)
-	case "refresh_token":
-		return s.refreshGrant(ctx, tr)
-	default:
-		return nil, errGrantType.new(truncate(gt, 64))
-	}
+	return spec.run(s, ctx, tr)
 }
 
-// clientCredentials reads the client id and secret from the body (client_secret_post) or an
-// HTTP Basic header (client_secret_basic); using both is an error (RFC 6749 §2.3).
-func clientCredentials(r *http.Request, p params) (id, secret string, err error) {
-	id, secret = p.get("client_id"), p.get("client_secret")
-	user, pass, basic := r.BasicAuth()
-	if !basic {
-		return id, secret, nil
+// checkClientAuth applies the grant's authentication rule once the credential presented, if
+// any, checked out.
+func checkClientAuth(tr *tokenRequest) error {
+	switch tr.spec.auth {
+	case authRequired:
+		if tr.authn == authNone {
+			return errSecretMissing.new()
+		}
+	case authPublicFlows:
+		if tr.authn == authNone && (tr.app.HasCredentials() || !tr.app.AllowPublicClientFlows) {
+			return errSecretMissing.new()
+		}
 	}
-	if secret != "" {
-		return "", "", errMalformed.new("the client authenticated by more than one method")
-	}
-	if user, err = url.QueryUnescape(user); err == nil {
-		pass, err = url.QueryUnescape(pass)
-	}
-	if err != nil {
-		return "", "", errMalformed.new("the Authorization header is not valid client_secret_basic")
-	}
-	if id != "" && !strings.EqualFold(id, user) {
-		return "", "", errMalformed.new("client_id differs from the Authorization header")
-	}
-	return user, pass, nil
-}
-
-// secretMatches compares a client secret with the app's stored secret hashes.
-func secretMatches(app directory.App, secret string) bool {
-	h := []byte(tokens.Hash(secret))
-	ok := 0
-	for _, stored := range app.SecretHashes {
-		ok |= subtle.ConstantTimeCompare(h, []byte(stored))
-	}
-	return ok == 1
+	return nil
 }
 
 // checkPlatform applies the redemption rules of the platform a code or refresh token was
 // issued to: spa grants only cross-origin from the app's spa origins (Entra's AADSTS9002327);
-// web grants only server-side with the client secret; publicClient grants only server-side.
+// web grants only server-side with the app's credential; publicClient grants only server-side.
 func checkPlatform(tr *tokenRequest, platform directory.Platform) error {
 	switch {
 	case platform == directory.PlatformSPA && tr.origin == "":
 		return errSPANeedsOrigin.new()
 	case platform != directory.PlatformSPA && tr.origin != "":
 		return errCrossOriginNotSPA.new(truncate(tr.origin, 200))
-	case platform == directory.PlatformWeb && !tr.secretOK:
+	case platform == directory.PlatformWeb && tr.authn == authNone:
 		return errSecretMissing.new()
 	}
 	return nil
@@ -162,4 +193,10 @@ func preflight(w http.ResponseWriter, r *http.Request, methods string) {
 	}
 	h.Set("Access-Control-Max-Age", "86400")
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// tokenEndpoint is the token endpoint's URL for a tenant path segment, as discovery
+// publishes it and client assertions name it in aud.
+func (s *Server) tokenEndpoint(tenant string) string {
+	return s.publicURL + "/" + strings.ToLower(tenant) + "/oauth2/v2.0/token"
 }

@@ -54,7 +54,7 @@ func (s *Server) codeGrant(ctx context.Context, tr *tokenRequest) (*tokenRespons
 	if err != nil {
 		return nil, err
 	}
-	return s.mint(ctx, mintRequest{app: tr.app, secretOK: tr.secretOK, grant: c.Grant, nonce: c.Nonce, claims: claims,
+	return s.mint(ctx, mintRequest{app: tr.app, authn: tr.authn, grant: c.Grant, nonce: c.Nonce, claims: claims,
 		ipaddr: tr.addr, newFamily: true, codeHash: c.Hash, now: now})
 }
 

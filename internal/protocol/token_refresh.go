@@ -67,7 +67,7 @@ func (s *Server) refreshGrant(ctx context.Context, tr *tokenRequest) (*tokenResp
 	if err != nil {
 		return nil, err
 	}
-	return s.mint(ctx, mintRequest{app: tr.app, secretOK: tr.secretOK, grant: grant, user: &user, claims: claims,
+	return s.mint(ctx, mintRequest{app: tr.app, authn: tr.authn, grant: grant, user: &user, claims: claims,
 		ipaddr: tr.addr, refreshToken: next, refreshExpires: rt.ExpiresAt, now: now})
 }
 

@@ -93,15 +93,16 @@ func TestTokenTransport(t *testing.T) {
 		{"wrong secret", "contoso.test", url.Values{"client_id": {webClient}, "client_secret": {"nope"}, "grant_type": {"authorization_code"}, "code": {"nope"}}.Encode(), "", nil, 401, wantErr{"invalid_client", 7000215}},
 		{"secret for a public client", "contoso.test", with(func(f url.Values) { f.Set("client_secret", "x") }).Encode(), "", nil, 401, wantErr{"invalid_client", 700025}},
 		{"secret in body and header", "contoso.test", url.Values{"client_id": {webClient}, "client_secret": {webSecret}, "grant_type": {"authorization_code"}, "code": {"nope"}}.Encode(), "", basicAuth(webClient, webSecret), 400, wantErr{"invalid_request", 9002313}},
-		// The order: parsing, tenant, client, client authentication, Origin, grant type.
+		// The order: parsing, grant type, tenant, client, client authentication, Origin, the grant.
+		{"order: grant_type before tenant", "nosuch.test", with(func(f url.Values) { f.Del("grant_type") }).Encode(), "", nil, 400, wantErr{"invalid_request", 900144}},
 		{"order: tenant before client", "nosuch.test", with(func(f url.Values) { f.Set("client_id", "nope") }).Encode(), "", nil, 400, wantErr{"invalid_request", 90002}},
 		{"order: client before secret", "contoso.test", with(func(f url.Values) {
 			f.Set("client_id", "99999999-8888-4777-8666-555555555555")
 			f.Set("client_secret", "x")
 		}).Encode(), "", nil, 400, wantErr{"unauthorized_client", 700016}},
 		{"order: secret before Origin", "contoso.test", with(func(f url.Values) { f.Set("client_secret", "x") }).Encode(), "", http.Header{"Origin": {"https://evil.example"}}, 401, wantErr{"invalid_client", 700025}},
-		{"order: Origin before grant_type", "contoso.test", with(func(f url.Values) { f.Del("grant_type") }).Encode(), "", http.Header{"Origin": {"https://evil.example"}}, 400, wantErr{"invalid_request", 9002326}},
-		{"order: grant_type before code", "contoso.test", with(func(f url.Values) { f.Set("grant_type", "password"); f.Del("code") }).Encode(), "", spaOriginHeader(), 400, wantErr{"unsupported_grant_type", 70003}},
+		{"order: Origin before code", "contoso.test", with(func(f url.Values) { f.Del("code") }).Encode(), "", http.Header{"Origin": {"https://evil.example"}}, 400, wantErr{"invalid_request", 9002326}},
+		{"order: grant_type before code", "contoso.test", with(func(f url.Values) { f.Set("grant_type", "urn:x"); f.Del("code") }).Encode(), "", spaOriginHeader(), 400, wantErr{"unsupported_grant_type", 70003}},
 		{"client_id differs from the header", "contoso.test", url.Values{"client_id": {spaClient}, "grant_type": {"authorization_code"}, "code": {"nope"}}.Encode(), "", basicAuth(webClient, webSecret), 400, wantErr{"invalid_request", 9002313}},
 	}
 	for _, tt := range tests {

@@ -73,7 +73,8 @@ type Directory interface {
 	AllowsPostLogoutRedirect(ctx context.Context, tenantID, uri string) (bool, error)
 
 	UpsertAPI(ctx context.Context, a directory.API) error
-	// APIByURI finds an API of the tenant by Application ID URI, case-insensitively.
+	// APIByURI finds an API of the tenant by Application ID URI, case-insensitively, or, as
+	// Entra does, by the client id of the API's own app registration (apis[].clientId).
 	APIByURI(ctx context.Context, tenantID, appIDURI string) (directory.API, error)
 
 	// AddGrant adds scopes to a grant (creating it); scopes already granted stay.

@@ -58,12 +58,13 @@ type AccessClaims struct {
 	Nbf               int64  `json:"nbf"`
 	Exp               int64  `json:"exp"`
 	Azp               string `json:"azp"`
-	Azpacr            string `json:"azpacr"` // "0" public client, "1" client secret
+	Azpacr            string `json:"azpacr"` // "0" public client, "1" client secret, "2" certificate
 	Email             string `json:"email,omitempty"`
+	Idtyp             string `json:"idtyp,omitempty"` // "app" for app-only tokens (client credentials)
 	Name              string `json:"name,omitempty"`
 	OID               string `json:"oid"`
 	PreferredUsername string `json:"preferred_username,omitempty"`
-	Scp               string `json:"scp"`
+	Scp               string `json:"scp,omitempty"` // delegated scopes; none in app-only tokens
 	SID               string `json:"sid,omitempty"`
 	Sub               string `json:"sub"`
 	TID               string `json:"tid"`

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"time"
@@ -128,8 +129,8 @@ func (s *Store) UpsertApp(ctx context.Context, a directory.App) error {
 		if _, err := s.in(tx).exec(ctx, `INSERT INTO apps (client_id, tenant_id, display_name, sign_in_audience, consent,
 				implicit_id_tokens, implicit_access_tokens, logout_url, backchannel_logout_url, optional_id_claims,
 				optional_access_claims, access_token_ms, id_token_ms, auth_code_ms, refresh_reuse_ms, refresh_idle_ms,
-				refresh_spa_absolute_ms, refresh_absolute_ms, updated_at, group_claims)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+				refresh_spa_absolute_ms, refresh_absolute_ms, updated_at, group_claims, allow_public_client_flows)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
 			ON CONFLICT (client_id) DO UPDATE SET tenant_id = excluded.tenant_id, display_name = excluded.display_name,
 				sign_in_audience = excluded.sign_in_audience, consent = excluded.consent,
 				implicit_id_tokens = excluded.implicit_id_tokens, implicit_access_tokens = excluded.implicit_access_tokens,
@@ -139,13 +140,13 @@ func (s *Store) UpsertApp(ctx context.Context, a directory.App) error {
 				auth_code_ms = excluded.auth_code_ms, refresh_reuse_ms = excluded.refresh_reuse_ms,
 				refresh_idle_ms = excluded.refresh_idle_ms, refresh_spa_absolute_ms = excluded.refresh_spa_absolute_ms,
 				refresh_absolute_ms = excluded.refresh_absolute_ms, updated_at = excluded.updated_at,
-				group_claims = excluded.group_claims`,
+				group_claims = excluded.group_claims, allow_public_client_flows = excluded.allow_public_client_flows`,
 			a.ClientID, a.TenantID, a.DisplayName, string(a.SignInAudience), string(a.Consent), a.ImplicitIDTokens,
 			a.ImplicitAccessTokens, a.LogoutURL, a.BackchannelLogoutURL, joinList(a.OptionalIDClaims),
 			joinList(a.OptionalAccessClaims), l.AccessToken.Milliseconds(), l.IDToken.Milliseconds(),
 			l.AuthorizationCode.Milliseconds(), l.RefreshReuse.Milliseconds(), l.RefreshIdle.Milliseconds(),
 			l.RefreshSPAAbsolute.Milliseconds(), l.RefreshAbsolute.Milliseconds(), time.Now().UnixMilli(),
-			string(a.GroupClaims)); err != nil {
+			string(a.GroupClaims), a.AllowPublicClientFlows); err != nil {
 			return fmt.Errorf("sqlstore: upsert app: %w", err)
 		}
 		return replaceAppLists(ctx, s.in(tx), a)
@@ -167,6 +168,12 @@ func replaceAppLists(ctx context.Context, c conn, a directory.App) error {
 	for _, h := range a.SecretHashes {
 		rows = append(rows, row{"s", h, "", ""})
 	}
+	for _, der := range a.Certificates {
+		rows = append(rows, row{"c", base64.StdEncoding.EncodeToString(der), "", ""})
+	}
+	for _, p := range a.AppPermissions {
+		rows = append(rows, row{"a", p.Resource + "/" + p.Role, "", ""})
+	}
 	for i, r := range rows {
 		if _, err := c.exec(ctx, `INSERT INTO app_uris (client_id, kind, value, platform, origin, position)
 			VALUES ($1, $2, $3, $4, $5, $6)`, a.ClientID, r.kind, r.value, r.platform, r.origin, i); err != nil {
@@ -187,9 +194,11 @@ func (s *Store) AppByClientID(ctx context.Context, clientID string) (directory.A
 	err := s.auto().queryRow(ctx, `SELECT client_id, tenant_id, display_name, sign_in_audience, consent,
 			implicit_id_tokens, implicit_access_tokens, logout_url, backchannel_logout_url, optional_id_claims,
 			optional_access_claims, access_token_ms, id_token_ms, auth_code_ms, refresh_reuse_ms, refresh_idle_ms,
-			refresh_spa_absolute_ms, refresh_absolute_ms, group_claims FROM apps WHERE client_id = $1`, clientID).
+			refresh_spa_absolute_ms, refresh_absolute_ms, group_claims, allow_public_client_flows FROM apps
+			WHERE client_id = $1`, clientID).
 		Scan(&a.ClientID, &a.TenantID, &a.DisplayName, &aud, &consent, &a.ImplicitIDTokens, &a.ImplicitAccessTokens,
-			&a.LogoutURL, &a.BackchannelLogoutURL, &idClaims, &atClaims, &at, &it, &ac, &rr, &ri, &rs, &ra, &groupClaims)
+			&a.LogoutURL, &a.BackchannelLogoutURL, &idClaims, &atClaims, &at, &it, &ac, &rr, &ri, &rs, &ra, &groupClaims,
+			&a.AllowPublicClientFlows)
 	if err != nil {
 		return a, notFound(err, "app")
 	}
@@ -217,6 +226,15 @@ func (s *Store) AppByClientID(ctx context.Context, clientID string) (directory.A
 			a.PostLogoutRedirectURIs = append(a.PostLogoutRedirectURIs, value)
 		case "s":
 			a.SecretHashes = append(a.SecretHashes, value)
+		case "c":
+			der, err := base64.StdEncoding.DecodeString(value)
+			if err != nil {
+				return a, fmt.Errorf("sqlstore: app %s: certificate: %w", clientID, err)
+			}
+			a.Certificates = append(a.Certificates, der)
+		case "a":
+			i := max(strings.LastIndexByte(value, '/'), 0)
+			a.AppPermissions = append(a.AppPermissions, directory.RoleAssignment{Resource: value[:i], Role: value[i+1:]})
 		}
 	}
 	return a, rows.Err()
@@ -276,7 +294,8 @@ func (s *Store) APIByURI(ctx context.Context, tenantID, appIDURI string) (direct
 	rows, err := s.auto().query(ctx, `SELECT a.app_id_uri, a.display_name, a.client_id, COALESCE(s.value, ''),
 			COALESCE(s.admin_consent_required, FALSE), COALESCE(s.description, '')
 		FROM apis a LEFT JOIN api_scopes s ON s.tenant_id = a.tenant_id AND s.app_id_uri_key = a.app_id_uri_key
-		WHERE a.tenant_id = $1 AND a.app_id_uri_key = $2 ORDER BY s.position`, tenantID, strings.ToLower(appIDURI))
+		WHERE a.tenant_id = $1 AND (a.app_id_uri_key = $2 OR a.client_id <> '' AND LOWER(a.client_id) = $2)
+		ORDER BY s.position`, tenantID, strings.ToLower(appIDURI))
 	if err != nil {
 		return directory.API{}, fmt.Errorf("sqlstore: api: %w", err)
 	}
@@ -297,7 +316,7 @@ func (s *Store) APIByURI(ctx context.Context, tenantID, appIDURI string) (direct
 	if a.AppIDURI == "" {
 		return directory.API{}, fmt.Errorf("api %q: %w", appIDURI, store.ErrNotFound)
 	}
-	a.AppRoles, err = s.apiRoles(ctx, tenantID, strings.ToLower(appIDURI))
+	a.AppRoles, err = s.apiRoles(ctx, tenantID, strings.ToLower(a.AppIDURI))
 	return a, err
 }
 

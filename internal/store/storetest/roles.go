@@ -3,6 +3,7 @@ package storetest
 import (
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/sigil-idp/sigil/internal/directory"
@@ -44,6 +45,11 @@ func testAPIRoles(t *testing.T, s store.Store) {
 	must(t, err)
 	if got.ClientID != apiApp || !reflect.DeepEqual(got.AppRoles, api.AppRoles) || len(got.Scopes) != 0 {
 		t.Fatalf("got  %+v\nwant %+v", got, api)
+	}
+	byClient, err := s.APIByURI(ctx(t), tenantID, strings.ToUpper(apiApp))
+	must(t, err)
+	if byClient.AppIDURI != todoAPI || !reflect.DeepEqual(byClient.AppRoles, api.AppRoles) {
+		t.Fatalf("by the API's client id: got %+v", byClient)
 	}
 	dup := api
 	dup.AppRoles = append(dup.AppRoles, dup.AppRoles[0])

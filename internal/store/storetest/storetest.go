@@ -5,6 +5,7 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"slices"
@@ -151,6 +152,9 @@ func testApps(t *testing.T, s store.Store) {
 		},
 		PostLogoutRedirectURIs: []string{"https://app.example.test:3000/signed-out"},
 		SecretHashes:           []string{"h1"},
+		Certificates:           [][]byte{{0x30, 0x82, 0x01}, {0x30, 0x00}},
+		AppPermissions:         []directory.RoleAssignment{{Resource: "api://todo", Role: "Todo.ReadAll"}},
+		AllowPublicClientFlows: true,
 		OptionalIDClaims:       []string{"auth_time", "email"},
 		Lifetimes:              directory.Lifetimes{AccessToken: 5 * time.Minute, RefreshReuse: 1500 * time.Millisecond},
 	}
@@ -160,7 +164,9 @@ func testApps(t *testing.T, s store.Store) {
 	if got.DisplayName != want.DisplayName || got.SignInAudience != want.SignInAudience || got.Consent != want.Consent ||
 		!got.ImplicitIDTokens || got.LogoutURL != want.LogoutURL || !slices.Equal(got.RedirectURIs, want.RedirectURIs) ||
 		!slices.Equal(got.PostLogoutRedirectURIs, want.PostLogoutRedirectURIs) || !slices.Equal(got.SecretHashes, want.SecretHashes) ||
-		!slices.Equal(got.OptionalIDClaims, want.OptionalIDClaims) || got.Lifetimes != want.Lifetimes {
+		!slices.Equal(got.OptionalIDClaims, want.OptionalIDClaims) || got.Lifetimes != want.Lifetimes ||
+		!slices.EqualFunc(got.Certificates, want.Certificates, bytes.Equal) || !slices.Equal(got.AppPermissions, want.AppPermissions) ||
+		!got.AllowPublicClientFlows {
 		t.Fatalf("got  %+v\nwant %+v", got, want)
 	}
 	for origin, want := range map[string]bool{"https://app.example.test:3000": true, "https://web.example.test": false, "https://x.test": false} {
