@@ -479,3 +479,14 @@ func (p *Page) Emulate(width, height int, colorScheme string) error {
 		return err
 	})
 }
+
+// Screenshot returns a PNG of the whole page, beyond the viewport.
+func (p *Page) Screenshot() ([]byte, error) {
+	var png []byte
+	err := p.run("screenshot", p.b.timeout, func(ctx context.Context) error {
+		var err error
+		png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		return err
+	})
+	return png, err
+}
