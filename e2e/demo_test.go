@@ -69,6 +69,46 @@ func TestDevDemoSPA(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitText(t, p, "#log", "token acquired silently (from cache)")
+	// The timeline names the path that served each call, and the tokens are decoded.
+	waitText(t, p, "#timeline", "cache")
+	waitText(t, p, "#at-claims", "oid")
+	waitText(t, p, "#id-claims", "login_hint")
+	click := func(css string) {
+		t.Helper()
+		if err := p.Click(css); err != nil {
+			t.Fatal(err)
+		}
+	}
+	firstPath := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			if got, _ := browser.Eval[string](p, `document.querySelector("#timeline tbody tr").dataset.path`); got == want {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		all, _ := p.Text("#timeline")
+		t.Fatalf("the newest timeline row never said %q:\n%s", want, all)
+	}
+	click("#skip-access")
+	firstPath("refresh token")
+	click("#skip-refresh")
+	firstPath("hidden iframe")
+	// With Sigil's session ended, the refresh token is revoked and the hidden iframe gets
+	// login_required: the demo falls back to a popup.
+	click("#end-session")
+	waitText(t, p, "#status", "session has ended")
+	wait = p.ExpectPopup()
+	click("#skip-access")
+	if popup, err = wait(20 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.SignInAs(popup, demo.Username, demo.Password); err != nil {
+		t.Fatal(err)
+	}
+	firstPath("popup")
+	waitText(t, p, "#log", "falling back to a popup")
 	if err := p.Click("#call-me"); err != nil {
 		t.Fatal(err)
 	}
@@ -81,6 +121,7 @@ func TestDevDemoSPA(t *testing.T) {
 		t.Fatalf("sign-out did not come back to the demo: %v", err)
 	}
 	waitText(t, p, "#account", "Not signed in.")
+	waitText(t, p, "#status", "You are signed out")
 }
 
 // waitText waits until the element's text contains want.
@@ -95,5 +136,6 @@ func waitText(t *testing.T, p *browser.Page, css, want string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("%s never showed %q; it shows:\n%s", css, want, got)
+	logText, _ := p.Text("#log")
+	t.Fatalf("%s never showed %q; it shows:\n%s\nThe demo log:\n%s", css, want, got, logText)
 }
