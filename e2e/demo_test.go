@@ -139,3 +139,36 @@ func waitText(t *testing.T, p *browser.Page, css, want string) {
 	logText, _ := p.Text("#log")
 	t.Fatalf("%s never showed %q; it shows:\n%s\nThe demo log:\n%s", css, want, got, logText)
 }
+
+// TestDemoSaysWhenMSALIsMissing: without node_modules the demo loads MSAL.js from the CDN;
+// when the browser cannot reach it (the test browser resolves no host but its own), the page
+// says why nothing works and
+// what to run, instead of doing nothing.
+func TestDemoSaysWhenMSALIsMissing(t *testing.T) {
+	chromium := browser.Require(t)
+	idpLn, _ := net.Listen("tcp", "127.0.0.1:0")
+	spaLn, _ := net.Listen("tcp", "127.0.0.1:0")
+	publicURL := fmt.Sprintf("https://login.example.test:%d", idpLn.Addr().(*net.TCPAddr).Port)
+	dev, err := demo.StartDev(t.Context(), demo.DevOptions{PublicURL: publicURL, DataDir: t.TempDir(),
+		IdPListener: idpLn, SPAListener: spaLn, HashParams: password.Params{Memory: 64, Time: 1, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { dev.Serve(ctx) })
+	defer func() { stop(); wg.Wait() }()
+	b := browser.Start(t, browser.Options{ExecPath: chromium, MapHosts: []string{"*.example.test"}})
+	p, err := b.NewPage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Navigate(dev.SPAOrigin + "/"); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, p, "#msal-missing", "npm ci")
+	if disabled, _ := browser.Eval[bool](p, `document.querySelector("#login-popup").disabled`); !disabled {
+		t.Error("the buttons stay enabled without MSAL.js")
+	}
+}
