@@ -142,8 +142,7 @@ func waitText(t *testing.T, p *browser.Page, css, want string) {
 
 // TestDemoSaysWhenMSALIsMissing: without node_modules the demo loads MSAL.js from the CDN;
 // when the browser cannot reach it (the test browser resolves no host but its own), the page
-// says why nothing works and
-// what to run, instead of doing nothing.
+// says why nothing works and what to run, instead of doing nothing.
 func TestDemoSaysWhenMSALIsMissing(t *testing.T) {
 	chromium := browser.Require(t)
 	idpLn, _ := net.Listen("tcp", "127.0.0.1:0")
