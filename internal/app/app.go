@@ -94,6 +94,12 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	seed = make([]byte, 32)
+	rand.Read(seed)
+	interactionKey, err := a.store.Secret(ctx, "interaction-seal", seed)
+	if err != nil {
+		return err
+	}
 	pages, err := web.New()
 	if err != nil {
 		return err
@@ -105,7 +111,7 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 		Lifetimes: c.Lifetimes(),
 		Throttle: protocol.Throttle{Account: c.LoginThrottle.AccountFailures, Address: c.LoginThrottle.IPFailures,
 			Window: time.Duration(c.LoginThrottle.Window)},
-		Passwords: o.HashParams, Logger: a.log, Now: o.Now, GroupsOverageLimit: c.GroupsOverageLimit,
+		Passwords: o.HashParams, InteractionKey: interactionKey, Logger: a.log, Now: o.Now, GroupsOverageLimit: c.GroupsOverageLimit,
 	})
 	if err != nil {
 		return err

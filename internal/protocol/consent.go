@@ -28,8 +28,11 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	decline := func() {
-		s.endInteraction(ctx, f)
-		s.deliverError(w, r, f.req.Reply, errDeclined.new())
+		err := error(errDeclined.new())
+		if end := s.endInteraction(ctx, f); end != nil {
+			err = end
+		}
+		s.deliverError(w, r, f.req.Reply, err)
 	}
 	if form.Get("consent") != "accept" {
 		decline()

@@ -76,6 +76,7 @@ type env struct {
 	url    string
 	clock  *clock
 	client *http.Client
+	data   string // the data folder (the SQLite database is data/sigil.db)
 }
 
 func testConfig() config.Config {
@@ -140,7 +141,7 @@ func newEnv(t *testing.T, edit func(*config.Config)) *env {
 	srv.Config.Handler = a.Handler()
 	srv.StartTLS()
 	t.Cleanup(func() { srv.Close(); a.Close() })
-	e := &env{t: t, srv: srv, app: a, url: cfg.PublicURL, clock: clk}
+	e := &env{t: t, srv: srv, app: a, url: cfg.PublicURL, clock: clk, data: cfg.DataDir}
 	e.client = e.newBrowser()
 	return e
 }

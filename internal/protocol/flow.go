@@ -15,10 +15,14 @@ import (
 // encrypted token response): the request, what it resolved to, and what the user has just
 // done on one of the pages.
 type flow struct {
-	req         authRequest
-	app         directory.App
-	tenant      tenantRef
-	interaction string // the pending interaction, once a page was shown
+	req    authRequest
+	app    directory.App
+	tenant tenantRef
+	// interaction is the sealed pending interaction (the pages' "ir" field), once a page was
+	// shown; interactionID and interactionExpires are its id and expiry (interaction.go).
+	interaction        string
+	interactionID      string
+	interactionExpires time.Time
 
 	// account is the session the user just settled on: signed in with a password, picked in
 	// the account picker, or consented as. Its cookie may only be in the response so far.
@@ -35,7 +39,9 @@ const interactionLifetime = 30 * time.Minute
 func (s *Server) proceed(w http.ResponseWriter, r *http.Request, f *flow) {
 	ctx, now := r.Context(), s.now()
 	fail := func(err error) {
-		s.endInteraction(ctx, f)
+		if end := s.endInteraction(ctx, f); end != nil {
+			err = end
+		}
 		s.deliverError(w, r, f.req.Reply, err)
 	}
 	scopes, err := s.parseScopes(ctx, f.app, f.req.Scope)

@@ -1,11 +1,10 @@
 package protocol
 
 import (
-	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
+	"time"
 
 	"github.com/sigil-idp/sigil/internal/session"
 	"github.com/sigil-idp/sigil/internal/store"
@@ -27,21 +26,8 @@ func (s *Server) resumeFlow(w http.ResponseWriter, r *http.Request, where string
 		s.failPage(w, r, where, errForgedForm.new())
 		return nil, nil
 	}
-	in, err := s.store.Interaction(r.Context(), form.Get("ir"), s.now())
-	if errors.Is(err, store.ErrNotFound) {
-		s.failPage(w, r, where, errFlowExpired.new())
-		return nil, nil
-	}
+	req, in, err := s.openInteraction(form.Get("ir"), browser)
 	if err != nil {
-		s.failPage(w, r, where, err)
-		return nil, nil
-	}
-	if in.BrowserHash != browser {
-		s.failPage(w, r, where, errForgedForm.new())
-		return nil, nil
-	}
-	var req authRequest
-	if err := json.Unmarshal(in.Request, &req); err != nil {
 		s.failPage(w, r, where, err)
 		return nil, nil
 	}
@@ -50,7 +36,7 @@ func (s *Server) resumeFlow(w http.ResponseWriter, r *http.Request, where string
 		s.failPage(w, r, where, err)
 		return nil, nil
 	}
-	f.interaction = in.ID
+	f.interaction, f.interactionID, f.interactionExpires = form.Get("ir"), in.ID, time.Unix(in.Expires, 0)
 	return f, form
 }
 

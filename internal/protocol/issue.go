@@ -23,6 +23,12 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, f *flow, sess sto
 	grant := store.Grant{TenantID: user.TenantID, ClientID: f.app.ClientID, UserID: user.ID, SessionID: sess.ID,
 		Platform: f.req.Platform, Resource: resource, Scopes: scopes, AuthTime: sess.AuthTime, AMR: sess.AMR,
 		Remember: sess.Remember, Claims: f.req.Claims}
+	// Completing the interaction first makes it the gate: a second submission of the same
+	// final form gets no second answer.
+	if err := s.endInteraction(ctx, f); err != nil {
+		s.deliverError(w, r, f.req.Reply, err)
+		return
+	}
 	var v url.Values
 	var err error
 	switch {
@@ -35,7 +41,6 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, f *flow, sess sto
 	default:
 		v, err = s.issueTokens(r, f, grant, user)
 	}
-	s.endInteraction(ctx, f)
 	if err != nil {
 		s.deliverError(w, r, f.req.Reply, err)
 		return

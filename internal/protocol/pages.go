@@ -2,47 +2,13 @@ package protocol
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strconv"
 
 	"github.com/sigil-idp/sigil/internal/directory"
-	"github.com/sigil-idp/sigil/internal/session"
 	"github.com/sigil-idp/sigil/internal/store"
-	"github.com/sigil-idp/sigil/internal/tokens"
 	"github.com/sigil-idp/sigil/internal/web"
 )
-
-// endInteraction forgets the flow's pending interaction, if any.
-func (s *Server) endInteraction(ctx context.Context, f *flow) {
-	if f.interaction != "" {
-		if err := s.store.DeleteInteraction(ctx, f.interaction); err != nil {
-			s.log.WarnContext(ctx, "delete interaction", "error", err.Error())
-		}
-		f.interaction = ""
-	}
-}
-
-// ensureInteraction stores the request as a pending interaction bound to this browser's
-// anti-forgery cookie (once per flow) and returns the cookie value for the form.
-func (s *Server) ensureInteraction(w http.ResponseWriter, r *http.Request, f *flow) (string, error) {
-	xsrf := session.XSRF(w, r)
-	if f.interaction != "" {
-		return xsrf, nil
-	}
-	body, err := json.Marshal(f.req)
-	if err != nil {
-		return "", err
-	}
-	now := s.now()
-	id := tokens.RandomID(24)
-	if err := s.store.CreateInteraction(r.Context(), store.Interaction{ID: id, BrowserHash: tokens.Hash(xsrf),
-		Request: body, CreatedAt: now, ExpiresAt: now.Add(interactionLifetime)}); err != nil {
-		return "", err
-	}
-	f.interaction = id
-	return xsrf, nil
-}
 
 // showLogin renders the sign-in page, with a problem from a failed attempt when pe is set.
 func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, f *flow, username string, pe *Error) {

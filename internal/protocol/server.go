@@ -27,8 +27,11 @@ type Options struct {
 	// GroupsOverageLimit is the most groups a token lists; 0 means Entra's 200.
 	GroupsOverageLimit int
 	Passwords          password.Params // argon2id parameters for new hashes
-	Logger             *slog.Logger
-	Now                func() time.Time
+	// InteractionKey (32 bytes, the same on every node) seals pending interactions into
+	// the sign-in pages' forms.
+	InteractionKey []byte
+	Logger         *slog.Logger
+	Now            func() time.Time
 }
 
 // Throttle limits failed sign-ins: after Account failures for one account, or Address
@@ -53,7 +56,8 @@ type Server struct {
 	log       *slog.Logger
 	now       func() time.Time
 	hashing   chan struct{} // bounds concurrent password hashing (memory × concurrency)
-	dummyHash string        // verified for unknown usernames, so they cost what known ones do
+	sealer    *interactionSealer
+	dummyHash string // verified for unknown usernames, so they cost what known ones do
 	passwords password.Params
 	// groupsOverage is the most groups a token lists (mint_roles.go).
 	groupsOverage int
@@ -69,7 +73,11 @@ func NewServer(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{
+	sealer, err := newInteractionSealer(o.InteractionKey)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{sealer: sealer,
 		publicURL: o.PublicURL, store: o.Store, keys: o.Keys, pairwise: o.PairwiseKey, sessions: o.Sessions,
 		pages: o.Pages, lifetimes: o.Lifetimes, throttle: o.Throttle, log: o.Logger, now: now,
 		hashing: make(chan struct{}, 2), dummyHash: dummy, passwords: o.Passwords, groupsOverage: o.GroupsOverageLimit,

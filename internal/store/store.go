@@ -119,16 +119,6 @@ type Session struct {
 	ExpiresAt   time.Time
 }
 
-// Interaction is an authorization request waiting for the user (sign-in, account choice or
-// consent), bound to the browser that started it.
-type Interaction struct {
-	ID          string
-	BrowserHash string
-	Request     []byte // the validated request, as its owner encodes it
-	CreatedAt   time.Time
-	ExpiresAt   time.Time
-}
-
 // Sessions keeps browser sessions and pending interactions.
 type Sessions interface {
 	// UpsertSession signs an account in: it creates the session for (BrowserHash, UserID) or,
@@ -143,10 +133,10 @@ type Sessions interface {
 	// EndSession deletes the session and revokes every refresh-token family issued in it.
 	EndSession(ctx context.Context, id string, now time.Time) error
 
-	CreateInteraction(ctx context.Context, in Interaction) error
-	// Interaction returns an unexpired interaction.
-	Interaction(ctx context.Context, id string, now time.Time) (Interaction, error)
-	DeleteInteraction(ctx context.Context, id string) error
+	// CompleteInteraction records that a pending interaction (which travels sealed in the
+	// sign-in pages, not in the store) got its answer; a second completion of the same id
+	// gets ErrRedeemed. The record may be pruned after expires.
+	CompleteInteraction(ctx context.Context, id string, expires time.Time) error
 }
 
 // Grant is what an authorization code or a refresh-token family carries: who signed in to

@@ -85,33 +85,16 @@ func (s *Store) EndSession(ctx context.Context, id string, now time.Time) error 
 	})
 }
 
-// CreateInteraction stores a pending authorization request.
-func (s *Store) CreateInteraction(ctx context.Context, in store.Interaction) error {
-	_, err := s.auto().exec(ctx, `INSERT INTO interactions (id, browser_hash, request, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5)`, in.ID, in.BrowserHash, in.Request, ms(in.CreatedAt), ms(in.ExpiresAt))
+// CompleteInteraction records that the interaction id got its answer, in one conditional
+// statement; a second completion gets store.ErrRedeemed. The record is pruned after expires.
+func (s *Store) CompleteInteraction(ctx context.Context, id string, expires time.Time) error {
+	res, err := s.auto().exec(ctx, `INSERT INTO completed_interactions (id, expires_at) VALUES ($1, $2)
+		ON CONFLICT (id) DO NOTHING`, id, ms(expires))
 	if err != nil {
-		return fmt.Errorf("sqlstore: create interaction: %w", err)
+		return fmt.Errorf("sqlstore: complete interaction: %w", err)
 	}
-	return nil
-}
-
-// Interaction returns an unexpired pending authorization request.
-func (s *Store) Interaction(ctx context.Context, id string, now time.Time) (store.Interaction, error) {
-	in := store.Interaction{ID: id}
-	var created, expires int64
-	err := s.auto().queryRow(ctx, `SELECT browser_hash, request, created_at, expires_at FROM interactions
-		WHERE id = $1 AND expires_at > $2`, id, ms(now)).Scan(&in.BrowserHash, &in.Request, &created, &expires)
-	if err != nil {
-		return in, notFound(err, "interaction")
-	}
-	in.CreatedAt, in.ExpiresAt = fromMS(created), fromMS(expires)
-	return in, nil
-}
-
-// DeleteInteraction removes a pending authorization request.
-func (s *Store) DeleteInteraction(ctx context.Context, id string) error {
-	if _, err := s.auto().exec(ctx, `DELETE FROM interactions WHERE id = $1`, id); err != nil {
-		return fmt.Errorf("sqlstore: delete interaction: %w", err)
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return fmt.Errorf("interaction %s: %w", id, store.ErrRedeemed)
 	}
 	return nil
 }

@@ -215,7 +215,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) error {
 	t := ms(now)
 	for _, q := range []string{
 		`DELETE FROM sessions WHERE expires_at < $1`,
-		`DELETE FROM interactions WHERE expires_at < $1`,
+		`DELETE FROM completed_interactions WHERE expires_at < $1`,
 		`DELETE FROM auth_codes WHERE expires_at < $1`,
 		`DELETE FROM refresh_families WHERE absolute_expires_at < $1`,
 	} {

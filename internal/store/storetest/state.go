@@ -71,18 +71,12 @@ func testSessions(t *testing.T, s store.Store) {
 }
 
 func testInteractions(t *testing.T, s store.Store) {
-	in := store.Interaction{ID: "i1", BrowserHash: "b1", Request: []byte(`{"a":1}`), CreatedAt: base, ExpiresAt: base.Add(time.Minute)}
-	must(t, s.CreateInteraction(ctx(t), in))
-	got, err := s.Interaction(ctx(t), "i1", base)
-	must(t, err)
-	if got.BrowserHash != "b1" || string(got.Request) != `{"a":1}` {
-		t.Fatalf("got %+v", got)
-	}
-	_, err = s.Interaction(ctx(t), "i1", base.Add(time.Minute))
-	wantErr(t, err, store.ErrNotFound)
-	must(t, s.DeleteInteraction(ctx(t), "i1"))
-	_, err = s.Interaction(ctx(t), "i1", base)
-	wantErr(t, err, store.ErrNotFound)
+	must(t, s.CompleteInteraction(ctx(t), "i1", base.Add(time.Minute)))
+	wantErr(t, s.CompleteInteraction(ctx(t), "i1", base.Add(time.Minute)), store.ErrRedeemed)
+	must(t, s.CompleteInteraction(ctx(t), "i2", base.Add(time.Minute)))
+	// Once expired, the record is pruned: nothing can present an expired interaction anyway.
+	must(t, s.DeleteExpired(ctx(t), base.Add(2*time.Minute)))
+	must(t, s.CompleteInteraction(ctx(t), "i1", base.Add(3*time.Minute)))
 }
 
 func newGrant() store.Grant {
