@@ -20,6 +20,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/authorize", s.authorize)
 	mux.HandleFunc("/{tenant}/oauth2/v2.0/token", s.token) // every method: errors are JSON too
 	mux.HandleFunc("GET /{tenant}/v2.0/adminconsent", s.adminConsent)
+	mux.HandleFunc("GET /{tenant}/UserRealm/{username}", s.userRealmEndpoint) // MSAL Go, before the password grant
 	mux.HandleFunc("GET /{tenant}/oauth2/v2.0/logout", s.logout)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/logout", s.logout)
 	mux.Handle("/oidc/userinfo", s.userinfo(s.Guard(directory.ProfileAudience)))
