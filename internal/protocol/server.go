@@ -61,6 +61,7 @@ type Server struct {
 	passwords password.Params
 	// groupsOverage is the most groups a token lists (mint_roles.go).
 	groupsOverage int
+	appTokens     *appTokenCache // app-only tokens reused for a short while (apptokens.go)
 }
 
 // NewServer builds the server.
@@ -81,6 +82,7 @@ func NewServer(o Options) (*Server, error) {
 		publicURL: o.PublicURL, store: o.Store, keys: o.Keys, pairwise: o.PairwiseKey, sessions: o.Sessions,
 		pages: o.Pages, lifetimes: o.Lifetimes, throttle: o.Throttle, log: o.Logger, now: now,
 		hashing: make(chan struct{}, 2), dummyHash: dummy, passwords: o.Passwords, groupsOverage: o.GroupsOverageLimit,
+		appTokens: newAppTokenCache(),
 	}, nil
 }
 
