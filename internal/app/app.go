@@ -53,6 +53,9 @@ type Options struct {
 	Now        func() time.Time
 	// Wrap, when set, wraps the whole HTTP handler (request logging, instrumentation).
 	Wrap func(http.Handler) http.Handler
+	// Dev is sigil dev: error pages carry notes for the developer (registered redirect URIs,
+	// the configuration key to edit).
+	Dev bool
 }
 
 // New builds an App: the store is opened and migrated, the configuration applied, the keys
@@ -113,7 +116,7 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 		Lifetimes: c.Lifetimes(),
 		Throttle: protocol.Throttle{Account: c.LoginThrottle.AccountFailures, Address: c.LoginThrottle.IPFailures,
 			Window: time.Duration(c.LoginThrottle.Window)},
-		Passwords: o.HashParams, InteractionKey: interactionKey, Logger: a.log, Now: o.Now, GroupsOverageLimit: c.GroupsOverageLimit,
+		Passwords: o.HashParams, InteractionKey: interactionKey, Logger: a.log, Now: o.Now, GroupsOverageLimit: c.GroupsOverageLimit, Dev: o.Dev,
 	})
 	if err != nil {
 		return err

@@ -79,7 +79,7 @@ func StartDev(ctx context.Context, o DevOptions) (*Dev, error) {
 		d.close()
 		return nil, err
 	}
-	if d.App, err = app.New(ctx, d.Config, app.Options{Logger: o.Logger, HashParams: o.HashParams, Wrap: o.Wrap}); err != nil {
+	if d.App, err = app.New(ctx, d.Config, app.Options{Logger: o.Logger, HashParams: o.HashParams, Wrap: o.Wrap, Dev: true}); err != nil {
 		d.close()
 		return nil, err
 	}

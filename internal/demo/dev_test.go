@@ -3,6 +3,8 @@ package demo
 import (
 	"errors"
 	"net"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -177,5 +179,43 @@ func TestStartDevConfigProblems(t *testing.T) {
 		SPAListener: loopback(t), HashParams: fastHash})
 	if err == nil || !strings.Contains(err.Error(), `did you mean "domains"?`) || strings.Contains(err.Error(), "--no-demo") {
 		t.Errorf("a mistyped key: %v; want a did-you-mean and no word of the demo", err)
+	}
+}
+
+// TestDevErrorPageListsRedirectURIs: in dev mode, AADSTS50011's page lists the app's
+// registered redirect URIs and the key to edit; `sigil serve` shows nothing of the kind.
+func TestDevErrorPageListsRedirectURIs(t *testing.T) {
+	for _, dev := range []bool{true, false} {
+		d, err := StartDev(t.Context(), DevOptions{DataDir: t.TempDir(), IdPListener: loopback(t), SPAListener: loopback(t),
+			HashParams: fastHash})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		h := d.App.Handler()
+		if !dev {
+			d.Close()
+			a, err := app.New(t.Context(), d.Config, app.Options{HashParams: fastHash})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			h = a.Handler()
+		}
+		q := url.Values{"client_id": {ClientID}, "response_type": {"code"}, "scope": {"openid"},
+			"redirect_uri": {"https://localhost:5173/"}, "code_challenge": {strings.Repeat("a", 43)}, "code_challenge_method": {"S256"}}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", d.Config.PublicURL+"/"+Domain+"/oauth2/v2.0/authorize?"+q.Encode(), nil))
+		body := rec.Body.String()
+		if rec.Code != 400 || !strings.Contains(body, `data-error-code="AADSTS50011"`) {
+			t.Fatalf("dev %v: status %d, want AADSTS50011's page:\n%s", dev, rec.Code, body)
+		}
+		notes := strings.Contains(body, "data-dev-notes")
+		if notes != dev {
+			t.Errorf("dev %v: notes shown %v:\n%s", dev, notes, body)
+		}
+		if dev && (!strings.Contains(body, d.SPAOrigin+"/redirect.html") || !strings.Contains(body, "spa.redirectUris")) {
+			t.Errorf("dev notes lack the registered URIs or the key to edit:\n%s", body)
+		}
 	}
 }
