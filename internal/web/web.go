@@ -159,7 +159,9 @@ type LandingPage struct {
 }
 
 // Landing renders the landing page.
-func (p *Pages) Landing(w http.ResponseWriter, v LandingPage) { p.render(w, http.StatusOK, "landing.html", v) }
+func (p *Pages) Landing(w http.ResponseWriter, v LandingPage) {
+	p.render(w, http.StatusOK, "landing.html", v)
+}
 
 // Favicon serves Sigil's icon (an SVG) for /favicon.ico, which browsers ask for unprompted.
 func (p *Pages) Favicon(w http.ResponseWriter, r *http.Request) {
