@@ -143,6 +143,18 @@ var (
 	errScopeNotDefault      = kind{1002012, "invalid_scope", 400, "The provided value for scope %s is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."}
 	errGrantUserGone        = kind{50034, "invalid_grant", 400, "The user account does not exist in the directory or is disabled. To sign into this application, the account must be added to the directory."}
 
+	// The test-control API (testcontrol.go), and the errors it makes the authorization
+	// endpoint answer (forcedErrors).
+	errControlToken    = kind{0, "unauthorized", 401, "The test-control API needs the header Authorization: Bearer <testing.controlToken>."}
+	errControlOrigin   = kind{0, "forbidden", 403, "The test-control API does not answer requests from web pages (Origin %s)."}
+	errControlBody     = kind{0, "invalid_request", 400, "%s"}
+	errControlNotFound = kind{0, "not_found", 404, "%s"}
+	errControlConflict = kind{0, "conflict", 409, "%s"}
+	errForcedLogin     = kind{50058, "login_required", 400, "Sigil's test-control API forced this error: the user must sign in%s."}
+	errForcedConsent   = kind{65001, "consent_required", 400, "Sigil's test-control API forced this error: the user or administrator must consent%s."}
+	errForcedMFA       = kind{50076, "interaction_required", 400, "Sigil's test-control API forced this error: the user must interact%s."}
+	errForcedDenied    = kind{65004, "access_denied", 400, "Sigil's test-control API forced this error: access was denied%s."}
+
 	// Everything else.
 	errNotFound = kind{0, "not_found", 404, "No endpoint answers %s."}
 	errServer   = kind{50000, "server_error", 500, "There was an error issuing a token or an issue with our sign-in service."}

@@ -46,6 +46,10 @@ func Run(t *testing.T, newStore func(testing.TB) store.Store) {
 		{"Secrets", testSecrets},
 		{"Throttle", testThrottle},
 		{"DeleteExpired", testDeleteExpired},
+		{"ForcedFailures", testForcedFailures},
+		{"ForcedFailureRace", testForcedFailureRace},
+		{"RevokeAndDeleteUser", testRevokeAndDeleteUser},
+		{"ResetState", testResetState},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
