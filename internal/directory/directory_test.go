@@ -168,6 +168,33 @@ func TestAppRules(t *testing.T) {
 			t.Errorf("%s matched; redirect URIs match exactly", uri)
 		}
 	}
+	loopback := App{RedirectURIs: []RedirectURI{
+		{URI: "http://localhost", Platform: PlatformPublicClient},
+		{URI: "http://127.0.0.1/cb", Platform: PlatformPublicClient},
+		{URI: "http://localhost:5000/signin-oidc", Platform: PlatformWeb},
+	}}
+	for _, tc := range []struct {
+		uri  string
+		want Platform // "" for no match
+	}{
+		{"http://localhost", PlatformPublicClient},
+		{"http://localhost:51234", PlatformPublicClient}, // msal-node's loopback listener
+		{"http://127.0.0.1:8080/cb", PlatformPublicClient},
+		{"http://localhost:5000/signin-oidc", PlatformWeb},
+		{"http://localhost:5001/signin-oidc", ""}, // web: exact, port included
+		{"http://localhost/signin-oidc", ""},
+		{"http://localhost:51234/other", ""},
+		{"https://localhost:51234", ""},
+		{"http://127.0.0.1:8080/cb?x=1", ""},
+		{"http://localhost:x", ""},
+		{"http://user@localhost:1", ""},
+		{"http://localhost.evil.test:80", ""},
+	} {
+		p, ok := loopback.RedirectPlatform(tc.uri)
+		if tc.want == "" && ok || tc.want != "" && (!ok || p != tc.want) {
+			t.Errorf("RedirectPlatform(%q) = %q, %v; want %q", tc.uri, p, ok, tc.want)
+		}
+	}
 	if !app.IsSPAOrigin("https://app.example.test:3000") || app.IsSPAOrigin("https://web.example.test") || app.IsSPAOrigin("") {
 		t.Error("IsSPAOrigin")
 	}
