@@ -7,6 +7,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -160,9 +161,17 @@ func TestMSALNodeWebApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := back.Query()
-	if !strings.HasPrefix(back.String(), webRedirect+"?") || q.Get("code") == "" || q.Get("state") != "web-state" {
-		t.Fatalf("redirect %s, want %s with code and state", back, webRedirect)
+	q := back.Params
+	if !strings.HasPrefix(back.URL.String(), webRedirect+"?") || q.Get("code") == "" || q.Get("state") != "web-state" {
+		t.Fatalf("redirect %s, want %s with code and state", back.URL, webRedirect)
+	}
+
+	// A web redirect URI on localhost matches exactly, port included (a public client's
+	// loopback URI would match on any port).
+	other := mustNode(t, "getAuthCodeUrl, other port", runNode(t, e, "auth-code-url.mjs", webAppID,
+		append(common, "redirect-uri", strings.Replace(webRedirect, ":5000", ":5001", 1))...))
+	if _, err := e.SignInHTTP(e.HTTPBrowser(), other.URL, harness.Alice); err == nil || !strings.Contains(err.Error(), "50011") {
+		t.Errorf("web redirect URI on another port: %v, want Sigil's error page AADSTS50011", err)
 	}
 
 	r := mustNode(t, "acquireTokenByCode", runNode(t, e, "auth-code.mjs", webAppID, append(common, "code", q.Get("code"))...))
@@ -190,5 +199,52 @@ func TestMSALNodeWebApp(t *testing.T) {
 	}
 	if !slices.Contains(f.Scopes, "api://todo/Todo.Read") {
 		t.Errorf("refreshed scopes %v", f.Scopes)
+	}
+}
+
+// TestMSALNodeInteractive runs msal-node's PublicClientApplication.acquireTokenInteractive:
+// its loopback listener on http://localhost:<any free port> is accepted for the app's
+// publicClient redirect URI http://localhost (the port is ignored, as Entra does), the
+// response comes by form_post, and the code is redeemed with PKCE and no credential.
+func TestMSALNodeInteractive(t *testing.T) {
+	const cliID = "2b3c4d5e-0000-4f6a-8b7c-9d0e1f2a3b4c"
+	e := startNode(t, func(c *config.Config) {
+		c.Tenants[0].Apps = append(c.Tenants[0].Apps, config.App{DisplayName: "Todo CLI", ClientID: cliID,
+			PublicClient: config.Platform{RedirectURIs: []string{"http://localhost"}}})
+	}, false)
+	urlFile := filepath.Join(t.TempDir(), "authorize-url")
+	wait := e.StartNode("interactive.mjs", harness.NodeArgs("authority", e.Authority(), "known-authority", e.KnownAuthority(),
+		"client-id", cliID, "scopes", "api://todo/Todo.Read", "url-file", urlFile)...)
+	var authURL string
+	for deadline := time.Now().Add(30 * time.Second); authURL == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		b, _ := os.ReadFile(urlFile)
+		authURL = string(b)
+	}
+	if authURL == "" {
+		r, err := wait()
+		t.Fatalf("msal-node never asked to open a browser: %s %v", r, err)
+	}
+	back, err := e.SignInHTTP(e.HTTPBrowser(), authURL, harness.Alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !back.FormPost || back.URL.Scheme != "http" || back.URL.Hostname() != "localhost" || back.URL.Port() == "" || back.Params.Get("code") == "" {
+		t.Fatalf("authorization response %+v, want a form_post with a code to http://localhost:<port>", back)
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).PostForm(back.URL.String(), back.Params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	r, err := wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustNode(t, "acquireTokenInteractive", r)
+	if r.Account == nil || r.Account.Username != harness.Alice {
+		t.Errorf("account: %s", r)
+	}
+	if c := jwtClaims(t, r.AccessToken); c["scp"] != "Todo.Read" || c["azpacr"] != "0" || c["azp"] != cliID {
+		t.Errorf("access token claims: %v", c)
 	}
 }

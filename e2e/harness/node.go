@@ -30,6 +30,7 @@ type NodeResult struct {
 	Account     *NodeAccount   `json:"account"`
 	Error       *NodeError     `json:"error"`
 	Raw         map[string]any `json:"-"`
+	Stderr      string         `json:"-"` // msal-node's log (errors only) and Node's warnings
 }
 
 // NodeAccount is msal-node's AccountInfo, in part.
@@ -50,6 +51,9 @@ type NodeError struct {
 
 func (r NodeResult) String() string {
 	b, _ := json.Marshal(r.Raw)
+	if r.Stderr != "" {
+		return string(b) + "\nstderr: " + r.Stderr
+	}
 	return string(b)
 }
 
@@ -79,32 +83,47 @@ func MSALNode(t *testing.T) (node, scripts string) {
 // msal-node error); a script that prints none, or runs past NodeTimeout, fails the test.
 func (e *Env) RunNode(script string, args ...string) NodeResult {
 	e.T.Helper()
+	r, err := e.StartNode(script, args...)()
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return r
+}
+
+// StartNode starts a script as RunNode does and returns a function that waits for its
+// result. The wait may run on another goroutine (it never calls into the test), so a test
+// can act while the script runs — sign in while msal-node's loopback listener waits.
+func (e *Env) StartNode(script string, args ...string) func() (NodeResult, error) {
+	e.T.Helper()
 	node, dir := MSALNode(e.T)
 	ctx, cancel := context.WithTimeout(e.T.Context(), NodeTimeout)
-	defer cancel()
 	cmd := exec.CommandContext(ctx, node, append([]string{filepath.Join(dir, script)}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "NODE_EXTRA_CA_CERTS="+e.App.CAFile(), "NODE_NO_WARNINGS=1")
 	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
-	if ctx.Err() != nil {
-		e.T.Fatalf("node %s: no answer in %v\nstderr: %s", script, NodeTimeout, stderr.String())
+	if err := cmd.Start(); err != nil {
+		cancel()
+		e.T.Fatal(err)
 	}
-	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	last := lines[len(lines)-1]
-	var r NodeResult
-	if err := json.Unmarshal([]byte(last), &r); err != nil || json.Unmarshal([]byte(last), &r.Raw) != nil {
-		e.T.Fatalf("node %s: %v; output is not one JSON line: %q\nstderr: %s", script, runErr, stdout.String(), stderr.String())
+	return func() (NodeResult, error) {
+		defer cancel()
+		runErr := cmd.Wait()
+		if ctx.Err() != nil {
+			return NodeResult{}, fmt.Errorf("node %s: no answer in %v\nstderr: %s", script, NodeTimeout, stderr.String())
+		}
+		lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+		last := lines[len(lines)-1]
+		r := NodeResult{Stderr: stderr.String()}
+		if err := json.Unmarshal([]byte(last), &r); err != nil || json.Unmarshal([]byte(last), &r.Raw) != nil {
+			return r, fmt.Errorf("node %s: %v; output is not one JSON line: %q\nstderr: %s", script, runErr, stdout.String(), stderr.String())
+		}
+		if (runErr == nil) != r.OK {
+			return r, fmt.Errorf("node %s: exit %v but ok=%v: %s\nstderr: %s", script, runErr, r.OK, last, stderr.String())
+		}
+		return r, nil
 	}
-	if (runErr == nil) != r.OK {
-		e.T.Fatalf("node %s: exit %v but ok=%v: %s\nstderr: %s", script, runErr, r.OK, last, stderr.String())
-	}
-	if stderr.Len() > 0 {
-		e.T.Logf("node %s stderr: %s", script, stderr.String())
-	}
-	return r
 }
 
 // NodeArgs turns pairs of names and values into the scripts' --name=value arguments,
