@@ -69,7 +69,7 @@ func (s *Server) codeGrant(ctx context.Context, tr *tokenRequest) (*tokenRespons
 		return nil, err
 	}
 	if tr.p.get("return_spa_code") == "1" && c.Grant.Platform == directory.PlatformWeb && tr.app.HasPlatform(directory.PlatformSPA) {
-		if resp.SPACode, err = s.issueSPACode(ctx, tr.app, c.Grant, now); err != nil {
+		if resp.SPACode, err = s.issueSPACode(ctx, tr.app, c, now); err != nil {
 			return nil, err
 		}
 	}
@@ -82,13 +82,19 @@ func (s *Server) codeGrant(ctx context.Context, tr *tokenRequest) (*tokenRespons
 // spa platform, so that MSAL.js in the app's pages redeems it from one of the app's spa
 // origins (acquireTokenByCode) without a hidden iframe. It has no PKCE challenge, names no
 // redirect URI (msal-browser sends neither) and carries no nonce; it is single-use and lives
-// as long as the app's authorization codes.
-func (s *Server) issueSPACode(ctx context.Context, app directory.App, grant store.Grant, now time.Time) (string, error) {
+// as long as the app's authorization codes. It is issued from the web code (ParentHash): a
+// replay of that code burns it and revokes what it issued, and a replay racing with this
+// redemption stops it (AADSTS54005).
+func (s *Server) issueSPACode(ctx context.Context, app directory.App, web store.AuthCode, now time.Time) (string, error) {
+	grant := web.Grant
 	grant.Platform = directory.PlatformSPA
 	code := tokens.RandomID(32)
 	err := s.store.CreateAuthCode(ctx, store.AuthCode{Hash: tokens.Hash(code), Grant: grant, CreatedAt: now,
-		ExpiresAt: now.Add(s.lifetimesFor(app).AuthorizationCode)})
-	if err != nil {
+		ExpiresAt: now.Add(s.lifetimesFor(app).AuthorizationCode), ParentHash: web.Hash})
+	switch {
+	case errors.Is(err, store.ErrRevoked):
+		return "", errCodeRedeemed.new().because(err)
+	case err != nil:
 		return "", err
 	}
 	return code, nil

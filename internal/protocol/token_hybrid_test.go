@@ -30,6 +30,13 @@ func withHybridApp(c *config.Config) {
 // secret, adding return_spa_code=1 when spa; it returns the token response.
 func (e *env) webRedeem(c *http.Client, clientID, redirect, secret string, spa bool) map[string]any {
 	e.t.Helper()
+	tok, _ := e.webRedeemForm(c, clientID, redirect, secret, spa)
+	return tok
+}
+
+// webRedeemForm is webRedeem that also returns the redemption's form, for a replay.
+func (e *env) webRedeemForm(c *http.Client, clientID, redirect, secret string, spa bool) (map[string]any, url.Values) {
+	e.t.Helper()
 	p := url.Values{"client_id": {clientID}, "redirect_uri": {redirect}, "response_type": {"code"},
 		"scope": {hybridScope}, "state": {"x"}, "nonce": {"web-nonce"}}
 	v := e.authorizeAs(c, e.authorizeURL("contoso.test", p), alice, false)
@@ -45,7 +52,7 @@ func (e *env) webRedeem(c *http.Client, clientID, redirect, secret string, spa b
 	if resp.StatusCode != http.StatusOK {
 		e.t.Fatalf("web redemption: %d %v", resp.StatusCode, tok)
 	}
-	return tok
+	return tok, f
 }
 
 // hybridRedeemForm is what msal-browser's acquireTokenByCode posts for a spa_code: no
@@ -204,6 +211,23 @@ func TestHybridSPACodeRedemption(t *testing.T) {
 		if resp, body := e.token("contoso.test", r, nil); resp.StatusCode != 200 {
 			t.Errorf("web refresh after the spa_code replay: %d %v", resp.StatusCode, body)
 		}
+	})
+
+	t.Run("a replay of the web code burns the spa_code", func(t *testing.T) {
+		// Redeemed: its refresh token is revoked.
+		web, form := e.webRedeemForm(browser, hybridClient, hybridWeb, hybridSecret, true)
+		_, spa := e.token("contoso.test", hybridRedeemForm(str(web, "spa_code")), spaOriginHeader())
+		resp, body := e.token("contoso.test", form, nil)
+		wantTokenError(t, resp, body, 400, wantErr{"invalid_grant", 54005})
+		resp, body = e.token("contoso.test", refreshForm(hybridClient, str(spa, "refresh_token"), ""), spaOriginHeader())
+		if resp.StatusCode != 400 || body["error"] != "invalid_grant" {
+			t.Errorf("spa refresh after the web code's replay: %d %v, want invalid_grant", resp.StatusCode, body)
+		}
+		// Not yet redeemed: it can no longer be.
+		web, form = e.webRedeemForm(browser, hybridClient, hybridWeb, hybridSecret, true)
+		e.token("contoso.test", form, nil)
+		resp, body = e.token("contoso.test", hybridRedeemForm(str(web, "spa_code")), spaOriginHeader())
+		wantTokenError(t, resp, body, 400, wantErr{"invalid_grant", 54005})
 	})
 
 	t.Run("expired", func(t *testing.T) {
