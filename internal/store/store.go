@@ -168,14 +168,21 @@ type AuthCode struct {
 	ExpiresAt      time.Time
 	RedeemedAt     time.Time // zero until redeemed
 	ReplayDetected bool
+	// ParentHash is the code whose redemption issued this one (a hybrid spa_code), "" for a
+	// code issued at the authorization endpoint.
+	ParentHash string
 }
 
 // Codes keeps authorization codes.
 type Codes interface {
+	// CreateAuthCode stores a code. A code with a ParentHash is refused with ErrRevoked
+	// once that parent is marked replayed (checked under the parent row's lock, so a replay
+	// racing with it either sees the new code or stops it).
 	CreateAuthCode(ctx context.Context, c AuthCode) error
 	// RedeemAuthCode marks the code redeemed in one conditional statement and returns it.
 	// A code redeemed before yields ErrRedeemed (with the code) and is marked replayed, so
-	// that no refresh-token family can be created from it any more; an unknown one yields
+	// that no refresh-token family can be created from it any more, and so are the codes
+	// issued from it (ParentHash), their families revoked; an unknown one yields
 	// ErrNotFound. Expiry is the caller's policy.
 	RedeemAuthCode(ctx context.Context, hash string, now time.Time) (AuthCode, error)
 }

@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore func(testing.TB) store.Store) {
 		{"Interactions", testInteractions},
 		{"CodeRedemption", testCodeRedemption},
 		{"CodeReplayRevokesFamilies", testCodeReplay},
+		{"CodeReplayBurnsChildCodes", testChildCodeReplay},
 		{"CodeRedeemRace", testCodeRedeemRace},
 		{"FamilyWithoutCode", testFamilyWithoutCode},
 		{"RefreshRotation", testRefreshRotation},
