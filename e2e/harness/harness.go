@@ -29,6 +29,7 @@ import (
 	"github.com/sigil-idp/sigil/e2e/browser"
 	"github.com/sigil-idp/sigil/internal/app"
 	"github.com/sigil-idp/sigil/internal/config"
+	"github.com/sigil-idp/sigil/internal/demo"
 	"github.com/sigil-idp/sigil/internal/password"
 )
 
@@ -77,17 +78,35 @@ type Options struct {
 	// Site, when set, is a directory served at the test app's origin instead of e2e/pages:
 	// an example app built by [BuildExample]. /config.js and /node_modules/ are served beside it.
 	Site string
+	// IdPHost, when set, is the host name of Sigil's publicUrl instead of login.example.test:
+	// "127.0.0.1" for tests where Node (msal-node) calls Sigil, since only the browser maps
+	// the example.test names. The SPA on app.example.test is then cross-site.
+	IdPHost string
+	// NoBrowser starts no Chromium (Env.Browser is nil): for tests that drive only
+	// server-side clients such as msal-node.
+	NoBrowser bool
+	// Dev runs Sigil as `sigil dev --config FILE --no-demo` does, FILE holding the test
+	// configuration's tenants only (written with config.Marshal): dev mode's defaults must
+	// fill in the rest.
+	Dev bool
 }
 
 // Start brings up an Env for one test; everything stops when the test ends. It skips the
 // test (or, with CI=true, fails it) when Chromium or node_modules is missing.
 func Start(t *testing.T, o Options) *Env {
 	t.Helper()
-	chromium := browser.Require(t)
+	var chromium string
+	if !o.NoBrowser {
+		chromium = browser.Require(t)
+	}
 	modules := NodeModules(t)
 	idpLn, spaLn := listen(t), listen(t)
+	idpHost := o.IdPHost
+	if idpHost == "" {
+		idpHost = "login.example.test"
+	}
 	e := &Env{T: t, Requests: &RequestLog{},
-		IdP: fmt.Sprintf("https://login.example.test:%d", idpLn.Addr().(*net.TCPAddr).Port),
+		IdP: fmt.Sprintf("https://%s:%d", idpHost, idpLn.Addr().(*net.TCPAddr).Port),
 		SPA: fmt.Sprintf("https://app.example.test:%d", spaLn.Addr().(*net.TCPAddr).Port)}
 	cfg := Config(e.IdP, e.SPA, t.TempDir())
 	if o.Edit != nil {
@@ -96,8 +115,7 @@ func Start(t *testing.T, o Options) *Env {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(t.Context(), cfg, app.Options{Logger: testLogger(t),
-		HashParams: password.Params{Memory: 64, Time: 1, Threads: 1}, Wrap: e.Requests.wrap})
+	a, err := newApp(t, o, cfg, idpLn, e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,8 +136,35 @@ func Start(t *testing.T, o Options) *Env {
 		wg.Wait()
 		a.Close()
 	})
-	e.Browser = browser.Start(t, browser.Options{ExecPath: chromium, MapHosts: []string{"*.example.test"}})
+	if !o.NoBrowser {
+		e.Browser = browser.Start(t, browser.Options{ExecPath: chromium, MapHosts: []string{"*.example.test"}})
+	}
 	return e
+}
+
+// newApp builds the App for cfg: directly, or with o.Dev through dev mode from a file that
+// holds only cfg's tenants.
+func newApp(t *testing.T, o Options, cfg config.Config, idpLn net.Listener, e *Env) (*app.App, error) {
+	hash := password.Params{Memory: 64, Time: 1, Threads: 1}
+	if !o.Dev {
+		return app.New(t.Context(), cfg, app.Options{Logger: testLogger(t), HashParams: hash, Wrap: e.Requests.wrap})
+	}
+	only := config.Default()
+	only.Tenants = cfg.Tenants
+	text, err := config.Marshal(only, "")
+	if err != nil {
+		return nil, err
+	}
+	file := filepath.Join(t.TempDir(), "sigil.yaml")
+	if err := os.WriteFile(file, text, 0o600); err != nil {
+		return nil, err
+	}
+	dev, err := demo.StartDev(t.Context(), demo.DevOptions{ConfigFile: file, NoDemo: true, PublicURL: e.IdP,
+		IdPListener: idpLn, DataDir: cfg.DataDir, Logger: testLogger(t), HashParams: hash, Wrap: e.Requests.wrap})
+	if err != nil {
+		return nil, err
+	}
+	return dev.App, nil
 }
 
 func listen(t *testing.T) net.Listener {
@@ -265,9 +310,10 @@ type RequestLog struct {
 	reqs []Request
 }
 
-// Request is one recorded request.
+// Request is one recorded request. GrantType and Origin are set for token requests.
 type Request struct {
 	Method, Path, Prompt string
+	GrantType, Origin    string
 }
 
 func (l *RequestLog) wrap(next http.Handler) http.Handler {
@@ -280,6 +326,14 @@ func (l *RequestLog) wrap(next http.Handler) http.Handler {
 			if form, err := url.ParseQuery(string(body)); err == nil && form.Get("prompt") != "" {
 				rec.Prompt = form.Get("prompt")
 			}
+		}
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/oauth2/v2.0/token") {
+			body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if form, err := url.ParseQuery(string(body)); err == nil {
+				rec.GrantType = form.Get("grant_type")
+			}
+			rec.Origin = r.Header.Get("Origin")
 		}
 		l.mu.Lock()
 		l.reqs = append(l.reqs, rec)
@@ -306,6 +360,11 @@ func (l *RequestLog) TokenRequests() int {
 	return l.Count(func(r Request) bool {
 		return r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/oauth2/v2.0/token")
 	})
+}
+
+// GrantRequests counts token requests with the grant_type.
+func (l *RequestLog) GrantRequests(grantType string) int {
+	return l.Count(func(r Request) bool { return r.GrantType == grantType })
 }
 
 // AuthorizePosts counts authorization requests sent as form posts.

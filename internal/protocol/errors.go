@@ -21,6 +21,9 @@ type Error struct {
 	// request (the JSON error's claims member), "" when none.
 	Claims string
 	Cause  error
+	// DevNotes help the developer fix the request (the registered redirect URIs, the config
+	// key to edit); error pages show them only in dev mode, JSON and redirects never.
+	DevNotes []string
 }
 
 func (e *Error) Error() string {
@@ -36,6 +39,13 @@ func (e *Error) Unwrap() error { return e.Cause }
 func (e *Error) because(cause error) *Error {
 	c := *e
 	c.Cause = cause
+	return &c
+}
+
+// withDevNotes returns a copy of e with notes for the developer attached.
+func (e *Error) withDevNotes(notes ...string) *Error {
+	c := *e
+	c.DevNotes = append(c.DevNotes[:len(c.DevNotes):len(c.DevNotes)], notes...)
 	return &c
 }
 
@@ -141,6 +151,18 @@ var (
 	errGrantConsent         = kind{65001, "invalid_grant", 400, "The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource."}
 	errPasswordUserDisabled = kind{50057, "invalid_grant", 400, "The user account is disabled."}
 	errGrantUserGone        = kind{50034, "invalid_grant", 400, "The user account does not exist in the directory or is disabled. To sign into this application, the account must be added to the directory."}
+
+	// The test-control API (testcontrol.go), and the errors it makes the authorization
+	// endpoint answer (forcedErrors).
+	errControlToken    = kind{0, "unauthorized", 401, "The test-control API needs the header Authorization: Bearer <testing.controlToken>."}
+	errControlOrigin   = kind{0, "forbidden", 403, "The test-control API does not answer requests from web pages (Origin %s)."}
+	errControlBody     = kind{0, "invalid_request", 400, "%s"}
+	errControlNotFound = kind{0, "not_found", 404, "%s"}
+	errControlConflict = kind{0, "conflict", 409, "%s"}
+	errForcedLogin     = kind{50058, "login_required", 400, "Sigil's test-control API forced this error: the user must sign in%s."}
+	errForcedConsent   = kind{65001, "consent_required", 400, "Sigil's test-control API forced this error: the user or administrator must consent%s."}
+	errForcedMFA       = kind{50076, "interaction_required", 400, "Sigil's test-control API forced this error: the user must interact%s."}
+	errForcedDenied    = kind{65004, "access_denied", 400, "Sigil's test-control API forced this error: access was denied%s."}
 
 	// Everything else.
 	errNotFound = kind{0, "not_found", 404, "No endpoint answers %s."}

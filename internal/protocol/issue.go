@@ -29,6 +29,10 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, f *flow, sess sto
 		s.deliverError(w, r, f.req.Reply, err)
 		return
 	}
+	if err := s.forcedFailure(ctx, f.app.ClientID, user.ID); err != nil {
+		s.deliverError(w, r, f.req.Reply, err)
+		return
+	}
 	var v url.Values
 	var err error
 	switch {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/sigil-idp/sigil/internal/directory"
@@ -32,6 +33,11 @@ type Options struct {
 	InteractionKey []byte
 	Logger         *slog.Logger
 	Now            func() time.Time
+	// Dev (sigil dev) adds notes for the developer to error pages: the registered redirect
+	// URIs of the app, the configuration key to edit.
+	Dev bool
+	// TestControl, when not nil, serves the test-control API under /-/test/ (testcontrol.go).
+	TestControl *TestControl
 }
 
 // Throttle limits failed sign-ins: after Account failures for one account, or Address
@@ -56,12 +62,17 @@ type Server struct {
 	log       *slog.Logger
 	now       func() time.Time
 	hashing   chan struct{} // bounds concurrent password hashing (memory × concurrency)
+	dev       bool          // error pages carry notes for the developer
 	sealer    *interactionSealer
 	dummyHash string // verified for unknown usernames, so they cost what known ones do
 	passwords password.Params
 	// groupsOverage is the most groups a token lists (mint_roles.go).
 	groupsOverage int
 	appTokens     *appTokenCache // app-only tokens reused for a short while (apptokens.go)
+	// control is the test-control API's settings, nil when it is off; clockOffset (ns) is
+	// what its clock endpoint added to now.
+	control     *TestControl
+	clockOffset atomic.Int64
 }
 
 // NewServer builds the server.
@@ -78,12 +89,18 @@ func NewServer(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{sealer: sealer,
+	s := &Server{sealer: sealer,
 		publicURL: o.PublicURL, store: o.Store, keys: o.Keys, pairwise: o.PairwiseKey, sessions: o.Sessions,
 		pages: o.Pages, lifetimes: o.Lifetimes, throttle: o.Throttle, log: o.Logger, now: now,
-		hashing: make(chan struct{}, 2), dummyHash: dummy, passwords: o.Passwords, groupsOverage: o.GroupsOverageLimit,
-		appTokens: newAppTokenCache(),
-	}, nil
+		hashing: make(chan struct{}, 2), dummyHash: dummy, passwords: o.Passwords, groupsOverage: o.GroupsOverageLimit, dev: o.Dev,
+		control: o.TestControl, appTokens: newAppTokenCache(),
+	}
+	if s.control != nil {
+		// Everything that asks the time — token lifetimes, code and session expiry, throttle
+		// windows, bearer-token checks — asks s.now, so the offset moves all of it.
+		s.now = func() time.Time { return now().Add(time.Duration(s.clockOffset.Load())) }
+	}
+	return s, nil
 }
 
 // lifetimesFor returns the app's effective lifetimes.

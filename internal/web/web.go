@@ -116,6 +116,8 @@ type ErrorPage struct {
 	TraceID       string
 	CorrelationID string
 	Timestamp     string
+	// DevNotes (dev mode only) tell the developer how to fix the request.
+	DevNotes []string
 }
 
 // FormPostPage delivers an authorization response by an auto-submitted form.
@@ -146,6 +148,28 @@ func (p *Pages) Accounts(w http.ResponseWriter, v AccountsPage) {
 // Error renders an error page with the given HTTP status.
 func (p *Pages) Error(w http.ResponseWriter, status int, v ErrorPage) {
 	p.render(w, status, "error.html", v)
+}
+
+// LandingPage is what / (Tenant empty) and a tenant's authority URL answer in a browser.
+type LandingPage struct {
+	PublicURL, KnownAuthority string
+	Tenant, TenantName        string // the path segment and the tenant's display name
+	Issuer, Discovery         string // the tenant's
+	Example                   string // a discovery URL to try, on /
+}
+
+// Landing renders the landing page.
+func (p *Pages) Landing(w http.ResponseWriter, v LandingPage) {
+	p.render(w, http.StatusOK, "landing.html", v)
+}
+
+// Favicon serves Sigil's icon (an SVG) for /favicon.ico, which browsers ask for unprompted.
+func (p *Pages) Favicon(w http.ResponseWriter, r *http.Request) {
+	icon, _ := assetFS.ReadFile("assets/favicon.svg")
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Write(icon)
 }
 
 // SignedOut renders the page shown after sign-out when there is nowhere to return to.
