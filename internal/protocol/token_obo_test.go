@@ -259,3 +259,26 @@ func TestOnBehalfOfConsentChallenge(t *testing.T) {
 		t.Errorf("after the user's grant: %d %v", resp.StatusCode, tok)
 	}
 }
+
+// TestOnBehalfOfSignOut: the OBO grant keeps the assertion's sid, so signing out of that
+// browser session revokes the middle tier's refresh tokens too.
+func TestOnBehalfOfSignOut(t *testing.T) {
+	e := newEnv(t, withOBO)
+	f := e.oboFixture(t)
+	if sid := claims(t, f.access)["sid"]; sid == nil || sid == "" {
+		t.Fatalf("the spa's access token has no sid")
+	}
+	resp, tok := e.token("contoso.test", oboForm(f.access, oboScope), nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("OBO: %d %v", resp.StatusCode, tok)
+	}
+	out := url.Values{"post_logout_redirect_uri": {spaOrigin + "/signed-out"}, "client_id": {spaClient},
+		"logout_hint": {str(claims(t, f.id), "login_hint")}}
+	if resp, _ := e.get(e.client, e.url+"/contoso.test/oauth2/v2.0/logout?"+out.Encode()); resp.StatusCode != http.StatusFound {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
+	form := refreshForm(apiClient, str(tok, "refresh_token"), "")
+	form.Set("client_secret", midSecret)
+	resp, body := e.token("contoso.test", form, nil)
+	wantTokenError(t, resp, body, 400, wantErr{"invalid_grant", 50173})
+}
