@@ -20,7 +20,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -324,23 +323,11 @@ func (s *server) serverToken(b *testing.B, body string) string {
 	return out.AccessToken
 }
 
-// BenchmarkClientCredentials is a daemon asking again and again, with a client secret:
-// after the first request, the token issued within the reuse window comes back (no
-// signature, nothing written).
+// BenchmarkClientCredentials is a daemon's request with a client secret, as MSAL Go sends it:
+// the client authenticated, one app-only token signed, nothing written.
 func BenchmarkClientCredentials(b *testing.B) {
 	s := newServer(b)
 	for b.Loop() {
-		s.serverToken(b, clientCredentialsForm)
-	}
-}
-
-// BenchmarkClientCredentialsFresh is a client-credentials request that signs a new token
-// every time: the server's clock moves past the reuse window before each request.
-func BenchmarkClientCredentialsFresh(b *testing.B) {
-	var offset atomic.Int64
-	s := newServerAt(b, func() time.Time { return time.Now().Add(time.Duration(offset.Load())) })
-	for b.Loop() {
-		offset.Add(int64(6 * time.Minute))
 		s.serverToken(b, clientCredentialsForm)
 	}
 }

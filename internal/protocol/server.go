@@ -68,7 +68,6 @@ type Server struct {
 	passwords password.Params
 	// groupsOverage is the most groups a token lists (mint_roles.go).
 	groupsOverage int
-	appTokens     *appTokenCache // app-only tokens reused for a short while (apptokens.go)
 	// control is the test-control API's settings, nil when it is off; clockOffset (ns) is
 	// what its clock endpoint added to now.
 	control     *TestControl
@@ -93,7 +92,7 @@ func NewServer(o Options) (*Server, error) {
 		publicURL: o.PublicURL, store: o.Store, keys: o.Keys, pairwise: o.PairwiseKey, sessions: o.Sessions,
 		pages: o.Pages, lifetimes: o.Lifetimes, throttle: o.Throttle, log: o.Logger, now: now,
 		hashing: make(chan struct{}, 2), dummyHash: dummy, passwords: o.Passwords, groupsOverage: o.GroupsOverageLimit, dev: o.Dev,
-		control: o.TestControl, appTokens: newAppTokenCache(),
+		control: o.TestControl,
 	}
 	if s.control != nil {
 		// Everything that asks the time — token lifetimes, code and session expiry, throttle

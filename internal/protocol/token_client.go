@@ -65,9 +65,8 @@ func appPermissions(app directory.App, api directory.API) []string {
 }
 
 // mintApp issues an app-only access token for resource: the subject is the app's service
-// principal in the tenant (sub = oid), idtyp is app, and roles are the app's permissions. The
-// token issued for the same request within the last few minutes is handed out again
-// (apptokens.go), with expires_in counting down.
+// principal in the tenant (sub = oid), idtyp is app, and roles are the app's permissions.
+// Every request gets a token of its own (its own uti and one signature): no answer is reused.
 func (s *Server) mintApp(_ context.Context, tr *tokenRequest, resource string, roles []string) (*tokenResponse, error) {
 	now, life := s.now(), s.lifetimesFor(tr.app)
 	aud := resource
@@ -75,25 +74,18 @@ func (s *Server) mintApp(_ context.Context, tr *tokenRequest, resource string, r
 		aud = directory.ProfileAudience
 	}
 	tenantID := tr.tenant.tenant.ID
-	key := appTokenKey{tenant: tenantID, client: tr.app.ClientID, resource: resource, aud: aud, azpacr: tr.authn.azpacr(),
-		kid: s.keys.CurrentKeyID(), lifetime: life.AccessToken}.withRoles(roles)
-	t, ok := s.appTokens.get(key, now)
-	if !ok {
-		sp := directory.ServicePrincipalID(tenantID, tr.app.ClientID)
-		c := tokens.AccessClaims{
-			Aud: aud, Iss: tokens.Issuer(s.publicURL, tenantID), Iat: now.Unix(), Nbf: now.Unix(),
-			Exp: now.Add(life.AccessToken).Unix(), Azp: tr.app.ClientID, Azpacr: tr.authn.azpacr(), Idtyp: "app",
-			OID: sp, Sub: sp, TID: tenantID, UTI: tokens.RandomID(16), Ver: "2.0",
-		}
-		c.Roles = roles
-		at, err := s.keys.Sign(c)
-		if err != nil {
-			return nil, err
-		}
-		t = appToken{token: at, iat: time.Unix(c.Iat, 0), exp: time.Unix(c.Exp, 0)}
-		s.appTokens.put(key, t)
+	sp := directory.ServicePrincipalID(tenantID, tr.app.ClientID)
+	c := tokens.AccessClaims{
+		Aud: aud, Iss: tokens.Issuer(s.publicURL, tenantID), Iat: now.Unix(), Nbf: now.Unix(),
+		Exp: now.Add(life.AccessToken).Unix(), Azp: tr.app.ClientID, Azpacr: tr.authn.azpacr(), Idtyp: "app",
+		OID: sp, Sub: sp, TID: tenantID, UTI: tokens.RandomID(16), Ver: "2.0",
 	}
-	expires := int64(t.exp.Sub(now) / time.Second)
+	c.Roles = roles
+	at, err := s.keys.Sign(c)
+	if err != nil {
+		return nil, err
+	}
+	expires := int64(life.AccessToken / time.Second)
 	return &tokenResponse{TokenType: "Bearer", Scope: resource + "/.default", ExpiresIn: expires, ExtExpiresIn: expires,
-		AccessToken: t.token}, nil
+		AccessToken: at}, nil
 }

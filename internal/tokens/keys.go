@@ -164,16 +164,6 @@ func (ks *KeySet) JWKS() []byte {
 	return ks.jwks
 }
 
-// CurrentKeyID is the kid of the key that signs now ("" before one is loaded).
-func (ks *KeySet) CurrentKeyID() string {
-	ks.mu.RLock()
-	defer ks.mu.RUnlock()
-	if ks.current == nil {
-		return ""
-	}
-	return ks.current.id
-}
-
 // Sign returns claims as a compact JWS signed RS256 with the current key.
 func (ks *KeySet) Sign(claims any) (string, error) {
 	payload, err := json.Marshal(claims)
