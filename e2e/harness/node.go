@@ -5,13 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/sigil-idp/sigil/e2e/browser"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sigil-idp/sigil/e2e/browser"
 )
 
 // NodeTimeout bounds one run of a Node script.
