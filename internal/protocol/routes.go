@@ -18,7 +18,9 @@ func (s *Server) Handler() http.Handler {
 	// The protocol.
 	mux.HandleFunc("GET /{tenant}/oauth2/v2.0/authorize", s.authorize)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/authorize", s.authorize)
-	mux.HandleFunc("/{tenant}/oauth2/v2.0/token", s.token) // every method: errors are JSON too
+	mux.HandleFunc("/{tenant}/oauth2/v2.0/token", s.token)           // every method: errors are JSON too
+	mux.HandleFunc("/{tenant}/oauth2/v2.0/devicecode", s.deviceCode) // the same
+	mux.HandleFunc("GET /devicelogin", s.deviceLoginPage)
 	mux.HandleFunc("GET /{tenant}/v2.0/adminconsent", s.adminConsent)
 	mux.HandleFunc("GET /{tenant}/oauth2/v2.0/logout", s.logout)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/logout", s.logout)
@@ -39,6 +41,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /-/login", forms.Handler(http.HandlerFunc(s.login)))
 	mux.Handle("POST /-/consent", forms.Handler(http.HandlerFunc(s.consent)))
 	mux.Handle("POST /-/pick", forms.Handler(http.HandlerFunc(s.pick)))
+	mux.Handle("POST /-/devicelogin", forms.Handler(http.HandlerFunc(s.deviceLogin)))
 	mux.Handle("GET /-/assets/", s.pages.Assets())
 	// Operations.
 	mux.HandleFunc("GET /healthz", s.healthz)

@@ -60,6 +60,9 @@ var grants = map[string]grantSpec{
 	"authorization_code": {auth: authByPlatform, browser: true, run: (*Server).codeGrant},
 	"refresh_token":      {auth: authByPlatform, browser: true, run: (*Server).refreshGrant},
 	"client_credentials": {auth: authRequired, run: (*Server).clientCredentialsGrant},
+	// RFC 8628's grant type, and the plain one msal-node and MSAL Go send.
+	"urn:ietf:params:oauth:grant-type:device_code": {auth: authPublicFlows, run: (*Server).deviceCodeGrant},
+	"device_code": {auth: authPublicFlows, run: (*Server).deviceCodeGrant},
 }
 
 // queryCredentials are the parameters that must never travel in a URL, where proxies, logs
