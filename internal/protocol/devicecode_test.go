@@ -25,7 +25,9 @@ func withCLI(c *config.Config) {
 }
 
 // deviceURL is the device code endpoint of a tenant segment.
-func (e *env) deviceURL(tenant string) string { return e.url + "/" + tenant + "/oauth2/v2.0/devicecode" }
+func (e *env) deviceURL(tenant string) string {
+	return e.url + "/" + tenant + "/oauth2/v2.0/devicecode"
+}
 
 // startDevice asks for a device code for the CLI app and returns the response; it fails the
 // test unless one comes back.
