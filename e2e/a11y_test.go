@@ -153,6 +153,8 @@ func TestPagesAccessible(t *testing.T) {
 		{"signed-out", func() error {
 			return p.Navigate(e.IdP + "/" + harness.Domain + "/oauth2/v2.0/logout")
 		}, "main"},
+		{"landing", func() error { return p.Navigate(e.IdP + "/") }, "main dl"},
+		{"tenant-landing", func() error { return p.Navigate(e.IdP + "/" + harness.Domain) }, "main dl"},
 	}
 	for _, s := range steps {
 		if err := s.act(); err != nil {

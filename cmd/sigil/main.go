@@ -3,11 +3,15 @@
 //
 //	sigil serve --config sigil.yaml   run the server from a configuration file
 //	sigil dev                         run it with a demo tenant, user and SPA
-//	sigil version                     print the version
+//	sigil version                     print the version (also: sigil --version)
+//
+// Exit status: 0 on a clean stop, 1 when the server cannot start or fails, 2 for usage errors
+// (an unknown command or flag, a missing argument).
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -24,8 +28,9 @@ import (
 
 // cli is the command line; flags fall back to SIGIL_* environment variables.
 type cli struct {
-	LogLevel  string `help:"Log level: debug, info, warn or error." default:"info" enum:"debug,info,warn,error" env:"SIGIL_LOG_LEVEL"`
-	LogFormat string `help:"Log format: text or json." default:"text" enum:"text,json" env:"SIGIL_LOG_FORMAT"`
+	LogLevel  string           `help:"Log level: debug, info, warn or error." default:"info" enum:"debug,info,warn,error" env:"SIGIL_LOG_LEVEL"`
+	LogFormat string           `help:"Log format: text or json." default:"text" enum:"text,json" env:"SIGIL_LOG_FORMAT"`
+	Version_  kong.VersionFlag `name:"version" help:"Print the version and exit."`
 
 	Serve   serveCmd   `cmd:"" help:"Run the server from a configuration file."`
 	Dev     devCmd     `cmd:"" help:"Run Sigil with a demo tenant, user and single-page app; no configuration needed."`
@@ -59,15 +64,19 @@ func (c *serveCmd) Run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	defer a.Close()
-	attrs := []any{"listen", cfg.Listen, "public_url", cfg.PublicURL, "storage", storageName(cfg.Storage)}
+	ln, err := a.Listen("listen in " + c.Config + ", --listen or SIGIL_LISTEN")
+	if err != nil {
+		return err
+	}
+	attrs := []any{"listen", ln.Addr().String(), "public_url", cfg.PublicURL, "storage", storageName(cfg.Storage)}
 	if a.CAFile() != "" {
 		attrs = append(attrs, "ca_file", a.CAFile())
 	}
 	log.Info("sigil serving", attrs...)
-	if a.CAFile() != "" {
+	if a.CAMade() {
 		log.Info("tls.auto made a local CA; trust it in your browser or OS to avoid certificate warnings", "ca_file", a.CAFile())
 	}
-	return a.Run(ctx)
+	return a.Serve(ctx, ln)
 }
 
 // storageName is the storage setting without credentials, for logs.
@@ -100,19 +109,41 @@ func version() string {
 	return v + " " + info.GoVersion
 }
 
-func main() {
+func main() { os.Exit(run(os.Args[1:])) }
+
+// run parses args and runs the command, returning the exit status.
+func run(args []string) int {
 	var c cli
-	k := kong.Parse(&c, kong.Name("sigil"), kong.UsageOnError(),
+	k, err := kong.New(&c, kong.Name("sigil"), kong.UsageOnError(), kong.Vars{"version": version()},
 		kong.Description("Sigil: a self-hosted identity platform for single-page apps (Microsoft identity platform v2.0 on the wire)."))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sigil:", err)
+		return 1
+	}
+	exit := -1
+	k.Exit = func(code int) { exit = code }
+	kctx, err := k.Parse(args)
+	if exit >= 0 { // --help or --version ran
+		return exit
+	}
+	if err != nil {
+		var parseErr *kong.ParseError
+		if errors.As(err, &parseErr) {
+			parseErr.Context.PrintUsage(true)
+		}
+		fmt.Fprintln(os.Stderr, "sigil:", err)
+		return 2
+	}
 	log := newLogger(c.LogLevel, c.LogFormat)
 	slog.SetDefault(log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	k.BindTo(ctx, (*context.Context)(nil))
-	if err := k.Run(log); err != nil {
+	kctx.BindTo(ctx, (*context.Context)(nil))
+	if err := kctx.Run(log); err != nil {
 		fmt.Fprintln(os.Stderr, "sigil:", err)
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 func newLogger(level, format string) *slog.Logger {

@@ -29,6 +29,7 @@ import (
 	"github.com/sigil-idp/sigil/e2e/browser"
 	"github.com/sigil-idp/sigil/internal/app"
 	"github.com/sigil-idp/sigil/internal/config"
+	"github.com/sigil-idp/sigil/internal/demo"
 	"github.com/sigil-idp/sigil/internal/password"
 )
 
@@ -77,6 +78,10 @@ type Options struct {
 	// Site, when set, is a directory served at the test app's origin instead of e2e/pages:
 	// an example app built by [BuildExample]. /config.js and /node_modules/ are served beside it.
 	Site string
+	// Dev runs Sigil as `sigil dev --config FILE --no-demo` does, FILE holding the test
+	// configuration's tenants only (written with config.Marshal): dev mode's defaults must
+	// fill in the rest.
+	Dev bool
 }
 
 // Start brings up an Env for one test; everything stops when the test ends. It skips the
@@ -96,8 +101,7 @@ func Start(t *testing.T, o Options) *Env {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(t.Context(), cfg, app.Options{Logger: testLogger(t),
-		HashParams: password.Params{Memory: 64, Time: 1, Threads: 1}, Wrap: e.Requests.wrap})
+	a, err := newApp(t, o, cfg, idpLn, e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,6 +124,31 @@ func Start(t *testing.T, o Options) *Env {
 	})
 	e.Browser = browser.Start(t, browser.Options{ExecPath: chromium, MapHosts: []string{"*.example.test"}})
 	return e
+}
+
+// newApp builds the App for cfg: directly, or with o.Dev through dev mode from a file that
+// holds only cfg's tenants.
+func newApp(t *testing.T, o Options, cfg config.Config, idpLn net.Listener, e *Env) (*app.App, error) {
+	hash := password.Params{Memory: 64, Time: 1, Threads: 1}
+	if !o.Dev {
+		return app.New(t.Context(), cfg, app.Options{Logger: testLogger(t), HashParams: hash, Wrap: e.Requests.wrap})
+	}
+	only := config.Default()
+	only.Tenants = cfg.Tenants
+	text, err := config.Marshal(only, "")
+	if err != nil {
+		return nil, err
+	}
+	file := filepath.Join(t.TempDir(), "sigil.yaml")
+	if err := os.WriteFile(file, text, 0o600); err != nil {
+		return nil, err
+	}
+	dev, err := demo.StartDev(t.Context(), demo.DevOptions{ConfigFile: file, NoDemo: true, PublicURL: e.IdP,
+		IdPListener: idpLn, DataDir: cfg.DataDir, Logger: testLogger(t), HashParams: hash, Wrap: e.Requests.wrap})
+	if err != nil {
+		return nil, err
+	}
+	return dev.App, nil
 }
 
 func listen(t *testing.T) net.Listener {

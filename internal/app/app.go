@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/sigil-idp/sigil/internal/config"
@@ -40,6 +41,7 @@ type App struct {
 	handler http.Handler
 	tls     *tls.Config // nil: plain HTTP behind a TLS-terminating proxy
 	caFile  string      // the local CA of tls.auto, "" otherwise
+	caMade  bool        // tls.auto made that CA on this start
 }
 
 // Options adjust an App beyond its configuration.
@@ -51,6 +53,9 @@ type Options struct {
 	Now        func() time.Time
 	// Wrap, when set, wraps the whole HTTP handler (request logging, instrumentation).
 	Wrap func(http.Handler) http.Handler
+	// Dev is sigil dev: error pages carry notes for the developer (registered redirect URIs,
+	// the configuration key to edit).
+	Dev bool
 }
 
 // New builds an App: the store is opened and migrated, the configuration applied, the keys
@@ -111,7 +116,7 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 		Lifetimes: c.Lifetimes(),
 		Throttle: protocol.Throttle{Account: c.LoginThrottle.AccountFailures, Address: c.LoginThrottle.IPFailures,
 			Window: time.Duration(c.LoginThrottle.Window)},
-		Passwords: o.HashParams, InteractionKey: interactionKey, Logger: a.log, Now: o.Now, GroupsOverageLimit: c.GroupsOverageLimit,
+		Passwords: o.HashParams, InteractionKey: interactionKey, Logger: a.log, Now: o.Now, GroupsOverageLimit: c.GroupsOverageLimit, Dev: o.Dev,
 	})
 	if err != nil {
 		return err
@@ -155,7 +160,7 @@ func (a *App) prepareTLS(now time.Time) error {
 		if err != nil {
 			return err
 		}
-		certFile, keyFile, a.caFile = files.Cert, files.Key, files.CACert
+		certFile, keyFile, a.caFile, a.caMade = files.Cert, files.Key, files.CACert, files.MadeCA
 	case c.CertFile != "":
 		certFile, keyFile = c.CertFile, c.KeyFile
 	default:
@@ -181,14 +186,41 @@ func (a *App) TLSConfig() *tls.Config { return a.tls }
 // CAFile is the local CA certificate of tls.auto (for users to trust), or "".
 func (a *App) CAFile() string { return a.caFile }
 
-// Run listens on the configured address and serves until ctx ends.
-func (a *App) Run(ctx context.Context) error {
-	ln, err := net.Listen("tcp", a.cfg.Listen)
+// CAMade reports whether tls.auto made its local CA on this start (rather than reusing the
+// one in the data folder), so the user must trust it anew.
+func (a *App) CAMade() bool { return a.caMade }
+
+// Listen opens the configured listen address, naming setting (how the user changes it) in
+// the error if it cannot. Serve serves on it.
+func (a *App) Listen(setting string) (net.Listener, error) { return Bind(a.cfg.Listen, setting) }
+
+// Bind listens on addr; when it cannot, the error is a [*BindError] naming setting.
+func Bind(addr, setting string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return err
+		return nil, &BindError{Addr: addr, Setting: setting, Err: err}
 	}
-	return a.Serve(ctx, ln)
+	return ln, nil
 }
+
+// BindError is a listen address that could not be opened, with the setting that chooses it
+// (such as "--listen or SIGIL_LISTEN"), so the message says what to change.
+type BindError struct {
+	Addr    string
+	Setting string
+	Err     error
+}
+
+func (e *BindError) Error() string {
+	why := e.Err.Error()
+	if errors.Is(e.Err, syscall.EADDRINUSE) {
+		why = "the port is in use by another process"
+	}
+	return fmt.Sprintf("cannot listen on %s: %s; choose another address with %s", e.Addr, why, e.Setting)
+}
+
+// Unwrap returns the listen error.
+func (e *BindError) Unwrap() error { return e.Err }
 
 // Serve serves on ln, with the background jobs, until ctx ends; then it shuts down
 // gracefully (in-flight requests get ten seconds).

@@ -166,15 +166,51 @@ func (d *decoder) keyProblem(key *yaml.Node, path, msg string) {
 	d.problems = append(d.problems, Problem{File: d.src.file, Line: key.Line, Column: key.Column, Path: path, Message: msg})
 }
 
-// unknownKey says that name is not a key here, suggesting a key that
-// differs only in case.
+// unknownKey says that name is not a key here, suggesting the known key nearest to it: one
+// that differs only in case, or else the closest within a few typing mistakes (an edit
+// distance of at most a third of the name, at least 1, at most 3), or else one the name
+// begins (cert for certFile). Ties go to the key that sorts first, so the message is stable.
 func unknownKey(name string, fields map[string]int) string {
+	best, bestDist := "", 0
+	lname := strings.ToLower(name)
 	for f := range fields {
-		if strings.EqualFold(f, name) {
-			return fmt.Sprintf("unknown key %q (did you mean %q?)", name, f)
+		d := editDistance(lname, strings.ToLower(f))
+		if d > 0 && len(name) >= 3 && strings.HasPrefix(strings.ToLower(f), lname) {
+			d = 1 // a key cut short
+		}
+		if best == "" || d < bestDist || d == bestDist && f < best {
+			best, bestDist = f, d
 		}
 	}
+	limit := min(max(len(name)/3, 1), 3)
+	if best != "" && (bestDist == 0 || bestDist <= limit) {
+		return fmt.Sprintf("unknown key %q (did you mean %q?)", name, best)
+	}
 	return fmt.Sprintf("unknown key %q", name)
+}
+
+// editDistance is the Levenshtein distance between a and b, counted in bytes (keys are ASCII).
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 { // no key is this long; do not spend time on garbage
+		return max(len(a), len(b))
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // fieldsOf maps the yaml tag names of struct type t to field indexes.

@@ -51,12 +51,20 @@ func Load(path string, o Overrides) (Config, error) {
 // nothing after it) keeps the default. All problems come back at once as
 // an [*Error]; the Config is then the zero value.
 func Parse(name string, data []byte, o Overrides) (Config, error) {
+	return ParseWith(name, data, Default(), o, nil)
+}
+
+// ParseWith is [Parse] over base instead of [Default], with fill (when not
+// nil) run after the overrides and before validation, to complete what the
+// file left out (`sigil dev` derives publicUrl from listen and adds its demo
+// tenant). Empty data decodes to base.
+func ParseWith(name string, data []byte, base Config, o Overrides, fill func(*Config)) (Config, error) {
 	src := newSources(name)
 	root, err := readYAML(data)
 	if err != nil {
 		return Config{}, newError([]Problem{syntaxProblem(name, err)})
 	}
-	c := Default()
+	c := base
 	var problems []Problem
 	if root != nil {
 		d := decoder{src: src, budget: aliasFactor * countNodes(root)}
@@ -67,6 +75,9 @@ func Parse(name string, data []byte, o Overrides) (Config, error) {
 		problems = d.problems
 	}
 	o.apply(&c, src)
+	if fill != nil {
+		fill(&c)
+	}
 	problems = append(problems, c.validate(src)...)
 	if err := newError(problems); err != nil {
 		return Config{}, err

@@ -149,11 +149,14 @@ func TestParseDecodeProblems(t *testing.T) {
 		want []string
 	}{
 		{"unknown top-level key", minimal + "listn: 1.2.3.4:80\n",
-			[]string{`sigil.yaml:2:1: unknown key "listn"`}},
+			[]string{`sigil.yaml:2:1: unknown key "listn" (did you mean "listen"?)`}},
+		{"unknown key far from every key", minimal + "frobnicate: 1\n",
+			[]string{`sigil.yaml:2:1: unknown key "frobnicate"`}},
 		{"unknown key differs in case", minimal + "publicURL: x\n",
 			[]string{`sigil.yaml:2:1: unknown key "publicURL" (did you mean "publicUrl"?)`}},
 		{"every unknown key", minimal + "tls: {auto: true, cert: a, key: b}\n",
-			[]string{`sigil.yaml:2:19: tls: unknown key "cert"`, `sigil.yaml:2:28: tls: unknown key "key"`}},
+			[]string{`sigil.yaml:2:19: tls: unknown key "cert" (did you mean "certFile"?)`,
+				`sigil.yaml:2:28: tls: unknown key "key" (did you mean "keyFile"?)`}},
 		{"unknown key in a list item", minimal + "tenants:\n  - id: 6a0b2c9e-7e4d-4c1e-9a53-0d6f2b8e4f10\n    domains: [contoso.test]\n    apps:\n      - displayName: A\n        clientId: 3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f\n        redirectUri: https://a.test/\n",
 			[]string{`sigil.yaml:8:9: tenants[0].apps[0]: unknown key "redirectUri"`}},
 		{"repeated key", minimal + "listen: 1.2.3.4:80\nlisten: 1.2.3.4:81\n",

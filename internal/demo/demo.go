@@ -35,7 +35,14 @@ const (
 func Config(publicURL, listen, dataDir, spaOrigin string) config.Config {
 	c := config.Default()
 	c.PublicURL, c.Listen, c.DataDir, c.TLS.Auto = publicURL, listen, dataDir, true
-	c.Tenants = []config.Tenant{{
+	c.Tenants = []config.Tenant{Tenant(publicURL, spaOrigin)}
+	return c
+}
+
+// Tenant returns the demo tenant — its user, the Todo API, the demo SPA's registration at
+// spaOrigin and those of the example apps on publicURL's host — for a server at publicURL.
+func Tenant(publicURL, spaOrigin string) config.Tenant {
+	t := config.Tenant{
 		ID: TenantID, Domains: []string{Domain}, DisplayName: "Contoso (demo)",
 		Users: []config.User{{Username: Username, Password: Password, DisplayName: "Alice Example",
 			GivenName: "Alice", Surname: "Example", Email: Username, AppRoles: []string{"api://todo/Todo.Admin"}}},
@@ -50,7 +57,7 @@ func Config(publicURL, listen, dataDir, spaOrigin string) config.Config {
 			PostLogoutRedirectURIs: []string{spaOrigin + "/"},
 			OptionalClaims:         config.OptionalClaims{IDToken: []string{"email"}},
 		}},
-	}}
+	}
 	host := "localhost"
 	if u, err := url.Parse(publicURL); err == nil && u.Hostname() != "" {
 		host = u.Hostname()
@@ -63,9 +70,9 @@ func Config(publicURL, listen, dataDir, spaOrigin string) config.Config {
 		if ex.Implicit {
 			app.ImplicitGrant = config.ImplicitGrant{IDTokens: true, AccessTokens: true}
 		}
-		c.Tenants[0].Apps = append(c.Tenants[0].Apps, app)
+		t.Apps = append(t.Apps, app)
 	}
-	return c
+	return t
 }
 
 // Example is one of the apps under examples/ in the repository: its registration in the demo

@@ -42,6 +42,8 @@ type Files struct {
 	CACert string // CA certificate (PEM)
 	Cert   string // server certificate then CA certificate (PEM)
 	Key    string // server private key (PEM, PKCS #8)
+	// MadeCA is true when Ensure made a new CA this time (the user must trust it anew).
+	MadeCA bool
 }
 
 // Ensure makes sure dir holds a local CA and a server certificate valid for
@@ -72,6 +74,7 @@ func Ensure(dir string, hosts []string, now time.Time) (Files, error) {
 		if ca, err = newCA(dir, now); err != nil {
 			return Files{}, err
 		}
+		files.MadeCA = true
 	}
 	if leafUsable(dir, ca, names, ips, now) {
 		return files, nil

@@ -84,7 +84,7 @@ func TestEnsureCreates(t *testing.T) {
 	hosts := []string{"login.example.test", "10.0.0.5", "[fd00::1]"}
 	f := ensure(t, dir, hosts, t0)
 
-	want := Files{CACert: filepath.Join(dir, "ca.pem"), Cert: filepath.Join(dir, "tls.pem"), Key: filepath.Join(dir, "tls-key.pem")}
+	want := Files{CACert: filepath.Join(dir, "ca.pem"), Cert: filepath.Join(dir, "tls.pem"), Key: filepath.Join(dir, "tls-key.pem"), MadeCA: true}
 	if f != want {
 		t.Errorf("Ensure = %+v, want %+v", f, want)
 	}
@@ -124,9 +124,13 @@ func TestEnsureCreates(t *testing.T) {
 
 func TestEnsureReusesUnchanged(t *testing.T) {
 	dir := t.TempDir()
-	ensure(t, dir, []string{"login.example.test"}, t0)
+	if f := ensure(t, dir, []string{"login.example.test"}, t0); !f.MadeCA {
+		t.Errorf("first Ensure: MadeCA false, want true")
+	}
 	before := snap(t, dir)
-	ensure(t, dir, []string{"login.example.test"}, t0.Add(time.Hour))
+	if f := ensure(t, dir, []string{"login.example.test"}, t0.Add(time.Hour)); f.MadeCA {
+		t.Errorf("second Ensure: MadeCA true, want false (the CA was reused)")
+	}
 	after := snap(t, dir)
 	if !bytes.Equal(before.ca, after.ca) || !bytes.Equal(before.caKey, after.caKey) ||
 		!bytes.Equal(before.cert, after.cert) || !bytes.Equal(before.key, after.key) {

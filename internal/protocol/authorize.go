@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -78,7 +79,7 @@ func (s *Server) trustRequest(r *http.Request, p params) (*flow, error) {
 		}
 		platform, ok := app.RedirectPlatform(uri)
 		if !ok {
-			return nil, errRedirectMismatch.new(truncate(uri, 200), app.ClientID)
+			return nil, errRedirectMismatch.new(truncate(uri, 200), app.ClientID).withDevNotes(registeredURIs(app)...)
 		}
 		req.Reply.URI, req.RedirectGiven, req.Platform = uri, true, platform
 	}
@@ -244,3 +245,17 @@ func validatePKCE(p params, req *authRequest) error {
 }
 
 const base64URLAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+// registeredURIs describes an app's redirect URIs for the developer (dev-mode error pages).
+func registeredURIs(app directory.App) []string {
+	notes := []string{fmt.Sprintf("The app %q (client id %s) has these redirect URIs registered:", app.DisplayName, app.ClientID)}
+	for _, u := range app.RedirectURIs {
+		notes = append(notes, fmt.Sprintf("%s   (%s)", u.URI, u.Platform))
+	}
+	if len(app.RedirectURIs) == 0 {
+		notes = append(notes, "none")
+	}
+	return append(notes, "To add one, edit the app with clientId "+app.ClientID+" under tenants[].apps[] in your "+
+		"configuration file: spa.redirectUris for a single-page app, web.redirectUris for a server-side app, "+
+		"publicClient.redirectUris for a desktop or mobile app.")
+}

@@ -18,6 +18,9 @@ type Error struct {
 	Status      int
 	Suberror    string
 	Cause       error
+	// DevNotes help the developer fix the request (the registered redirect URIs, the config
+	// key to edit); error pages show them only in dev mode, JSON and redirects never.
+	DevNotes []string
 }
 
 func (e *Error) Error() string {
@@ -33,6 +36,13 @@ func (e *Error) Unwrap() error { return e.Cause }
 func (e *Error) because(cause error) *Error {
 	c := *e
 	c.Cause = cause
+	return &c
+}
+
+// withDevNotes returns a copy of e with notes for the developer attached.
+func (e *Error) withDevNotes(notes ...string) *Error {
+	c := *e
+	c.DevNotes = append(c.DevNotes[:len(c.DevNotes):len(c.DevNotes)], notes...)
 	return &c
 }
 

@@ -85,6 +85,10 @@ func (s *Server) failPage(w http.ResponseWriter, r *http.Request, where string, 
 	if e.AADSTS != 0 {
 		code = fmt.Sprintf("AADSTS%d", e.AADSTS)
 	}
-	s.pages.Error(w, e.Status, web.ErrorPage{Code: code, Error: e.Code, Message: e.Description,
-		TraceID: ids.trace, CorrelationID: ids.correlation, Timestamp: timestamp(now)})
+	page := web.ErrorPage{Code: code, Error: e.Code, Message: e.Description,
+		TraceID: ids.trace, CorrelationID: ids.correlation, Timestamp: timestamp(now)}
+	if s.dev {
+		page.DevNotes = e.DevNotes
+	}
+	s.pages.Error(w, e.Status, page)
 }

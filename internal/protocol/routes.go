@@ -43,6 +43,10 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /-/pick", forms.Handler(http.HandlerFunc(s.pick)))
 	mux.Handle("POST /-/devicelogin", forms.Handler(http.HandlerFunc(s.deviceLogin)))
 	mux.Handle("GET /-/assets/", s.pages.Assets())
+	// For people: what this server is, and a tenant's settings at its authority URL.
+	mux.HandleFunc("GET /{$}", s.landing)
+	mux.HandleFunc("GET /{tenant}", s.tenantLanding)
+	mux.HandleFunc("GET /favicon.ico", s.pages.Favicon)
 	// Operations.
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)

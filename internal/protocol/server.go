@@ -32,6 +32,9 @@ type Options struct {
 	InteractionKey []byte
 	Logger         *slog.Logger
 	Now            func() time.Time
+	// Dev (sigil dev) adds notes for the developer to error pages: the registered redirect
+	// URIs of the app, the configuration key to edit.
+	Dev bool
 }
 
 // Throttle limits failed sign-ins: after Account failures for one account, or Address
@@ -56,6 +59,7 @@ type Server struct {
 	log       *slog.Logger
 	now       func() time.Time
 	hashing   chan struct{} // bounds concurrent password hashing (memory × concurrency)
+	dev       bool          // error pages carry notes for the developer
 	sealer    *interactionSealer
 	dummyHash string // verified for unknown usernames, so they cost what known ones do
 	passwords password.Params
@@ -80,7 +84,7 @@ func NewServer(o Options) (*Server, error) {
 	return &Server{sealer: sealer,
 		publicURL: o.PublicURL, store: o.Store, keys: o.Keys, pairwise: o.PairwiseKey, sessions: o.Sessions,
 		pages: o.Pages, lifetimes: o.Lifetimes, throttle: o.Throttle, log: o.Logger, now: now,
-		hashing: make(chan struct{}, 2), dummyHash: dummy, passwords: o.Passwords, groupsOverage: o.GroupsOverageLimit,
+		hashing: make(chan struct{}, 2), dummyHash: dummy, passwords: o.Passwords, groupsOverage: o.GroupsOverageLimit, dev: o.Dev,
 	}, nil
 }
 

@@ -3,6 +3,7 @@ package protocol
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/sigil-idp/sigil/internal/directory"
@@ -74,7 +75,9 @@ func (s *Server) appFor(ctx context.Context, t tenantRef, clientID string) (dire
 	case t.multi && app.SignInAudience != directory.AudienceAnyTenant:
 		return app, errAppNotMultiTenant.new(clientID)
 	case !t.multi && app.TenantID != t.tenant.ID && app.SignInAudience != directory.AudienceAnyTenant:
-		return app, errAppNotFound.new(clientID, t.name())
+		return app, errAppNotFound.new(clientID, t.name()).withDevNotes(fmt.Sprintf(
+			"The app %q is registered in the tenant %s, not in %s: use that tenant's authority, %s/%s, or set signInAudience: AzureADMultipleOrgs on the app.",
+			app.DisplayName, app.TenantID, t.name(), s.publicURL, app.TenantID))
 	}
 	return app, nil
 }

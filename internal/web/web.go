@@ -117,6 +117,8 @@ type ErrorPage struct {
 	TraceID       string
 	CorrelationID string
 	Timestamp     string
+	// DevNotes (dev mode only) tell the developer how to fix the request.
+	DevNotes []string
 }
 
 // DeviceLoginPage is the device code verification page (RFC 8628 §3.3), where the user
@@ -173,6 +175,28 @@ func (p *Pages) DeviceLogin(w http.ResponseWriter, status int, v DeviceLoginPage
 // DeviceResult renders the end of a device code sign-in.
 func (p *Pages) DeviceResult(w http.ResponseWriter, v DeviceResultPage) {
 	p.render(w, http.StatusOK, "deviceresult.html", v)
+}
+
+// LandingPage is what / (Tenant empty) and a tenant's authority URL answer in a browser.
+type LandingPage struct {
+	PublicURL, KnownAuthority string
+	Tenant, TenantName        string // the path segment and the tenant's display name
+	Issuer, Discovery         string // the tenant's
+	Example                   string // a discovery URL to try, on /
+}
+
+// Landing renders the landing page.
+func (p *Pages) Landing(w http.ResponseWriter, v LandingPage) {
+	p.render(w, http.StatusOK, "landing.html", v)
+}
+
+// Favicon serves Sigil's icon (an SVG) for /favicon.ico, which browsers ask for unprompted.
+func (p *Pages) Favicon(w http.ResponseWriter, r *http.Request) {
+	icon, _ := assetFS.ReadFile("assets/favicon.svg")
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Write(icon)
 }
 
 // SignedOut renders the page shown after sign-out when there is nowhere to return to.
