@@ -25,6 +25,11 @@ import (
 const (
 	deviceCodeLifetime = 15 * time.Minute
 	devicePollInterval = 5 * time.Second
+	// devicePollGrace: a poll counts as too fast (slow_down) only when it comes less than
+	// devicePollInterval-devicePollGrace after the last one. Clients wait the interval after
+	// each answer, and timer or clock jitter must not turn that into slow_down: msal-node
+	// treats it as fatal.
+	devicePollGrace = time.Second
 )
 
 // userCodeAlphabet is what user codes are made of: consonants (no vowels, so no words) and

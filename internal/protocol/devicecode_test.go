@@ -203,8 +203,9 @@ func TestDevicePolling(t *testing.T) {
 		steps []step
 	}{
 		{"pending", "", 0, []step{pending, pending}},
-		{"slow_down", "", 0, []step{pending, slowDown, {pollInterval - time.Second, cliPoll, 400, wantErr{"slow_down", 0}},
-			{time.Second, cliPoll, 400, wantErr{"authorization_pending", 70016}}}},
+		// Too fast is under 4 s: the interval less a second of grace for timer jitter.
+		{"slow_down", "", 0, []step{pending, slowDown, {3900 * time.Millisecond, cliPoll, 400, wantErr{"slow_down", 0}},
+			{100 * time.Millisecond, cliPoll, 400, wantErr{"authorization_pending", 70016}}}},
 		{"declined", "decline", 0, []step{{pollInterval, cliPoll, 400, wantErr{"authorization_declined", 70000}}}},
 		{"expired", "", 0, []step{pending, {15 * time.Minute, cliPoll, 400, wantErr{"expired_token", 70019}}}},
 		{"expired after approval", "accept", 0, []step{{15 * time.Minute, cliPoll, 400, wantErr{"expired_token", 70019}}}},

@@ -11,7 +11,7 @@ import (
 
 // deviceCodeGrant answers a device's poll (RFC 8628 §3.4, §3.5). Each poll is recorded in one
 // conditional statement that also decides whether it came too soon after the last one
-// (slow_down). Then, in order: a device code of another client is invalid_grant, an expired
+// (slow_down, with devicePollGrace for jitter). Then, in order: a device code of another client is invalid_grant, an expired
 // one expired_token, a pending one authorization_pending, a declined one
 // authorization_declined; an approved one is redeemed — once, in one conditional statement —
 // for tokens minted from the grant the user approved, with a new refresh-token family (from
@@ -23,7 +23,7 @@ func (s *Server) deviceCodeGrant(ctx context.Context, tr *tokenRequest) (*tokenR
 	}
 	now := s.now()
 	hash := tokens.Hash(code)
-	d, recorded, err := s.store.PollDeviceCode(ctx, hash, now, devicePollInterval)
+	d, recorded, err := s.store.PollDeviceCode(ctx, hash, now, devicePollInterval-devicePollGrace)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, errBadDeviceCode.new("")
