@@ -1,9 +1,12 @@
 package protocol_test
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -160,6 +163,25 @@ func TestDeviceCodeEndpoint(t *testing.T) {
 			}
 		})
 	}
+	t.Run("only hashes are stored", func(t *testing.T) {
+		dc := e.startDevice("openid api://todo/Todo.Read")
+		var stored []byte
+		for _, f := range []string{"sigil.db", "sigil.db-wal"} {
+			b, err := os.ReadFile(filepath.Join(e.data, f))
+			if err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+			stored = append(stored, b...)
+		}
+		if !bytes.Contains(stored, []byte("api://todo/Todo.Read")) {
+			t.Fatal("the device authorization is not in the database files: the check below would prove nothing")
+		}
+		for _, k := range []string{"device_code", "user_code"} {
+			if bytes.Contains(stored, []byte(str(dc, k))) {
+				t.Errorf("the %s is stored as it was issued", k)
+			}
+		}
+	})
 	t.Run("discovery", func(t *testing.T) {
 		_, body := e.get(e.api(), e.url+"/contoso.test/v2.0/.well-known/openid-configuration")
 		m := decodeJSON(t, body)
