@@ -78,6 +78,13 @@ type Options struct {
 	// Site, when set, is a directory served at the test app's origin instead of e2e/pages:
 	// an example app built by [BuildExample]. /config.js and /node_modules/ are served beside it.
 	Site string
+	// IdPHost, when set, is the host name of Sigil's publicUrl instead of login.example.test:
+	// "127.0.0.1" for tests where Node (msal-node) calls Sigil, since only the browser maps
+	// the example.test names. The SPA on app.example.test is then cross-site.
+	IdPHost string
+	// NoBrowser starts no Chromium (Env.Browser is nil): for tests that drive only
+	// server-side clients such as msal-node.
+	NoBrowser bool
 	// Dev runs Sigil as `sigil dev --config FILE --no-demo` does, FILE holding the test
 	// configuration's tenants only (written with config.Marshal): dev mode's defaults must
 	// fill in the rest.
@@ -88,11 +95,18 @@ type Options struct {
 // test (or, with CI=true, fails it) when Chromium or node_modules is missing.
 func Start(t *testing.T, o Options) *Env {
 	t.Helper()
-	chromium := browser.Require(t)
+	var chromium string
+	if !o.NoBrowser {
+		chromium = browser.Require(t)
+	}
 	modules := NodeModules(t)
 	idpLn, spaLn := listen(t), listen(t)
+	idpHost := o.IdPHost
+	if idpHost == "" {
+		idpHost = "login.example.test"
+	}
 	e := &Env{T: t, Requests: &RequestLog{},
-		IdP: fmt.Sprintf("https://login.example.test:%d", idpLn.Addr().(*net.TCPAddr).Port),
+		IdP: fmt.Sprintf("https://%s:%d", idpHost, idpLn.Addr().(*net.TCPAddr).Port),
 		SPA: fmt.Sprintf("https://app.example.test:%d", spaLn.Addr().(*net.TCPAddr).Port)}
 	cfg := Config(e.IdP, e.SPA, t.TempDir())
 	if o.Edit != nil {
@@ -122,7 +136,9 @@ func Start(t *testing.T, o Options) *Env {
 		wg.Wait()
 		a.Close()
 	})
-	e.Browser = browser.Start(t, browser.Options{ExecPath: chromium, MapHosts: []string{"*.example.test"}})
+	if !o.NoBrowser {
+		e.Browser = browser.Start(t, browser.Options{ExecPath: chromium, MapHosts: []string{"*.example.test"}})
+	}
 	return e
 }
 
@@ -294,9 +310,10 @@ type RequestLog struct {
 	reqs []Request
 }
 
-// Request is one recorded request.
+// Request is one recorded request. GrantType and Origin are set for token requests.
 type Request struct {
 	Method, Path, Prompt string
+	GrantType, Origin    string
 }
 
 func (l *RequestLog) wrap(next http.Handler) http.Handler {
@@ -309,6 +326,14 @@ func (l *RequestLog) wrap(next http.Handler) http.Handler {
 			if form, err := url.ParseQuery(string(body)); err == nil && form.Get("prompt") != "" {
 				rec.Prompt = form.Get("prompt")
 			}
+		}
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/oauth2/v2.0/token") {
+			body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if form, err := url.ParseQuery(string(body)); err == nil {
+				rec.GrantType = form.Get("grant_type")
+			}
+			rec.Origin = r.Header.Get("Origin")
 		}
 		l.mu.Lock()
 		l.reqs = append(l.reqs, rec)
@@ -335,6 +360,11 @@ func (l *RequestLog) TokenRequests() int {
 	return l.Count(func(r Request) bool {
 		return r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/oauth2/v2.0/token")
 	})
+}
+
+// GrantRequests counts token requests with the grant_type.
+func (l *RequestLog) GrantRequests(grantType string) int {
+	return l.Count(func(r Request) bool { return r.GrantType == grantType })
 }
 
 // AuthorizePosts counts authorization requests sent as form posts.

@@ -61,6 +61,9 @@ async function start(msalLib, uris) {
     loginRedirect: (scopes, opts) => { pca.loginRedirect(Object.assign({ scopes, redirectUri: uris.redirectFlowUri }, opts || {})); return true; },
     ssoSilent: (scopes, opts) => run(() => pca.ssoSilent(Object.assign({ scopes, loginHint: account() && account().username }, opts || {})).then(done)),
     silent: (scopes, opts) => run(() => pca.acquireTokenSilent(Object.assign({ scopes, account: account() }, opts || {})).then(done)),
+    // acquireTokenByCode redeems a hybrid spa_code that the app's server side got (no PKCE,
+    // no redirect_uri, no iframe); its tokens go to MSAL's cache like any others.
+    byCode: (code, scopes, opts) => run(() => pca.acquireTokenByCode(Object.assign({ code, scopes }, opts || {})).then(done)),
     tokenPopup: (scopes, opts) => run(() => pca.acquireTokenPopup(Object.assign({ scopes, account: account() }, opts || {})).then(done)),
     accounts: () => pca.getAllAccounts().map((a) => a.username),
     // Drop cached refresh tokens (and access tokens, so that only the network can answer).

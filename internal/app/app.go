@@ -54,7 +54,7 @@ type Options struct {
 	// Wrap, when set, wraps the whole HTTP handler (request logging, instrumentation).
 	Wrap func(http.Handler) http.Handler
 	// Dev is sigil dev: error pages carry notes for the developer (registered redirect URIs,
-	// the configuration key to edit).
+	// the configuration key to edit), and the test-control API is on.
 	Dev bool
 }
 
@@ -110,6 +110,11 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 		return err
 	}
 	c := a.cfg
+	var control *protocol.TestControl
+	if c.Testing.ControlAPI || o.Dev {
+		control = &protocol.TestControl{Token: c.Testing.ControlToken,
+			Reset: func(ctx context.Context) error { return config.Apply(ctx, c, a.store, o.HashParams) }}
+	}
 	srv, err := protocol.NewServer(protocol.Options{
 		PublicURL: c.PublicURL, Store: a.store, Keys: a.keys, PairwiseKey: pairwise, Pages: pages,
 		Sessions:  session.NewManager(a.store, time.Duration(c.Sessions.Lifetime), time.Duration(c.Sessions.RememberLifetime)),
@@ -117,6 +122,7 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 		Throttle: protocol.Throttle{Account: c.LoginThrottle.AccountFailures, Address: c.LoginThrottle.IPFailures,
 			Window: time.Duration(c.LoginThrottle.Window)},
 		Passwords: o.HashParams, InteractionKey: interactionKey, Logger: a.log, Now: o.Now, GroupsOverageLimit: c.GroupsOverageLimit, Dev: o.Dev,
+		TestControl: control,
 	})
 	if err != nil {
 		return err

@@ -161,3 +161,25 @@ func applyAdminConsent(ctx context.Context, st store.Store, t Tenant, a App) err
 	}
 	return nil
 }
+
+// CheckUser validates a user for a tenant with the given domains as the file's users are
+// validated, and fills in what the file would default (enabled). Problems name "user.*".
+func CheckUser(u *User, domains []string) error {
+	v := &validator{usernames: make(map[string]string), userIDs: make(map[string]string)}
+	set := make(map[string]bool, len(domains))
+	for _, d := range domains {
+		set[lower(d)] = true
+	}
+	v.user(u, "user", set)
+	return newError(v.problems)
+}
+
+// ApplyUser creates or replaces one user of the tenant, hashing its password with hashParams,
+// as applying the file does (the id derives from tenant and username unless u.ID is set). u
+// must have passed CheckUser.
+func ApplyUser(ctx context.Context, st store.Store, tenantID string, u User, hashParams password.Params) (string, error) {
+	if u.ID == "" {
+		u.ID = UserID(tenantID, u.Username)
+	}
+	return u.ID, applyUser(ctx, st, tenantID, u, hashParams)
+}

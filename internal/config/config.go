@@ -25,6 +25,18 @@ type Config struct {
 	// more gets Entra's overage form instead (Entra's limit for JWTs is 200).
 	GroupsOverageLimit int      `yaml:"groupsOverageLimit"`
 	Tenants            []Tenant `yaml:"tenants"`
+	// Testing turns on what end-to-end test suites use; never for production.
+	Testing Testing `yaml:"testing"`
+}
+
+// Testing configures the test-control API (README: "The test-control API"). sigil dev turns
+// it on by itself.
+type Testing struct {
+	// ControlAPI serves the test-control API under /-/test/ on the main listener.
+	ControlAPI bool `yaml:"controlApi"`
+	// ControlToken, when set, must come as "Authorization: Bearer <token>" with every
+	// control request. It is required unless Sigil listens on a loopback address only.
+	ControlToken string `yaml:"controlToken"`
 }
 
 // TLS selects the server certificate: Auto for a local CA kept in DataDir,

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 )
 
@@ -113,6 +114,24 @@ func (v *validator) server(c *Config) {
 	if msg := checkStorage(c.Storage); msg != "" {
 		v.addf("storage", "%s", msg) // never quoted: it may hold a password
 	}
+	v.testing(c)
+}
+
+// testing checks the test-control API settings: anyone who reaches it can create users and
+// sign them in, so beyond a loopback listener it needs a token no one can guess.
+func (v *validator) testing(c *Config) {
+	t := c.Testing
+	if t.ControlToken != "" && len(t.ControlToken) < 16 {
+		v.addf("testing.controlToken", "must be at least 16 characters")
+	}
+	if !t.ControlAPI || t.ControlToken != "" {
+		return
+	}
+	host, _, err := net.SplitHostPort(c.Listen)
+	if ip := net.ParseIP(host); err == nil && (host == "localhost" || ip != nil && ip.IsLoopback()) {
+		return
+	}
+	v.addf("testing.controlApi", "needs testing.controlToken when listen (%s) is not a loopback address", c.Listen)
 }
 
 // namedDuration is one duration setting and whether zero is allowed.

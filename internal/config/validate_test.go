@@ -199,6 +199,13 @@ func TestValidateRules(t *testing.T) {
 		{"redirect http localhost ok", func(c *Config) { a0(c).SPA.RedirectURIs[0] = "http://localhost:3000/cb" }, "", ""},
 		{"redirect http 127.0.0.1 ok", func(c *Config) { a0(c).SPA.RedirectURIs[0] = "http://127.0.0.1/" }, "", ""},
 		{"redirect http [::1] ok", func(c *Config) { a0(c).SPA.RedirectURIs[0] = "http://[::1]:5000/" }, "", ""},
+		{"redirect web http localhost ok", func(c *Config) {
+			a0(c).Web.RedirectURIs, a0(c).ClientSecrets = []string{"http://localhost:5000/signin-oidc"}, []string{"0123456789abcdef"}
+		}, "", ""},
+		{"redirect publicClient http localhost ok", func(c *Config) { a0(c).PublicClient.RedirectURIs = []string{"http://localhost"} }, "", ""},
+		{"redirect web http localhost beside publicClient", func(c *Config) {
+			a0(c).Web.RedirectURIs, a0(c).PublicClient.RedirectURIs = []string{"http://localhost:5000/auth"}, []string{"http://localhost/auth"}
+		}, "", ""},
 		{"redirect http 127.0.0.2", func(c *Config) { a0(c).SPA.RedirectURIs[0] = "http://127.0.0.2/" }, "tenants[0].apps[0].spa.redirectUris[0]", "must use https"},
 		{"redirect custom scheme", func(c *Config) { a0(c).PublicClient.RedirectURIs = []string{"msal://auth"} }, "tenants[0].apps[0].publicClient.redirectUris[0]", "must use https"},
 		{"redirect relative", func(c *Config) { a0(c).SPA.RedirectURIs[0] = "/cb" }, "tenants[0].apps[0].spa.redirectUris[0]", "absolute"},

@@ -3,6 +3,8 @@ package directory
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -168,6 +170,33 @@ func TestAppRules(t *testing.T) {
 			t.Errorf("%s matched; redirect URIs match exactly", uri)
 		}
 	}
+	loopback := App{RedirectURIs: []RedirectURI{
+		{URI: "http://localhost", Platform: PlatformPublicClient},
+		{URI: "http://127.0.0.1/cb", Platform: PlatformPublicClient},
+		{URI: "http://localhost:5000/signin-oidc", Platform: PlatformWeb},
+	}}
+	for _, tc := range []struct {
+		uri  string
+		want Platform // "" for no match
+	}{
+		{"http://localhost", PlatformPublicClient},
+		{"http://localhost:51234", PlatformPublicClient}, // msal-node's loopback listener
+		{"http://127.0.0.1:8080/cb", PlatformPublicClient},
+		{"http://localhost:5000/signin-oidc", PlatformWeb},
+		{"http://localhost:5001/signin-oidc", ""}, // web: exact, port included
+		{"http://localhost/signin-oidc", ""},
+		{"http://localhost:51234/other", ""},
+		{"https://localhost:51234", ""},
+		{"http://127.0.0.1:8080/cb?x=1", ""},
+		{"http://localhost:x", ""},
+		{"http://user@localhost:1", ""},
+		{"http://localhost.evil.test:80", ""},
+	} {
+		p, ok := loopback.RedirectPlatform(tc.uri)
+		if tc.want == "" && ok || tc.want != "" && (!ok || p != tc.want) {
+			t.Errorf("RedirectPlatform(%q) = %q, %v; want %q", tc.uri, p, ok, tc.want)
+		}
+	}
 	if !app.IsSPAOrigin("https://app.example.test:3000") || app.IsSPAOrigin("https://web.example.test") || app.IsSPAOrigin("") {
 		t.Error("IsSPAOrigin")
 	}
@@ -229,6 +258,37 @@ func FuzzParseScopes(f *testing.F) {
 					t.Fatalf("empty scope from %q: %+v", raw, sc)
 				}
 			}
+		}
+	})
+}
+
+// FuzzRedirectPlatform feeds redirect URIs as authorization requests send them: nothing
+// panics, an exact registration always matches, and the port-agnostic match only ever
+// accepts an http loopback URI for a publicClient registration.
+func FuzzRedirectPlatform(f *testing.F) {
+	for _, s := range []string{"http://localhost", "http://localhost:1234", "http://127.0.0.1:0/cb?x=1", "http://[::1]:5/",
+		"https://localhost:1/", "http://localhost:5000/signin-oidc", "http://localhost.evil:1", "http://u@localhost:1", "%zz"} {
+		f.Add(s)
+	}
+	app := App{RedirectURIs: []RedirectURI{
+		{URI: "http://localhost", Platform: PlatformPublicClient},
+		{URI: "http://127.0.0.1/cb?x=1", Platform: PlatformPublicClient},
+		{URI: "http://localhost:5000/signin-oidc", Platform: PlatformWeb},
+		{URI: "https://app.example.test/", Platform: PlatformSPA},
+	}}
+	f.Fuzz(func(t *testing.T, uri string) {
+		p, ok := app.RedirectPlatform(uri)
+		if !ok {
+			return
+		}
+		exact := slices.ContainsFunc(app.RedirectURIs, func(r RedirectURI) bool { return r.URI == uri && r.Platform == p })
+		if exact {
+			return
+		}
+		u, err := url.Parse(uri)
+		if p != PlatformPublicClient || err != nil || u.Scheme != "http" || u.User != nil ||
+			!slices.Contains([]string{"localhost", "127.0.0.1", "::1"}, u.Hostname()) {
+			t.Fatalf("%q matched %s without an exact registration", uri, p)
 		}
 	})
 }

@@ -66,14 +66,50 @@ func Origin(rawURL string) string {
 }
 
 // RedirectPlatform returns the platform on which uri is registered for the app. The match is
-// exact, as Entra's: no prefix, case or trailing-slash leniency.
+// exact, as Entra's: no prefix, case or trailing-slash leniency. The one exception is
+// Entra's (and RFC 8252 §7.3's) for native apps: an http loopback URI registered on the
+// publicClient platform matches the same URI on any port, because a native app's loopback
+// listener gets whatever port is free (msal-node sends http://localhost:<port>). Web
+// redirect URIs on localhost match exactly, port included.
 func (a App) RedirectPlatform(uri string) (Platform, bool) {
 	for _, r := range a.RedirectURIs {
 		if r.URI == uri {
 			return r.Platform, true
 		}
 	}
+	if key, ok := loopbackKey(uri); ok {
+		for _, r := range a.RedirectURIs {
+			if k, ok := loopbackKey(r.URI); ok && r.Platform == PlatformPublicClient && k == key {
+				return r.Platform, true
+			}
+		}
+	}
 	return "", false
+}
+
+// loopbackKey returns an http loopback URL (localhost, 127.0.0.1, [::1]) without its port,
+// for RedirectPlatform's port-agnostic match; ok is false for any other URL.
+func loopbackKey(uri string) (string, bool) {
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme != "http" || u.User != nil || u.Fragment != "" {
+		return "", false
+	}
+	host := u.Hostname()
+	switch host {
+	case "localhost", "127.0.0.1":
+	case "::1":
+		host = "[::1]"
+	default:
+		return "", false
+	}
+	if port := u.Port(); port != "" && strings.Trim(port, "0123456789") != "" {
+		return "", false
+	}
+	key := "http://" + host + u.EscapedPath()
+	if u.RawQuery != "" || u.ForceQuery {
+		key += "?" + u.RawQuery
+	}
+	return key, true
 }
 
 // HasPlatform reports whether the app has any redirect URI on platform p.

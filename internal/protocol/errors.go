@@ -153,6 +153,18 @@ var (
 	errBadUserCode    = kind{70018, "invalid_request", 400, "Invalid verification code: check the code your device shows and try again. A code works once and only until it expires."}
 	errDeviceCodeGone = kind{70019, "expired_token", 400, "The code expired, or the sign-in on your device ended, while you were signing in. Start the sign-in on your device again."}
 
+	// The test-control API (testcontrol.go), and the errors it makes the authorization
+	// endpoint answer (forcedErrors).
+	errControlToken    = kind{0, "unauthorized", 401, "The test-control API needs the header Authorization: Bearer <testing.controlToken>."}
+	errControlOrigin   = kind{0, "forbidden", 403, "The test-control API does not answer requests from web pages (Origin %s)."}
+	errControlBody     = kind{0, "invalid_request", 400, "%s"}
+	errControlNotFound = kind{0, "not_found", 404, "%s"}
+	errControlConflict = kind{0, "conflict", 409, "%s"}
+	errForcedLogin     = kind{50058, "login_required", 400, "Sigil's test-control API forced this error: the user must sign in%s."}
+	errForcedConsent   = kind{65001, "consent_required", 400, "Sigil's test-control API forced this error: the user or administrator must consent%s."}
+	errForcedMFA       = kind{50076, "interaction_required", 400, "Sigil's test-control API forced this error: the user must interact%s."}
+	errForcedDenied    = kind{65004, "access_denied", 400, "Sigil's test-control API forced this error: access was denied%s."}
+
 	// Everything else.
 	errNotFound = kind{0, "not_found", 404, "No endpoint answers %s."}
 	errServer   = kind{50000, "server_error", 500, "There was an error issuing a token or an issue with our sign-in service."}

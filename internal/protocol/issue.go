@@ -30,6 +30,10 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, f *flow, sess sto
 		s.deliverError(w, r, f.req.Reply, err)
 		return
 	}
+	if err := s.forcedFailure(ctx, f.app.ClientID, user.ID); err != nil {
+		s.deliverError(w, r, f.req.Reply, err)
+		return
+	}
 	if f.req.Reply.Device != nil {
 		s.approveDevice(w, r, f, grant)
 		return

@@ -24,6 +24,10 @@ type tokenResponse struct {
 	RefreshTokenExpiresIn int64  `json:"refresh_token_expires_in,omitempty"`
 	IDToken               string `json:"id_token,omitempty"`
 	ClientInfo            string `json:"client_info,omitempty"`
+	// SPACode is the hybrid SPA authorization code, for a web app's code redemption with
+	// return_spa_code=1 (token_code.go). Sigil sends no spa_accountid: Entra's is the
+	// account id for a platform broker (msal-browser's nativeAccountId), which Sigil has not.
+	SPACode string `json:"spa_code,omitempty"`
 }
 
 // mintRequest is what a grant hands to mint.

@@ -47,6 +47,18 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", s.landing)
 	mux.HandleFunc("GET /{tenant}", s.tenantLanding)
 	mux.HandleFunc("GET /favicon.ico", s.pages.Favicon)
+	// The test-control API, only when it is turned on (testcontrol.go; README's contract).
+	if s.control != nil {
+		mux.Handle("POST /-/test/users", s.controlGuard(s.controlCreateUser))
+		mux.Handle("DELETE /-/test/users/{username}", s.controlGuard(s.controlDeleteUser))
+		mux.Handle("POST /-/test/users/{username}/revoke", s.controlGuard(s.controlRevokeUser))
+		mux.Handle("POST /-/test/failures", s.controlGuard(s.controlForceFailure))
+		mux.Handle("DELETE /-/test/failures", s.controlGuard(s.controlClearFailures))
+		mux.Handle("GET /-/test/clock", s.controlGuard(s.controlGetClock))
+		mux.Handle("PUT /-/test/clock", s.controlGuard(s.controlSetClock))
+		mux.Handle("DELETE /-/test/throttles", s.controlGuard(s.controlClearThrottles))
+		mux.Handle("POST /-/test/reset", s.controlGuard(s.controlReset))
+	}
 	// Operations.
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/sigil-idp/sigil/internal/directory"
@@ -35,6 +36,8 @@ type Options struct {
 	// Dev (sigil dev) adds notes for the developer to error pages: the registered redirect
 	// URIs of the app, the configuration key to edit.
 	Dev bool
+	// TestControl, when not nil, serves the test-control API under /-/test/ (testcontrol.go).
+	TestControl *TestControl
 }
 
 // Throttle limits failed sign-ins: after Account failures for one account, or Address
@@ -65,6 +68,10 @@ type Server struct {
 	passwords password.Params
 	// groupsOverage is the most groups a token lists (mint_roles.go).
 	groupsOverage int
+	// control is the test-control API's settings, nil when it is off; clockOffset (ns) is
+	// what its clock endpoint added to now.
+	control     *TestControl
+	clockOffset atomic.Int64
 }
 
 // NewServer builds the server.
@@ -81,11 +88,18 @@ func NewServer(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{sealer: sealer,
+	s := &Server{sealer: sealer,
 		publicURL: o.PublicURL, store: o.Store, keys: o.Keys, pairwise: o.PairwiseKey, sessions: o.Sessions,
 		pages: o.Pages, lifetimes: o.Lifetimes, throttle: o.Throttle, log: o.Logger, now: now,
 		hashing: make(chan struct{}, 2), dummyHash: dummy, passwords: o.Passwords, groupsOverage: o.GroupsOverageLimit, dev: o.Dev,
-	}, nil
+		control: o.TestControl,
+	}
+	if s.control != nil {
+		// Everything that asks the time — token lifetimes, code and session expiry, throttle
+		// windows, bearer-token checks — asks s.now, so the offset moves all of it.
+		s.now = func() time.Time { return now().Add(time.Duration(s.clockOffset.Load())) }
+	}
+	return s, nil
 }
 
 // lifetimesFor returns the app's effective lifetimes.

@@ -7,7 +7,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
+	"time"
 
+	"github.com/sigil-idp/sigil/internal/directory"
 	"github.com/sigil-idp/sigil/internal/store"
 	"github.com/sigil-idp/sigil/internal/tokens"
 )
@@ -41,7 +43,14 @@ func (s *Server) codeGrant(ctx context.Context, tr *tokenRequest) (*tokenRespons
 	switch {
 	case c.RedirectGiven && uri == "":
 		return nil, errMissingParam.new("redirect_uri")
-	case uri != "" && uri != c.RedirectURI:
+	case uri == "":
+	case c.RedirectURI == "":
+		// A hybrid spa_code was issued to no redirect URI (msal-browser sends none): one of
+		// the app's spa redirect URIs may still be named.
+		if p, ok := tr.app.RedirectPlatform(uri); !ok || p != directory.PlatformSPA {
+			return nil, errBadCode.new(": redirect_uri is not one of the app's spa redirect URIs")
+		}
+	case uri != c.RedirectURI:
 		return nil, errBadCode.new(": redirect_uri differs from the one in the authorization request")
 	}
 	if err := checkPlatform(tr, c.Grant.Platform); err != nil {
@@ -54,8 +63,41 @@ func (s *Server) codeGrant(ctx context.Context, tr *tokenRequest) (*tokenRespons
 	if err != nil {
 		return nil, err
 	}
-	return s.mint(ctx, mintRequest{app: tr.app, authn: tr.authn, grant: c.Grant, nonce: c.Nonce, claims: claims,
+	resp, err := s.mint(ctx, mintRequest{app: tr.app, authn: tr.authn, grant: c.Grant, nonce: c.Nonce, claims: claims,
 		ipaddr: tr.addr, newFamily: true, codeHash: c.Hash, now: now})
+	if err != nil {
+		return nil, err
+	}
+	if tr.p.get("return_spa_code") == "1" && c.Grant.Platform == directory.PlatformWeb && tr.app.HasPlatform(directory.PlatformSPA) {
+		if resp.SPACode, err = s.issueSPACode(ctx, tr.app, c, now); err != nil {
+			return nil, err
+		}
+	}
+	return resp, nil
+}
+
+// issueSPACode stores the hybrid SPA code that a web app asked for with return_spa_code=1
+// when it redeemed its own code (msal-node's enableSpaAuthorizationCode): a fresh
+// authorization code for the same grant — user, session, scopes, claims — bound to the app's
+// spa platform, so that MSAL.js in the app's pages redeems it from one of the app's spa
+// origins (acquireTokenByCode) without a hidden iframe. It has no PKCE challenge, names no
+// redirect URI (msal-browser sends neither) and carries no nonce; it is single-use and lives
+// as long as the app's authorization codes. It is issued from the web code (ParentHash): a
+// replay of that code burns it and revokes what it issued, and a replay racing with this
+// redemption stops it (AADSTS54005).
+func (s *Server) issueSPACode(ctx context.Context, app directory.App, web store.AuthCode, now time.Time) (string, error) {
+	grant := web.Grant
+	grant.Platform = directory.PlatformSPA
+	code := tokens.RandomID(32)
+	err := s.store.CreateAuthCode(ctx, store.AuthCode{Hash: tokens.Hash(code), Grant: grant, CreatedAt: now,
+		ExpiresAt: now.Add(s.lifetimesFor(app).AuthorizationCode), ParentHash: web.Hash})
+	switch {
+	case errors.Is(err, store.ErrRevoked):
+		return "", errCodeRedeemed.new().because(err)
+	case err != nil:
+		return "", err
+	}
+	return code, nil
 }
 
 // checkVerifier checks the PKCE code_verifier against the S256 challenge (RFC 7636 §4.6). A

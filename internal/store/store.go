@@ -41,6 +41,7 @@ type Store interface {
 	DeviceCodes
 	Keys
 	Throttle
+	TestControl
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// DeleteExpired removes sessions, interactions, codes, device authorizations and
@@ -168,14 +169,21 @@ type AuthCode struct {
 	ExpiresAt      time.Time
 	RedeemedAt     time.Time // zero until redeemed
 	ReplayDetected bool
+	// ParentHash is the code whose redemption issued this one (a hybrid spa_code), "" for a
+	// code issued at the authorization endpoint.
+	ParentHash string
 }
 
 // Codes keeps authorization codes.
 type Codes interface {
+	// CreateAuthCode stores a code. A code with a ParentHash is refused with ErrRevoked
+	// once that parent is marked replayed (checked under the parent row's lock, so a replay
+	// racing with it either sees the new code or stops it).
 	CreateAuthCode(ctx context.Context, c AuthCode) error
 	// RedeemAuthCode marks the code redeemed in one conditional statement and returns it.
 	// A code redeemed before yields ErrRedeemed (with the code) and is marked replayed, so
-	// that no refresh-token family can be created from it any more; an unknown one yields
+	// that no refresh-token family can be created from it any more, and so are the codes
+	// issued from it (ParentHash), their families revoked; an unknown one yields
 	// ErrNotFound. Expiry is the caller's policy.
 	RedeemAuthCode(ctx context.Context, hash string, now time.Time) (AuthCode, error)
 }
@@ -315,4 +323,44 @@ type Throttle interface {
 	LoginFailures(ctx context.Context, key string, since time.Time) (int, error)
 	// PruneLoginFailures forgets failures before the cutoff.
 	PruneLoginFailures(ctx context.Context, before time.Time) error
+}
+
+// ForcedFailure is an error the test-control API asked the authorization endpoint to answer,
+// for the next Remaining requests of an app (ClientID), of a user (UserID), of both, or of any
+// ("" matches every one).
+type ForcedFailure struct {
+	ID          string
+	ClientID    string
+	UserID      string
+	Error       string // login_required, consent_required, interaction_required, access_denied
+	Description string
+	Remaining   int
+	CreatedAt   time.Time
+}
+
+// TestControl is what the test-control API changes beyond the directory. None of it is used
+// unless that API is enabled.
+type TestControl interface {
+	// AddForcedFailure stores a forced failure.
+	AddForcedFailure(ctx context.Context, f ForcedFailure) error
+	// TakeForcedFailure uses up one request of the oldest forced failure that matches the app
+	// and the user, in one conditional statement (two concurrent requests cannot both use the
+	// last one), and returns it with Remaining after the use; ErrNotFound when none matches.
+	TakeForcedFailure(ctx context.Context, clientID, userID string) (ForcedFailure, error)
+	// ClearForcedFailures forgets every forced failure.
+	ClearForcedFailures(ctx context.Context) error
+	// DeleteUser deletes a user with everything issued to it (sessions, codes, device
+	// authorizations, consents, refresh-token families, role assignments, group memberships)
+	// in one transaction; ErrNotFound when there is no such user.
+	DeleteUser(ctx context.Context, userID string) error
+	// RevokeUser signs the user out everywhere: its sessions, unredeemed codes and the device
+	// authorizations approved for it deleted, its refresh-token families revoked, its own
+	// consents withdrawn (tenant-wide grants stay).
+	RevokeUser(ctx context.Context, userID string, now time.Time) error
+	// ClearLoginFailures forgets every recorded sign-in failure (every throttle count).
+	ClearLoginFailures(ctx context.Context) error
+	// ResetState deletes every user and all protocol state — sessions, codes, device codes,
+	// consents, refresh tokens, throttle counts, forced failures — keeping tenants, apps, APIs,
+	// groups and signing keys, so that applying the bootstrap file again restores its users.
+	ResetState(ctx context.Context) error
 }

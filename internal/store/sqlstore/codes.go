@@ -37,21 +37,35 @@ func grantArgs(g store.Grant) []any {
 		ms(g.AuthTime), joinList(g.AMR), g.Remember, g.Claims}
 }
 
-// CreateAuthCode stores an authorization code (by hash).
+// CreateAuthCode stores an authorization code (by hash). A code issued from another one (a
+// hybrid spa_code) first claims its parent's row, as a refresh-token family claims its
+// code's: the parent must not be marked replayed.
 func (s *Store) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 	args := append([]any{c.Hash}, grantArgs(c.Grant)...)
-	args = append(args, c.RedirectURI, c.RedirectGiven, c.Nonce, c.CodeChallenge, ms(c.CreatedAt), ms(c.ExpiresAt))
-	_, err := s.auto().exec(ctx, `INSERT INTO auth_codes (hash, `+grantColumns+`, redirect_uri, redirect_given,
-		nonce, code_challenge, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`, args...)
-	if err != nil {
-		return fmt.Errorf("sqlstore: create code: %w", err)
+	args = append(args, c.RedirectURI, c.RedirectGiven, c.Nonce, c.CodeChallenge, ms(c.CreatedAt), ms(c.ExpiresAt), c.ParentHash)
+	if c.ParentHash == "" {
+		if _, err := s.auto().exec(ctx, qInsertCode, args...); err != nil {
+			return fmt.Errorf("sqlstore: create code: %w", err)
+		}
+		return nil
 	}
-	return nil
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := s.in(tx).exec(ctx, qClaimCode, c.ParentHash)
+		if err != nil {
+			return fmt.Errorf("sqlstore: create code: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("parent of a code was replayed or is gone: %w", store.ErrRevoked)
+		}
+		if _, err := s.in(tx).exec(ctx, qInsertCode, args...); err != nil {
+			return fmt.Errorf("sqlstore: create code: %w", err)
+		}
+		return nil
+	})
 }
 
 const codeReturning = ` RETURNING ` + grantColumns + `, redirect_uri, redirect_given, nonce, code_challenge,
-	created_at, expires_at, redeemed_at, replayed_at`
+	created_at, expires_at, redeemed_at, replayed_at, parent_hash`
 
 // Statements of the redemption transaction (prepared at open; see txStatements).
 const (
@@ -60,10 +74,21 @@ const (
 	qMarkReplay = `UPDATE auth_codes SET replayed_at = CASE WHEN replayed_at = 0 THEN $2 ELSE replayed_at END
 		WHERE hash = $1` + codeReturning
 	qRevokeCodeFamilies = `UPDATE refresh_families SET revoked_at = $2 WHERE code_hash = $1 AND revoked_at = 0`
+	// A replay also burns the codes issued from the replayed one (hybrid spa_codes), then
+	// revokes their families; in this order, so that a family being created from such a
+	// code either is seen here or is stopped by the burn (qClaimCode).
+	qBurnChildCodes = `UPDATE auth_codes SET redeemed_at = CASE WHEN redeemed_at = 0 THEN $2 ELSE redeemed_at END,
+		replayed_at = CASE WHEN replayed_at = 0 THEN $2 ELSE replayed_at END WHERE parent_hash = $1`
+	qRevokeChildFamilies = `UPDATE refresh_families SET revoked_at = $2
+		WHERE revoked_at = 0 AND code_hash IN (SELECT hash FROM auth_codes WHERE parent_hash = $1)`
+	qInsertCode = `INSERT INTO auth_codes (hash, ` + grantColumns + `, redirect_uri, redirect_given,
+		nonce, code_challenge, created_at, expires_at, parent_hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`
 )
 
 // RedeemAuthCode redeems a code in one conditional UPDATE. On a replay it marks the code
-// replayed and revokes every refresh-token family issued from it, in one transaction.
+// replayed and revokes every refresh-token family issued from it, and burns the codes issued
+// from it with their families, in one transaction.
 func (s *Store) RedeemAuthCode(ctx context.Context, hash string, now time.Time) (store.AuthCode, error) {
 	var c store.AuthCode
 	replayed := false
@@ -79,6 +104,12 @@ func (s *Store) RedeemAuthCode(ctx context.Context, hash string, now time.Time) 
 		}
 		if _, err := s.in(tx).exec(ctx, qRevokeCodeFamilies, hash, ms(now)); err != nil {
 			return fmt.Errorf("sqlstore: revoke replayed code's families: %w", err)
+		}
+		if _, err := s.in(tx).exec(ctx, qBurnChildCodes, hash, ms(now)); err != nil {
+			return fmt.Errorf("sqlstore: burn codes issued from a replayed code: %w", err)
+		}
+		if _, err := s.in(tx).exec(ctx, qRevokeChildFamilies, hash, ms(now)); err != nil {
+			return fmt.Errorf("sqlstore: revoke families of codes issued from a replayed code: %w", err)
 		}
 		return nil
 	})
@@ -96,7 +127,7 @@ func scanCode(row *sql.Row, hash string) (store.AuthCode, error) {
 	var g grantScan
 	var created, expires, redeemed, replayed int64
 	dest := append(g.dest(), &c.RedirectURI, &c.RedirectGiven, &c.Nonce, &c.CodeChallenge, &created, &expires,
-		&redeemed, &replayed)
+		&redeemed, &replayed, &c.ParentHash)
 	if err := row.Scan(dest...); err != nil {
 		return store.AuthCode{}, err
 	}

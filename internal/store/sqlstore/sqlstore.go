@@ -86,7 +86,7 @@ func open(ctx context.Context, db *sql.DB, engine string) (*Store, error) {
 // txStatements are the statements the security-relevant transactions run, prepared when the
 // store opens because transactions never prepare (see conn.stmt).
 var txStatements = []string{qRedeem, qClaimCode, qInsertFamily, qInsertToken, qTokenFamily, qRotate, qRevokeFamily,
-	qMarkReplay, qRevokeCodeFamilies, qDeleteSession, qRevokeSessionFamilies,
+	qMarkReplay, qRevokeCodeFamilies, qBurnChildCodes, qRevokeChildFamilies, qInsertCode, qDeleteSession, qRevokeSessionFamilies,
 	qEnterUserCode, qPollDevice, qRedeemDevice, qDeviceByHash}
 
 // Close closes the database.

@@ -181,3 +181,22 @@ func testDeviceRaces(t *testing.T, s store.Store) {
 	wins, errs = race(n, func() error { _, err := s.RedeemDeviceCode(ctx(t), "d1", base); return err })
 	check("redeem", wins, errs, store.ErrRedeemed)
 }
+
+// testDeviceCodesOfUser: revoking or deleting a user takes away the device authorizations
+// approved for it (a device must not redeem them afterwards); pending ones of nobody stay,
+// and ResetState empties them all.
+func testDeviceCodesOfUser(t *testing.T, s store.Store) {
+	seed(t, s)
+	must(t, s.CreateDeviceCode(ctx(t), newDevice("d1", "u1")))
+	must(t, s.CreateDeviceCode(ctx(t), newDevice("d2", "u2")))
+	must(t, s.ApproveDeviceCode(ctx(t), "d1", deviceGrant(), base))
+	must(t, s.RevokeUser(ctx(t), userID, base))
+	_, err := s.RedeemDeviceCode(ctx(t), "d1", base)
+	wantErr(t, err, store.ErrNotFound)
+	if _, _, err := s.PollDeviceCode(ctx(t), "d2", base, 5*time.Second); err != nil {
+		t.Fatalf("revoking a user removed a pending device authorization: %v", err)
+	}
+	must(t, s.ResetState(ctx(t)))
+	_, _, err = s.PollDeviceCode(ctx(t), "d2", base, 5*time.Second)
+	wantErr(t, err, store.ErrNotFound)
+}

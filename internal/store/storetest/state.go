@@ -134,6 +134,58 @@ func testCodeReplay(t *testing.T, s store.Store) {
 	wantErr(t, err, store.ErrNotFound)
 }
 
+// testChildCodeReplay: a code issued from another one (a hybrid spa_code, ParentHash) is
+// burnt by a replay of its parent, redeemed or not, and its families are revoked; once the
+// parent is marked replayed no code can be issued from it.
+func testChildCodeReplay(t *testing.T, s store.Store) {
+	seed(t, s)
+	must(t, s.CreateAuthCode(ctx(t), newCode("web")))
+	_, err := s.RedeemAuthCode(ctx(t), "web", base)
+	must(t, err)
+	createFamily(t, s, "fw", "web")
+	redeemed, pending := newCode("spa1"), newCode("spa2")
+	redeemed.ParentHash, pending.ParentHash = "web", "web"
+	must(t, s.CreateAuthCode(ctx(t), redeemed))
+	must(t, s.CreateAuthCode(ctx(t), pending))
+	got, err := s.RedeemAuthCode(ctx(t), "spa1", base)
+	must(t, err)
+	if got.ParentHash != "web" {
+		t.Fatalf("ParentHash %q, want web", got.ParentHash)
+	}
+	createFamily(t, s, "fs", "spa1")
+	// Unrelated codes and families stay.
+	must(t, s.CreateAuthCode(ctx(t), newCode("other")))
+	createFamily(t, s, "fo", "other")
+
+	_, err = s.RedeemAuthCode(ctx(t), "web", base.Add(time.Second))
+	wantErr(t, err, store.ErrRedeemed)
+	for _, rt := range []string{"fw-rt0", "fs-rt0"} {
+		_, fam, err := s.RefreshToken(ctx(t), rt)
+		must(t, err)
+		sameTime(t, rt+" family revoked_at", fam.RevokedAt, base.Add(time.Second))
+	}
+	if _, fam, err := s.RefreshToken(ctx(t), "fo-rt0"); err != nil || !fam.RevokedAt.IsZero() {
+		t.Fatalf("an unrelated family was revoked: %+v %v", fam, err)
+	}
+	// The pending spa_code is burnt: its redemption is a replay.
+	got, err = s.RedeemAuthCode(ctx(t), "spa2", base.Add(2*time.Second))
+	wantErr(t, err, store.ErrRedeemed)
+	if !got.ReplayDetected {
+		t.Fatalf("burnt code %+v not marked replayed", got)
+	}
+	f, rt := newFamily("fs2", "spa2")
+	wantErr(t, s.CreateRefreshFamily(ctx(t), f, rt), store.ErrRevoked)
+	if _, err := s.RedeemAuthCode(ctx(t), "other", base); err != nil {
+		t.Fatalf("an unrelated code was burnt: %v", err)
+	}
+	// No code can be issued from the replayed parent, nor from an unknown one.
+	late := newCode("spa3")
+	late.ParentHash = "web"
+	wantErr(t, s.CreateAuthCode(ctx(t), late), store.ErrRevoked)
+	late.ParentHash = "nope"
+	wantErr(t, s.CreateAuthCode(ctx(t), late), store.ErrRevoked)
+}
+
 // testFamilyWithoutCode: a family issued at the authorization endpoint (an encrypted
 // authorize response) comes from no code; it is created and rotates like any other, and a
 // code replay elsewhere does not touch it.

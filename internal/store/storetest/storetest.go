@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore func(testing.TB) store.Store) {
 		{"Interactions", testInteractions},
 		{"CodeRedemption", testCodeRedemption},
 		{"CodeReplayRevokesFamilies", testCodeReplay},
+		{"CodeReplayBurnsChildCodes", testChildCodeReplay},
 		{"CodeRedeemRace", testCodeRedeemRace},
 		{"FamilyWithoutCode", testFamilyWithoutCode},
 		{"RefreshRotation", testRefreshRotation},
@@ -47,10 +48,15 @@ func Run(t *testing.T, newStore func(testing.TB) store.Store) {
 		{"DeviceDecline", testDeviceDecline},
 		{"DevicePolling", testDevicePolling},
 		{"DeviceRaces", testDeviceRaces},
+		{"DeviceCodesOfUser", testDeviceCodesOfUser},
 		{"SigningKeys", testSigningKeys},
 		{"Secrets", testSecrets},
 		{"Throttle", testThrottle},
 		{"DeleteExpired", testDeleteExpired},
+		{"ForcedFailures", testForcedFailures},
+		{"ForcedFailureRace", testForcedFailureRace},
+		{"RevokeAndDeleteUser", testRevokeAndDeleteUser},
+		{"ResetState", testResetState},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
