@@ -2,9 +2,16 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
+	"html"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -107,4 +114,99 @@ func TestDeviceCodeInBrowser(t *testing.T) {
 	if status != 200 || m["access_token"] == nil || m["refresh_token"] == nil || m["id_token"] == nil {
 		t.Fatalf("after approval: %d %v", status, m)
 	}
+}
+
+// TestMSALNodeDeviceCode runs msal-node's PublicClientApplication.acquireTokenByDeviceCode:
+// msal-node shows the code through deviceCodeCallback and polls every interval (it treats
+// anything but authorization_pending as fatal, slow_down included), while the test, after
+// letting it poll a while, completes the verification page over HTTP.
+func TestMSALNodeDeviceCode(t *testing.T) {
+	e := startNode(t, withDeviceClient, false)
+	codeFile := filepath.Join(t.TempDir(), "device-code.json")
+	wait := e.StartNode("device-code.mjs", harness.NodeArgs("authority", e.Authority(), "known-authority", e.KnownAuthority(),
+		"client-id", deviceClient, "scopes", "api://todo/Todo.Read", "code-file", codeFile)...)
+	var dc struct {
+		UserCode        string `json:"userCode"`
+		VerificationURI string `json:"verificationUri"`
+		Interval        int    `json:"interval"`
+		Message         string `json:"message"`
+	}
+	for deadline := time.Now().Add(30 * time.Second); dc.UserCode == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if b, err := os.ReadFile(codeFile); err == nil {
+			json.Unmarshal(b, &dc)
+		}
+	}
+	if dc.UserCode == "" {
+		r, err := wait()
+		t.Fatalf("msal-node never showed a code: %s %v", r, err)
+	}
+	if dc.VerificationURI != e.IdP+"/devicelogin" || dc.Interval != 5 || !strings.Contains(dc.Message, dc.UserCode) {
+		t.Errorf("device code response %+v", dc)
+	}
+	time.Sleep(6 * time.Second) // two polls: authorization_pending, then msal-node waits the interval
+	page, err := deviceSignInHTTP(e, e.HTTPBrowser(), dc.UserCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(page, `data-device-code-result="success"`) {
+		t.Fatalf("verification page ended with: %.400s", page)
+	}
+	r, err := wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustNode(t, "acquireTokenByDeviceCode", r)
+	if r.AccessToken == "" || r.IDToken == "" || r.Account == nil || r.Account.Username != harness.Alice ||
+		!slices.Contains(r.Scopes, "api://todo/Todo.Read") {
+		t.Fatalf("result %s", r)
+	}
+}
+
+var (
+	pageForm   = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
+	pageHidden = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+	pageScope  = regexp.MustCompile(`<input type="checkbox" name="scope" value="([^"]+)"`)
+)
+
+// deviceSignInHTTP completes the verification page in c as a user would: the code, the
+// sign-in form (alice), the consent page (every scope accepted); it returns the page it ends
+// on, the result page or an error page. At most 5 steps.
+func deviceSignInHTTP(e *harness.Env, c *http.Client, userCode string) (string, error) {
+	req, _ := http.NewRequest(http.MethodGet, e.IdP+"/devicelogin", nil)
+	for range 5 {
+		resp, err := c.Do(req)
+		if err != nil {
+			return "", err
+		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		page := string(body)
+		action := pageForm.FindStringSubmatch(page)
+		if strings.Contains(page, "data-device-code-result") || strings.Contains(page, "data-error-code") && !strings.Contains(page, `name="password"`) || action == nil {
+			return page, nil
+		}
+		form := url.Values{}
+		for _, m := range pageHidden.FindAllStringSubmatch(page, -1) {
+			form.Set(html.UnescapeString(m[1]), html.UnescapeString(m[2]))
+		}
+		switch {
+		case strings.Contains(page, `name="user_code"`):
+			form.Set("user_code", userCode)
+		case strings.Contains(page, `name="password"`):
+			form.Set("username", harness.Alice)
+			form.Set("password", harness.Password)
+		case strings.Contains(page, `name="consent"`):
+			form.Set("consent", "accept")
+			for _, m := range pageScope.FindAllStringSubmatch(page, -1) {
+				form.Add("scope", html.UnescapeString(m[1]))
+			}
+		default:
+			return "", fmt.Errorf("a page this driver does not know: %.400s", page)
+		}
+		req, _ = http.NewRequest(http.MethodPost, e.IdP+html.UnescapeString(action[1]), strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", e.IdP) // a browser's same-origin form post
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+	}
+	return "", fmt.Errorf("no result page after 5 steps")
 }
