@@ -75,6 +75,9 @@ func (s *Server) deviceCode(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := s.runDeviceCode(r.Context(), r, p)
 	if err != nil {
+		if _, _, basic := r.BasicAuth(); basic && asError(err).Status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Basic realm="`+s.publicURL+`"`) // as the token endpoint
+		}
 		s.failJSON(w, r, "devicecode", err)
 		return
 	}

@@ -2,6 +2,7 @@ package protocol_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -130,6 +131,10 @@ func TestDeviceCodeEndpoint(t *testing.T) {
 		{"bad claims", "POST", "contoso.test", cli(func(f url.Values) { f.Set("claims", "{") }), nil, 400, wantErr{"invalid_request", 90100}},
 		{"from a browser", "POST", "contoso.test", cli(nil), spaOriginHeader(), 400, wantErr{"invalid_request", 9002326}},
 		{"GET", "GET", "contoso.test", nil, nil, 405, wantErr{"invalid_request", 900561}},
+		{"confidential client, HTTP Basic", "POST", "contoso.test", cli(func(f url.Values) { f.Del("client_id") }),
+			http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(webClient+":"+webSecret))}}, 200, wantErr{}},
+		{"confidential client, HTTP Basic, wrong secret", "POST", "contoso.test", cli(func(f url.Values) { f.Del("client_id") }),
+			http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(webClient+":wrong"))}}, 401, wantErr{"invalid_client", 7000215}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -143,6 +148,9 @@ func TestDeviceCodeEndpoint(t *testing.T) {
 			m := decodeJSON(t, body)
 			if tc.want.code != "" {
 				wantTokenError(t, resp, m, tc.status, tc.want)
+				if tc.header.Get("Authorization") != "" && resp.Header.Get("WWW-Authenticate") == "" {
+					t.Error("a failed HTTP Basic authentication without a WWW-Authenticate challenge")
+				}
 				return
 			}
 			if resp.StatusCode != 200 {
