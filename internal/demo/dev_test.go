@@ -219,3 +219,16 @@ func TestDevErrorPageListsRedirectURIs(t *testing.T) {
 		}
 	}
 }
+
+// TestCIRecipeConfig: examples/ci/sigil-ci.yaml starts as the CI recipe starts it.
+func TestCIRecipeConfig(t *testing.T) {
+	d, err := StartDev(t.Context(), DevOptions{ConfigFile: "../../examples/ci/sigil-ci.yaml", NoDemo: true,
+		DataDir: t.TempDir(), IdPListener: loopback(t), HashParams: fastHash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if b := d.Banner(0); !strings.Contains(b, "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d") || !strings.Contains(b, "http://localhost:5173/") {
+		t.Errorf("banner:\n%s", b)
+	}
+}
