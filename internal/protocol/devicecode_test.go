@@ -405,6 +405,14 @@ func TestDeviceLoginPage(t *testing.T) {
 			t.Fatalf("declined: %s", body)
 		}
 	})
+	t.Run("admin-only scope: the error page, and the device is declined", func(t *testing.T) {
+		dc := e.startDevice("openid api://todo/Todo.Admin")
+		resp, body := e.deviceSignIn(e.newBrowser(), str(dc, "user_code"), alice, true)
+		wantErrorPage(t, resp, body, 400, "AADSTS90094")
+		e.clock.Advance(pollInterval)
+		resp, m := e.token("contoso.test", pollForm(cliClient, str(dc, "device_code")), nil)
+		wantTokenError(t, resp, m, 400, wantErr{"authorization_declined", 70000})
+	})
 	t.Run("wrong codes are throttled per address", func(t *testing.T) {
 		e.clock.Advance(16 * time.Minute) // past the wrong entries of the subtests above
 		code := str(e.startDevice("openid api://todo/Todo.Read"), "user_code")
