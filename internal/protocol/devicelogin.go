@@ -25,8 +25,8 @@ type deviceReply struct {
 	AppName string `json:"app_name"` // for the declined page
 }
 
-// deviceLoginPage answers GET /devicelogin: the code form, pre-filled from ?otc= (as Entra's
-// verification_uri_complete-style links do).
+// deviceLoginPage answers GET /devicelogin: the code form, pre-filled from ?otc= as on
+// Entra's page (a link that carries the code, like RFC 8628's verification_uri_complete).
 func (s *Server) deviceLoginPage(w http.ResponseWriter, r *http.Request) {
 	page := web.DeviceLoginPage{XSRF: session.XSRF(w, r)}
 	if code, ok := normalizeUserCode(r.URL.Query().Get("otc")); ok {
