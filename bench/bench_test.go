@@ -42,6 +42,15 @@ const (
 	verifier  = "benchmark-verifier-benchmark-verifier-0123456789"
 	// scope is what MSAL sends for an API scope: the API's scope and the OIDC scopes.
 	scope = "api://todo/Todo.Read openid profile offline_access"
+
+	// The daemon (client credentials) and the middle tier (on-behalf-of): the Todo API's own
+	// registration, which calls the Mail API.
+	daemonID     = "1a2b3c4d-1111-4222-8333-944455556666"
+	daemonSecret = "daemon-secret-value"
+	middleID     = "4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8"
+	middleSecret = "api-secret-value"
+	// oboScope is what MSAL Go and msal-node send for a downstream scope.
+	oboScope = "api://mail/Mail.Send openid profile offline_access"
 )
 
 // server is a Sigil and a browser session in it.
@@ -50,20 +59,30 @@ type server struct {
 	cookie string // the session cookie, Name=Value
 }
 
-func newServer(b *testing.B) *server {
+func newServer(b *testing.B) *server { return newServerAt(b, nil) }
+
+// newServerAt is newServer with the server's clock (nil: the real one).
+func newServerAt(b *testing.B, now func() time.Time) *server {
 	b.Helper()
 	c := config.Default()
 	c.PublicURL, c.DataDir = publicURL, b.TempDir()
 	c.Tenants = []config.Tenant{{ID: tenantID, Domains: []string{"contoso.test"}, DisplayName: "Contoso",
 		Users: []config.User{{Username: user, Password: secret, DisplayName: "Alice"}},
-		APIs:  []config.API{{DisplayName: "Todo", AppIDURI: "api://todo", Scopes: []config.Scope{{Value: "Todo.Read"}}}},
+		APIs: []config.API{
+			{DisplayName: "Todo", AppIDURI: "api://todo", ClientID: middleID, Scopes: []config.Scope{{Value: "Todo.Read"}},
+				AppRoles: []config.AppRole{{Value: "Todo.ReadAll", AllowedMemberTypes: []string{config.MemberApplication}}}},
+			{DisplayName: "Mail", AppIDURI: "api://mail", Scopes: []config.Scope{{Value: "Mail.Send"}}}},
 		Apps: []config.App{{DisplayName: "SPA", ClientID: clientID, Consent: config.ConsentPreauthorized,
 			SPA:           config.Platform{RedirectURIs: []string{redirect}},
-			ImplicitGrant: config.ImplicitGrant{IDTokens: true, AccessTokens: true}}}}}
+			ImplicitGrant: config.ImplicitGrant{IDTokens: true, AccessTokens: true}},
+			{DisplayName: "Daemon", ClientID: daemonID, ClientSecrets: []string{daemonSecret},
+				ApplicationPermissions: []string{"api://todo/Todo.ReadAll"}},
+			{DisplayName: "Todo API (middle tier)", ClientID: middleID, ClientSecrets: []string{middleSecret},
+				AdminConsent: []string{"api://mail/Mail.Send"}}}}}
 	if err := c.Validate(); err != nil {
 		b.Fatal(err)
 	}
-	a, err := app.New(context.Background(), c, app.Options{HashParams: password.Params{Memory: 64, Time: 1, Threads: 1}})
+	a, err := app.New(context.Background(), c, app.Options{HashParams: password.Params{Memory: 64, Time: 1, Threads: 1}, Now: now})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -263,6 +282,100 @@ func BenchmarkRefresh(b *testing.B) {
 	}
 }
 
+// BenchmarkOneSignature is the ceiling for client credentials: the one RS256 signature of
+// an app-only token, and nothing else.
+func BenchmarkOneSignature(b *testing.B) {
+	st, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "keys.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	keys, err := tokens.LoadKeys(context.Background(), st, time.Now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	claims := tokens.AccessClaims{Aud: "api://todo", Iss: publicURL + "/" + tenantID + "/v2.0", Idtyp: "app", Ver: "2.0"}
+	for b.Loop() {
+		if _, err := keys.Sign(claims); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// clientCredentialsForm is what MSAL Go posts for AcquireTokenByCredential with a secret.
+var clientCredentialsForm = url.Values{"grant_type": {"client_credentials"}, "client_id": {daemonID},
+	"client_secret": {daemonSecret}, "scope": {"api://todo/.default openid profile offline_access"},
+	"client_info": {"1"}}.Encode()
+
+// serverToken posts a server-side token request (no Origin) and returns the access token.
+func (s *server) serverToken(b *testing.B, body string) string {
+	req := httptest.NewRequest(http.MethodPost, publicURL+"/contoso.test/oauth2/v2.0/token", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp := s.serve(req)
+	var out struct {
+		AccessToken string `json:"access_token"`
+		Error       string `json:"error_description"`
+	}
+	json.Unmarshal(resp.Body.Bytes(), &out)
+	if resp.Code != http.StatusOK || out.AccessToken == "" {
+		b.Fatalf("token: %d %s", resp.Code, out.Error)
+	}
+	return out.AccessToken
+}
+
+// BenchmarkClientCredentials is a daemon's request with a client secret, as MSAL Go sends it:
+// the client authenticated, one app-only token signed, nothing written.
+func BenchmarkClientCredentials(b *testing.B) {
+	s := newServer(b)
+	for b.Loop() {
+		s.serverToken(b, clientCredentialsForm)
+	}
+}
+
+// userAccessToken is alice's access token for the Todo API, as the SPA got it.
+func (s *server) userAccessToken(b *testing.B) string {
+	req := httptest.NewRequest(http.MethodPost, publicURL+"/contoso.test/oauth2/v2.0/token",
+		strings.NewReader(redeemForm(s.code(b)).Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", origin)
+	var out struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.Unmarshal(s.serve(req).Body.Bytes(), &out)
+	if out.AccessToken == "" {
+		b.Fatal("no user access token")
+	}
+	return out.AccessToken
+}
+
+// oboForm is what MSAL Go posts for AcquireTokenOnBehalfOf with a secret.
+func oboForm(assertion, scope string) string {
+	return url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "client_id": {middleID},
+		"client_secret": {middleSecret}, "assertion": {assertion}, "requested_token_use": {"on_behalf_of"},
+		"scope": {scope}, "client_info": {"1"}}.Encode()
+}
+
+// BenchmarkOnBehalfOf is the middle tier exchanging the user's token as MSAL sends it (with
+// openid and offline_access): the assertion verified, an access token and an ID token signed,
+// a new refresh-token family stored.
+func BenchmarkOnBehalfOf(b *testing.B) {
+	s := newServer(b)
+	body := oboForm(s.userAccessToken(b), oboScope)
+	for b.Loop() {
+		s.serverToken(b, body)
+	}
+}
+
+// BenchmarkOnBehalfOfAccessOnly is on-behalf-of for the downstream scope alone: one
+// verification and one signature, nothing written.
+func BenchmarkOnBehalfOfAccessOnly(b *testing.B) {
+	s := newServer(b)
+	body := oboForm(s.userAccessToken(b), "api://mail/Mail.Send")
+	for b.Loop() {
+		s.serverToken(b, body)
+	}
+}
+
 // The Parallel variants keep several requests in flight per core, as a server does: one
 // request's disk sync overlaps another's signing. Run them with -cpu 2 (the whole machine):
 // with one P a goroutine blocked in fsync holds it until sysmon takes it back, which models
@@ -301,6 +414,27 @@ func BenchmarkRefreshParallel(b *testing.B) {
 		for pb.Next() {
 			rt = s.token(b, url.Values{"client_id": {clientID}, "scope": {scope}, "grant_type": {"refresh_token"},
 				"refresh_token": {rt}, "client_info": {"1"}})
+		}
+	})
+}
+
+func BenchmarkClientCredentialsParallel(b *testing.B) {
+	s := newServer(b)
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			s.serverToken(b, clientCredentialsForm)
+		}
+	})
+}
+
+func BenchmarkOnBehalfOfParallel(b *testing.B) {
+	s := newServer(b)
+	body := oboForm(s.userAccessToken(b), oboScope)
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			s.serverToken(b, body)
 		}
 	})
 }

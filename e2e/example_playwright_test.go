@@ -30,7 +30,7 @@ func TestExamplePlaywright(t *testing.T) {
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}
-		t.Skip(msg)
+		browser.Skip(t, msg)
 	}
 	idpLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

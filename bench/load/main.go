@@ -5,8 +5,11 @@
 //	go run ./bench/load -base http://127.0.0.1:8480 -op refresh -c 8 -d 15s
 //
 // Operations: discovery, jwks, silent (prompt=none authorize with a live session), refresh
-// (one refresh-token chain per worker, rotating on every request). Every run is bounded by -d
-// and -max.
+// (one refresh-token chain per worker, rotating on every request), client_credentials (a
+// daemon with a secret, one app-only token per request), obo (the middle tier exchanging the
+// worker's user access token as MSAL sends it, with openid and offline_access: two signatures
+// and a new refresh-token family per request) and obo-access (the downstream scope alone: one
+// signature, nothing written). Every run is bounded by -d and -max.
 package main
 
 import (
@@ -30,6 +33,7 @@ import (
 
 type options struct {
 	base, tenant, client, origin, redirect, user, password, scope, op string
+	daemon, daemonSecret, middle, middleSecret, oboScope              string
 	workers                                                           int
 	warmup, duration                                                  time.Duration
 	max                                                               int64
@@ -45,7 +49,12 @@ func main() {
 	flag.StringVar(&o.user, "user", "alice@contoso.test", "username")
 	flag.StringVar(&o.password, "password", "Passw0rd!alice", "password")
 	flag.StringVar(&o.scope, "scope", "api://todo/Todo.Read openid profile offline_access", "scopes")
-	flag.StringVar(&o.op, "op", "refresh", "discovery, jwks, silent or refresh")
+	flag.StringVar(&o.op, "op", "refresh", "discovery, jwks, silent, refresh, client_credentials, obo or obo-access")
+	flag.StringVar(&o.daemon, "daemon", "1a2b3c4d-1111-4222-8333-944455556666", "client credentials: the daemon's client id")
+	flag.StringVar(&o.daemonSecret, "daemon-secret", "daemon-secret-value", "client credentials: the daemon's secret")
+	flag.StringVar(&o.middle, "middle", "4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8", "on-behalf-of: the middle tier's client id")
+	flag.StringVar(&o.middleSecret, "middle-secret", "api-secret-value", "on-behalf-of: the middle tier's secret")
+	flag.StringVar(&o.oboScope, "obo-scope", "api://mail/Mail.Send openid profile offline_access", "on-behalf-of: the downstream scopes (obo-access sends the first)")
 	flag.IntVar(&o.workers, "c", 8, "concurrent workers")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured warm-up")
 	flag.DurationVar(&o.duration, "d", 15*time.Second, "measured duration")
@@ -63,6 +72,8 @@ type worker struct {
 	client *http.Client
 	cookie string // session cookie, for silent
 	rt     string // current refresh token, for refresh
+	at     string // the user's access token, the assertion of obo
+	body   string // the request body of client_credentials and obo
 }
 
 func run(o options) error {
@@ -141,7 +152,13 @@ done:
 
 // prepare signs the worker's user in (for silent) and starts its refresh-token chain.
 func (w *worker) prepare() error {
-	if w.o.op != "silent" && w.o.op != "refresh" {
+	switch w.o.op {
+	case "client_credentials":
+		w.body = url.Values{"grant_type": {"client_credentials"}, "client_id": {w.o.daemon},
+			"client_secret": {w.o.daemonSecret}, "scope": {"api://todo/.default"}}.Encode()
+		return nil
+	case "silent", "refresh", "obo", "obo-access":
+	default:
 		return nil
 	}
 	page, resp, err := w.get(w.authorizeURL(""), "")
@@ -172,14 +189,24 @@ func (w *worker) prepare() error {
 	if w.cookie == "" {
 		return fmt.Errorf("sign-in failed: %s", resp.Status)
 	}
-	if w.o.op == "refresh" {
-		code, err := w.silentCode()
-		if err != nil {
-			return err
-		}
-		return w.token(url.Values{"client_id": {w.o.client}, "redirect_uri": {w.o.redirect}, "code": {code},
-			"code_verifier": {verifier}, "grant_type": {"authorization_code"}, "scope": {w.o.scope}})
+	if w.o.op == "silent" {
+		return nil
 	}
+	code, err := w.silentCode()
+	if err != nil {
+		return err
+	}
+	if err := w.token(url.Values{"client_id": {w.o.client}, "redirect_uri": {w.o.redirect}, "code": {code},
+		"code_verifier": {verifier}, "grant_type": {"authorization_code"}, "scope": {w.o.scope}}); err != nil {
+		return err
+	}
+	scope := w.o.oboScope
+	if w.o.op == "obo-access" {
+		scope = strings.Fields(scope)[0]
+	}
+	w.body = url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "client_id": {w.o.middle},
+		"client_secret": {w.o.middleSecret}, "assertion": {w.at}, "requested_token_use": {"on_behalf_of"},
+		"scope": {scope}}.Encode()
 	return nil
 }
 
@@ -233,6 +260,7 @@ func (w *worker) token(form url.Values) error {
 	}
 	defer resp.Body.Close()
 	var out struct {
+		AccessToken  string `json:"access_token"`
 		RefreshToken string `json:"refresh_token"`
 		Error        string `json:"error_description"`
 	}
@@ -240,7 +268,28 @@ func (w *worker) token(form url.Values) error {
 	if resp.StatusCode != http.StatusOK || out.RefreshToken == "" {
 		return fmt.Errorf("token: %s %s", resp.Status, out.Error)
 	}
-	w.rt = out.RefreshToken
+	w.rt, w.at = out.RefreshToken, out.AccessToken
+	return nil
+}
+
+// serverToken posts a server-side token request (no Origin) and checks that it answered an
+// access token.
+func (w *worker) serverToken() error {
+	req, _ := http.NewRequest(http.MethodPost, w.o.base+"/"+w.o.tenant+"/oauth2/v2.0/token", strings.NewReader(w.body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := w.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		AccessToken string `json:"access_token"`
+		Error       string `json:"error_description"`
+	}
+	json.NewDecoder(resp.Body).Decode(&out)
+	if resp.StatusCode != http.StatusOK || out.AccessToken == "" {
+		return fmt.Errorf("token: %s %s", resp.Status, out.Error)
+	}
 	return nil
 }
 
@@ -260,6 +309,8 @@ func (w *worker) step() error {
 	case "silent":
 		_, err := w.silentCode()
 		return err
+	case "client_credentials", "obo", "obo-access":
+		return w.serverToken()
 	case "refresh":
 		return w.token(url.Values{"client_id": {w.o.client}, "grant_type": {"refresh_token"}, "refresh_token": {w.rt},
 			"scope": {w.o.scope}})

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -54,6 +55,13 @@ func Require(tb testing.TB) string {
 	}
 	for _, name := range names {
 		if path, err := exec.LookPath(name); err == nil {
+			tb.Cleanup(func() {
+				if !tb.Skipped() {
+					tally.Lock()
+					tally.ran++
+					tally.Unlock()
+				}
+			})
 			return path
 		}
 	}
@@ -64,8 +72,50 @@ func Require(tb testing.TB) string {
 		tb.Fatal(msg)
 		return ""
 	}
-	tb.Skip(msg)
+	Skip(tb, msg)
 	return ""
+}
+
+// tally counts the browser tests of a test binary that ran (Require found Chromium and the
+// test was not skipped) and those skipped through Skip, with the reasons, for Summary.
+var tally struct {
+	sync.Mutex
+	ran     int
+	skipped map[string]int // by reason
+}
+
+// Skip skips tb for reason, counting it in the summary.
+func Skip(tb testing.TB, reason string) {
+	tb.Helper()
+	tally.Lock()
+	if tally.skipped == nil {
+		tally.skipped = make(map[string]int)
+	}
+	tally.skipped[reason]++
+	tally.Unlock()
+	tb.Skip(reason)
+}
+
+// Summary is the line "N browser tests ran, M skipped: reason", or "" when no browser test
+// was reached.
+func Summary() string {
+	tally.Lock()
+	defer tally.Unlock()
+	skipped := 0
+	var reasons []string
+	for reason, n := range tally.skipped {
+		skipped += n
+		reasons = append(reasons, reason)
+	}
+	if tally.ran == 0 && skipped == 0 {
+		return ""
+	}
+	sort.Strings(reasons)
+	line := fmt.Sprintf("%d browser tests ran, %d skipped", tally.ran, skipped)
+	if skipped > 0 {
+		line += ": " + strings.Join(reasons, "; ")
+	}
+	return line
 }
 
 // Options configure [Start].

@@ -231,7 +231,7 @@ func NodeModules(t *testing.T) string {
 			if os.Getenv("CI") == "true" {
 				t.Fatal(msg)
 			}
-			t.Skip(msg)
+			browser.Skip(t, msg)
 		}
 	}
 	return modules
@@ -279,7 +279,7 @@ func BuildExample(t *testing.T, name string) string {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("harness: node is not installed")
 		}
-		t.Skip("harness: node is not installed")
+		browser.Skip(t, "harness: node is not installed")
 	}
 	out := t.TempDir()
 	cmd := exec.CommandContext(t.Context(), node, "build.mjs", out)
@@ -287,7 +287,7 @@ func BuildExample(t *testing.T, name string) string {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		msg := fmt.Sprintf("harness: building examples/%s: %v\n%s", name, err, b)
 		if strings.Contains(string(b), "Cannot find") && os.Getenv("CI") != "true" {
-			t.Skip(msg + "\n(run `npm ci` in the repository root)")
+			browser.Skip(t, msg+"\n(run `npm ci` in the repository root)")
 		}
 		t.Fatal(msg)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/sigil-idp/sigil/e2e/browser"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,7 +67,7 @@ func MSALNode(t *testing.T) (node, scripts string) {
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}
-		t.Skip(msg)
+		browser.Skip(t, msg)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {

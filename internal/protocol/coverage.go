@@ -121,3 +121,42 @@ func codeScopes(set directory.ScopeSet, granted map[string]map[string]bool, poli
 	}
 	return resource, out
 }
+
+// silentScopes resolves the scope parameter of a grant that has no consent page — on-behalf-of
+// and the password grant — for user of app: at most one API besides the OpenID Connect
+// scopes, every scope of which the user or an administrator granted to app (or the app's
+// preauthorization covers). profile, email and offline_access ride along without a grant of
+// their own, since there is no page to ask for them on; what a token may do is decided by the
+// resource's scopes. It returns the grant's resource and scopes, as a code would carry them,
+// and the requested scopes that nobody granted (then resource and scopes are empty).
+func (s *Server) silentScopes(ctx context.Context, app directory.App, user directory.User, raw string) (string, []string, []string, error) {
+	set, err := s.parseScopes(ctx, app, raw)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if set.APIResources() > 1 {
+		return "", nil, nil, errManyResources.new(truncate(raw, 200))
+	}
+	granted, userMissing, adminMissing, err := s.coverage(ctx, app, user, &set, false)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	var missing []string
+	for _, c := range append(userMissing, adminMissing...) {
+		switch k := c.scope.Key(); {
+		case c.resource == directory.ProfileResource &&
+			(k == directory.ScopeProfile || k == directory.ScopeEmail || k == directory.ScopeOfflineAccess):
+			if granted[c.resource] == nil {
+				granted[c.resource] = map[string]bool{}
+			}
+			granted[c.resource][k] = true
+		default:
+			missing = append(missing, c.scope.Requested)
+		}
+	}
+	if len(missing) > 0 {
+		return "", nil, missing, nil
+	}
+	resource, scopes := codeScopes(set, granted, app.Consent)
+	return resource, scopes, nil, nil
+}

@@ -17,7 +17,10 @@ type Error struct {
 	Description string
 	Status      int
 	Suberror    string
-	Cause       error
+	// Claims is a claims challenge for the client to send with its next authorization
+	// request (the JSON error's claims member), "" when none.
+	Claims string
+	Cause  error
 	// DevNotes help the developer fix the request (the registered redirect URIs, the config
 	// key to edit); error pages show them only in dev mode, JSON and redirects never.
 	DevNotes []string
@@ -141,6 +144,12 @@ var (
 	errAssertionAudience    = kind{700023, "invalid_client", 401, "Client assertion audience claim does not match the token endpoint: aud must be %s."}
 	errAppOnlyNeedsTenant   = kind{0, "invalid_request", 400, "App-only tokens are issued in one tenant: use a tenant-specific authority (its id or domain) instead of '%s'."}
 	errScopeNotDefault      = kind{1002012, "invalid_scope", 400, "The provided value for scope %s is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."}
+	errOBOAssertion         = kind{50013, "invalid_grant", 400, "Assertion failed signature validation. [Reason - %s]"}
+	errOBONotUserToken      = kind{50013, "invalid_grant", 400, "Assertion is invalid: %s. On-behalf-of exchanges the access token a user's client obtained for the calling API."}
+	errOBOAudience          = kind{500131, "invalid_grant", 400, "Assertion audience does not match the Client app presenting the assertion. The audience in the assertion was '%s' and the expected audience is '%s' or one of the Application Uris of this application with App ID '%s'(%s). The downstream client must request a token for the expected audience (the application that made the OBO request) and this application should use that token as the assertion."}
+	errOBOExpired           = kind{500133, "invalid_grant", 400, "Assertion is not within its valid time range. Ensure that the access token is not expired before using it for user assertion, or request a new token. Current time: %s, expiry time of assertion %s."}
+	errGrantConsent         = kind{65001, "invalid_grant", 400, "The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource."}
+	errPasswordUserDisabled = kind{50057, "invalid_grant", 400, "The user account is disabled."}
 	errGrantUserGone        = kind{50034, "invalid_grant", 400, "The user account does not exist in the directory or is disabled. To sign into this application, the account must be added to the directory."}
 
 	// The device code grant (RFC 8628 §3.5) and its verification page.

@@ -2,6 +2,7 @@ package protocol_test
 
 import (
 	"crypto/x509"
+	"strings"
 	"testing"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
@@ -49,5 +50,48 @@ func TestMSALGoConfidentialClient(t *testing.T) {
 					second.AccessToken == first.AccessToken)
 			}
 		})
+	}
+}
+
+// TestMSALGoOnBehalfOf drives MSAL Go's AcquireTokenOnBehalfOf: alice signs in to the spa app
+// through the real pages over HTTP, the middle tier exchanges her access token for the Todo
+// API for one for the Mail API, and a second call with the same assertion is served from
+// MSAL's cache. A scope nobody granted comes back as MSAL's error with Sigil's
+// consent_required answer.
+func TestMSALGoOnBehalfOf(t *testing.T) {
+	e := newEnv(t, withOBO)
+	user := str(e.spaTokens(e.client, "contoso.test", alice, spaTodoAuth), "access_token")
+	secret, err := confidential.NewCredFromSecret(midSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := confidential.New(e.url+"/contoso.test", apiClient, secret,
+		confidential.WithHTTPClient(e.api()), confidential.WithInstanceDiscovery(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scopes := []string{mailSend}
+	first, err := client.AcquireTokenOnBehalfOf(t.Context(), user, scopes)
+	if err != nil {
+		t.Fatalf("AcquireTokenOnBehalfOf: %v", err)
+	}
+	c, in := claims(t, first.AccessToken), claims(t, user)
+	if c["aud"] != "api://mail" || c["scp"] != "Mail.Send" || c["oid"] != in["oid"] || c["azp"] != apiClient {
+		t.Errorf("claims %v", c)
+	}
+	if first.Account.PreferredUsername != alice || first.IDToken.Oid != in["oid"] || first.Metadata.TokenSource != confidential.TokenSourceIdentityProvider {
+		t.Errorf("account %+v, ID token oid %q, source %v", first.Account, first.IDToken.Oid, first.Metadata.TokenSource)
+	}
+	second, err := client.AcquireTokenOnBehalfOf(t.Context(), user, scopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.AccessToken != first.AccessToken || second.Metadata.TokenSource != confidential.TokenSourceCache {
+		t.Errorf("second call: source %v, same token %v; want the cached token", second.Metadata.TokenSource,
+			second.AccessToken == first.AccessToken)
+	}
+	_, err = client.AcquireTokenOnBehalfOf(t.Context(), user, []string{"api://mail/Mail.Read"})
+	if err == nil || !strings.Contains(err.Error(), "AADSTS65001") || !strings.Contains(err.Error(), "consent_required") {
+		t.Errorf("ungranted scope: %v, want AADSTS65001 consent_required", err)
 	}
 }

@@ -41,12 +41,13 @@ type errorBody struct {
 	TraceID       string `json:"trace_id"`
 	CorrelationID string `json:"correlation_id"`
 	Suberror      string `json:"suberror,omitempty"`
+	Claims        string `json:"claims,omitempty"`
 }
 
 func (s *Server) errorBody(ctx context.Context, e *Error) errorBody {
 	ids, now := idsOf(ctx), s.now()
 	b := errorBody{Error: e.Code, Description: describe(e, ids, now), Timestamp: timestamp(now),
-		TraceID: ids.trace, CorrelationID: ids.correlation, Suberror: e.Suberror}
+		TraceID: ids.trace, CorrelationID: ids.correlation, Suberror: e.Suberror, Claims: e.Claims}
 	if e.AADSTS != 0 {
 		b.Codes = []int{e.AADSTS}
 	}

@@ -22,6 +22,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/{tenant}/oauth2/v2.0/devicecode", s.deviceCode) // the same
 	mux.HandleFunc("GET /devicelogin", s.deviceLoginPage)
 	mux.HandleFunc("GET /{tenant}/v2.0/adminconsent", s.adminConsent)
+	mux.HandleFunc("GET /{tenant}/UserRealm/{username}", s.userRealmEndpoint) // MSAL Go, before the password grant
 	mux.HandleFunc("GET /{tenant}/oauth2/v2.0/logout", s.logout)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/logout", s.logout)
 	mux.Handle("/oidc/userinfo", s.userinfo(s.Guard(directory.ProfileAudience)))

@@ -54,12 +54,17 @@ type grantSpec struct {
 	run     func(*Server, context.Context, *tokenRequest) (*tokenResponse, error)
 }
 
+// jwtBearerGrant is RFC 7523's grant type, which Entra uses for on-behalf-of.
+const jwtBearerGrant = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
 // grants is the grant table, by grant_type. It is the only place a grant is declared; the
 // shared steps in runToken read its rows, so no grant can skip a check. It is never written.
 var grants = map[string]grantSpec{
 	"authorization_code": {auth: authByPlatform, browser: true, run: (*Server).codeGrant},
 	"refresh_token":      {auth: authByPlatform, browser: true, run: (*Server).refreshGrant},
 	"client_credentials": {auth: authRequired, run: (*Server).clientCredentialsGrant},
+	"password":           {auth: authPublicFlows, run: (*Server).passwordGrant},
+	jwtBearerGrant:       {auth: authRequired, run: (*Server).onBehalfOfGrant},
 	// RFC 8628's grant type, and the plain one msal-node and MSAL Go send.
 	"urn:ietf:params:oauth:grant-type:device_code": {auth: authPublicFlows, run: (*Server).deviceCodeGrant},
 	"device_code": {auth: authPublicFlows, run: (*Server).deviceCodeGrant},

@@ -66,6 +66,7 @@ func appPermissions(app directory.App, api directory.API) []string {
 
 // mintApp issues an app-only access token for resource: the subject is the app's service
 // principal in the tenant (sub = oid), idtyp is app, and roles are the app's permissions.
+// Every request gets a token of its own (its own uti and one signature): no answer is reused.
 func (s *Server) mintApp(_ context.Context, tr *tokenRequest, resource string, roles []string) (*tokenResponse, error) {
 	now, life := s.now(), s.lifetimesFor(tr.app)
 	aud := resource

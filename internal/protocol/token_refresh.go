@@ -3,6 +3,7 @@ package protocol
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/sigil-idp/sigil/internal/directory"
@@ -48,7 +49,7 @@ func (s *Server) refreshGrant(ctx context.Context, tr *tokenRequest) (*tokenResp
 	}
 	grant := fam.Grant
 	if tr.p.has("scope") {
-		if grant.Resource, grant.Scopes, err = s.refreshScopes(ctx, tr, user); err != nil {
+		if grant.Resource, grant.Scopes, err = s.refreshScopes(ctx, tr, user, fam.Grant); err != nil {
 			return nil, err
 		}
 	}
@@ -72,8 +73,10 @@ func (s *Server) refreshGrant(ctx context.Context, tr *tokenRequest) (*tokenResp
 }
 
 // refreshScopes resolves the scope parameter of a refresh request and checks that the user
-// (or an administrator, or the app's preauthorization) granted all of it.
-func (s *Server) refreshScopes(ctx context.Context, tr *tokenRequest, user directory.User) (string, []string, error) {
+// (or an administrator, or the app's preauthorization) granted all of it. The scopes the
+// refreshed grant itself carries count as granted (RFC 6749 §6): the OpenID Connect scopes
+// of an on-behalf-of or password grant were never on a consent page.
+func (s *Server) refreshScopes(ctx context.Context, tr *tokenRequest, user directory.User, prev store.Grant) (string, []string, error) {
 	set, err := s.parseScopes(ctx, tr.app, tr.p.get("scope"))
 	if err != nil {
 		return "", nil, err
@@ -85,7 +88,18 @@ func (s *Server) refreshScopes(ctx context.Context, tr *tokenRequest, user direc
 	if err != nil {
 		return "", nil, err
 	}
-	if len(userMissing)+len(adminMissing) > 0 {
+	missing := 0
+	for _, c := range append(userMissing, adminMissing...) {
+		if !grantCarries(prev, c) {
+			missing++
+			continue
+		}
+		if granted[c.resource] == nil {
+			granted[c.resource] = map[string]bool{}
+		}
+		granted[c.resource][c.scope.Key()] = true
+	}
+	if missing > 0 {
 		e := errRefreshConsent.new(tr.app.ClientID, tr.app.DisplayName)
 		e.Suberror = "consent_required"
 		return "", nil, e
@@ -116,4 +130,19 @@ func lifetimeText(d time.Duration) string {
 	days := int(d / (24 * time.Hour))
 	d -= time.Duration(days) * 24 * time.Hour
 	return fmtDuration(days, d)
+}
+
+// grantCarries reports whether a grant's scopes (spelled as codes carry them: the profile
+// API's short, the others with their resource) include a consent item's scope.
+func grantCarries(g store.Grant, c consentItem) bool {
+	for _, sc := range g.Scopes {
+		resource, value := directory.ProfileResource, sc
+		if i := strings.LastIndexByte(sc, '/'); i >= 0 {
+			resource, value = sc[:i], sc[i+1:]
+		}
+		if strings.EqualFold(resource, c.resource) && strings.EqualFold(value, c.scope.Value) {
+			return true
+		}
+	}
+	return false
 }

@@ -81,7 +81,8 @@ func TestTokenTransport(t *testing.T) {
 		{"client of another tenant", "fabrikam.test", valid().Encode(), "", nil, 400, wantErr{"unauthorized_client", 700016}},
 		{"single-tenant client via common", "common", valid().Encode(), "", nil, 400, wantErr{"invalid_request", 50194}},
 		{"missing grant_type", "contoso.test", with(func(f url.Values) { f.Del("grant_type") }).Encode(), "", nil, 400, wantErr{"invalid_request", 900144}},
-		{"password grant", "contoso.test", with(func(f url.Values) { f.Set("grant_type", "password") }).Encode(), "", nil, 400, wantErr{"unsupported_grant_type", 70003}},
+		// The password grant needs allowPublicClientFlows or a credential (token_password_test.go).
+		{"password grant without public client flows", "contoso.test", with(func(f url.Values) { f.Set("grant_type", "password") }).Encode(), "", nil, 401, wantErr{"invalid_client", 7000218}},
 		{"device code grant without allowPublicClientFlows", "contoso.test", with(func(f url.Values) { f.Set("grant_type", "urn:ietf:params:oauth:grant-type:device_code") }).Encode(), "", nil, 401, wantErr{"invalid_client", 7000218}},
 		{"unknown grant type", "contoso.test", with(func(f url.Values) { f.Set("grant_type", "urn:ietf:params:oauth:grant-type:saml2-bearer") }).Encode(), "", nil, 400, wantErr{"unsupported_grant_type", 70003}},
 		{"missing code", "contoso.test", with(func(f url.Values) { f.Del("code") }).Encode(), "", spaOriginHeader(), 400, wantErr{"invalid_request", 900144}},

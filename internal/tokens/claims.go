@@ -167,26 +167,44 @@ func HalfHash(token string) string {
 // Leeway is the clock skew tolerated when checking exp and nbf.
 const Leeway = 2 * time.Minute
 
+// Reasons VerifyAccessTokenFor refuses a token whose signature checked out; any other error
+// means the token is malformed or not signed by a published key. With these errors the
+// returned claims are the token's, so callers can say what was wrong.
+var (
+	ErrForeignIssuer = errors.New("token has a foreign issuer")
+	ErrAudience      = errors.New("token is for another audience")
+	ErrExpired       = errors.New("token expired")
+	ErrNotYetValid   = errors.New("token not yet valid")
+)
+
 // VerifyAccessToken checks an access token issued by this server: signature by a published
 // key, issuer of the token's tenant, audience, and lifetime. It returns the claims.
 func (ks *KeySet) VerifyAccessToken(raw, publicURL, audience string, now time.Time) (AccessClaims, error) {
+	return ks.VerifyAccessTokenFor(raw, publicURL, func(aud string) bool { return aud == audience }, now)
+}
+
+// VerifyAccessTokenFor is VerifyAccessToken for a token whose audience may have several
+// names: audience reports whether an aud value names the expected audience. The checks run
+// in this order: signature, issuer (ErrForeignIssuer), audience (ErrAudience), then
+// lifetime with Leeway (ErrExpired, ErrNotYetValid).
+func (ks *KeySet) VerifyAccessTokenFor(raw, publicURL string, audience func(aud string) bool, now time.Time) (AccessClaims, error) {
 	var c AccessClaims
 	payload, err := ks.Verify(raw)
 	if err != nil {
 		return c, err
 	}
 	if err := json.Unmarshal(payload, &c); err != nil {
-		return c, fmt.Errorf("malformed token claims: %w", err)
+		return AccessClaims{}, fmt.Errorf("malformed token claims: %w", err)
 	}
 	switch {
 	case c.TID == "" || c.Iss != Issuer(publicURL, c.TID):
-		return c, errors.New("token has a foreign issuer")
-	case c.Aud != audience:
-		return c, errors.New("token is for another audience")
+		return c, ErrForeignIssuer
+	case !audience(c.Aud):
+		return c, ErrAudience
 	case now.Add(-Leeway).Unix() >= c.Exp:
-		return c, errors.New("token expired")
+		return c, ErrExpired
 	case now.Add(Leeway).Unix() < c.Nbf:
-		return c, errors.New("token not yet valid")
+		return c, ErrNotYetValid
 	}
 	return c, nil
 }

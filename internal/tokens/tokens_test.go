@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -107,17 +108,29 @@ func TestSignVerify(t *testing.T) {
 	tests := map[string]struct {
 		token, aud string
 		at         time.Time
+		want       error // the sentinel, or nil for "some other error"
 	}{
-		"expired":          {tok, "aud", now.Add(time.Hour + Leeway)},
-		"other audience":   {tok, "other", now},
-		"tampered payload": {parts[0] + "." + parts[1] + "x." + parts[2], "aud", now},
-		"alg none":         {"eyJhbGciOiJub25lIn0." + parts[1] + ".", "aud", now},
-		"garbage":          {"a.b.c", "aud", now},
+		"expired":          {tok, "aud", now.Add(time.Hour + Leeway), ErrExpired},
+		"not yet valid":    {tok, "aud", now.Add(-Leeway - time.Second), ErrNotYetValid},
+		"other audience":   {tok, "other", now, ErrAudience},
+		"tampered payload": {parts[0] + "." + parts[1] + "x." + parts[2], "aud", now, nil},
+		"alg none":         {"eyJhbGciOiJub25lIn0." + parts[1] + ".", "aud", now, nil},
+		"garbage":          {"a.b.c", "aud", now, nil},
 	}
 	for name, tc := range tests {
-		if _, err := ks.VerifyAccessToken(tc.token, "https://login.test", tc.aud, tc.at); err == nil {
+		c, err := ks.VerifyAccessToken(tc.token, "https://login.test", tc.aud, tc.at)
+		switch {
+		case err == nil:
 			t.Errorf("%s: verified, want an error", name)
+		case tc.want != nil && !errors.Is(err, tc.want):
+			t.Errorf("%s: %v, want %v", name, err, tc.want)
+		case tc.want != nil && c.Scp != "a b":
+			t.Errorf("%s: claims %+v, want the token's", name, c)
 		}
+	}
+	foreign, _ := ks.Sign(AccessClaims{Aud: "aud", Iss: "https://evil.test/tid/v2.0", TID: "tid", Exp: now.Add(time.Hour).Unix()})
+	if _, err := ks.VerifyAccessTokenFor(foreign, "https://login.test", func(string) bool { return true }, now); !errors.Is(err, ErrForeignIssuer) {
+		t.Errorf("foreign issuer: %v", err)
 	}
 }
 

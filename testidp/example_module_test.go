@@ -1,0 +1,32 @@
+package testidp_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// TestExampleModule runs the tests of examples/testidp-go, a module of its own that uses
+// testidp.Start as an app's repository would (with a replace directive pointing here).
+func TestExampleModule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds another module; skipped with -short")
+	}
+	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(goBin); err != nil {
+		goBin = "go"
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goBin, "test", "-count=1", "./...")
+	cmd.Dir = filepath.Join("..", "examples", "testidp-go")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go test in %s: %v\n%s", cmd.Dir, err, out)
+	}
+	t.Logf("%s", out)
+}
