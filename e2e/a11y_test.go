@@ -44,12 +44,13 @@ const axeJS = `(async () => {
 })()`
 
 // TestPagesAccessible renders each of Sigil's pages — error, sign-in, sign-in with an error,
-// consent, account picker, signed out — in the light and the dark scheme at 320, 483 and
+// consent, account picker, the device code page (with a wrong code) and its success and
+// declined results, signed out — in the light and the dark scheme at 320, 483 and
 // 1280 px, and checks each with axe-core: no serious or critical violation, no horizontal
 // overflow, a visible focus on every control. It writes a screenshot of each to
 // e2e/screenshots/.
 func TestPagesAccessible(t *testing.T) {
-	e := harness.Start(t, harness.Options{})
+	e := harness.Start(t, harness.Options{Edit: withDeviceClient})
 	axeSrc, err := os.ReadFile(filepath.Join(harness.NodeModules(t), "axe-core", "axe.min.js"))
 	if err != nil {
 		t.Fatalf("axe-core is a devDependency (npm ci): %v", err)
@@ -138,6 +139,17 @@ func TestPagesAccessible(t *testing.T) {
 			}
 			return p.Navigate(authorize(func(q url.Values) { q.Set("prompt", "select_account") }))
 		}, "button[data-action=other-account]"},
+		{"device-code", func() error { return p.Navigate(e.IdP + "/devicelogin") }, "input[name=user_code]"},
+		{"device-code-wrong", func() error {
+			if err := p.SetValue("input[name=user_code]", "BCDFGHJKL"); err != nil {
+				return err
+			}
+			return p.Click("button[type=submit]")
+		}, "[data-error-code]"},
+		{"device-code-success", func() error { return deviceConsent(p, e, "openid api://todo/Todo.Read", "accept") },
+			"[data-device-code-result=success]"},
+		{"device-code-declined", func() error { return deviceConsent(p, e, "openid User.Read", "decline") },
+			"[data-device-code-result=declined]"},
 		{"signed-out", func() error {
 			return p.Navigate(e.IdP + "/" + harness.Domain + "/oauth2/v2.0/logout")
 		}, "main"},
@@ -150,4 +162,20 @@ func TestPagesAccessible(t *testing.T) {
 		}
 		t.Run(s.name, func(t *testing.T) { check(t, s.name, s.ready) })
 	}
+}
+
+// deviceConsent starts a device authorization for scope, enters its code on the verification
+// page in p (alice is signed in: the account picker follows), and answers the consent page.
+func deviceConsent(p *browser.Page, e *harness.Env, scope, answer string) error {
+	_, code := startDevice(e.T, e, scope)
+	if err := p.Navigate(e.IdP + "/devicelogin?otc=" + code); err != nil {
+		return err
+	}
+	for _, css := range []string{"button[type=submit]", `button[data-username="` + harness.Alice + `"]`,
+		"button[name=consent][value=" + answer + "]"} {
+		if err := p.Click(css); err != nil {
+			return err
+		}
+	}
+	return nil
 }

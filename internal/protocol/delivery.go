@@ -63,6 +63,10 @@ type delivery struct {
 	// EAR, for msal-browser 5's protocolMode "EAR": the whole token response goes as ear_jwe,
 	// encrypted to the key the browser sent.
 	EAR *earParams `json:"ear,omitempty"`
+	// Device, for a sign-in started on the device code verification page: no redirect at
+	// all; the answer decides the device authorization and shows a result page
+	// (devicelogin.go). URI and Mode are empty.
+	Device *deviceReply `json:"device,omitempty"`
 }
 
 // earParams are a validated encrypted-authorize-response request's ear_jwk and
@@ -87,6 +91,10 @@ func defaultMode(t responseType) string {
 // Microsoft's documentation writes them, look for it in errorMessage, which is the
 // error_description verbatim.
 func (s *Server) deliverError(w http.ResponseWriter, r *http.Request, d delivery, err error) {
+	if d.Device != nil {
+		s.deliverDeviceError(w, r, *d.Device, err)
+		return
+	}
 	e := asError(err)
 	s.logError(r.Context(), "authorize", e)
 	b := s.errorBody(r.Context(), e)

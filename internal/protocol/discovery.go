@@ -17,6 +17,7 @@ type openIDConfiguration struct {
 	Issuer                            string   `json:"issuer"`
 	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
 	TokenEndpoint                     string   `json:"token_endpoint"`
+	DeviceAuthorizationEndpoint       string   `json:"device_authorization_endpoint"`
 	EndSessionEndpoint                string   `json:"end_session_endpoint"`
 	JWKSURI                           string   `json:"jwks_uri"`
 	UserinfoEndpoint                  string   `json:"userinfo_endpoint"`
@@ -55,6 +56,7 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		Issuer:                            issuer,
 		AuthorizationEndpoint:             base + "/oauth2/v2.0/authorize",
 		TokenEndpoint:                     base + "/oauth2/v2.0/token",
+		DeviceAuthorizationEndpoint:       base + "/oauth2/v2.0/devicecode",
 		EndSessionEndpoint:                base + "/oauth2/v2.0/logout",
 		JWKSURI:                           base + "/discovery/v2.0/keys",
 		UserinfoEndpoint:                  s.publicURL + "/oidc/userinfo",

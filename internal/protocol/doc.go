@@ -1,7 +1,8 @@
 // Package protocol answers the Microsoft identity platform v2.0 endpoints that MSAL.js and
-// standard OpenID Connect clients use: discovery, keys, authorize, token, logout, userinfo,
-// and the sign-in, account-picker and consent form posts that continue an authorization
-// request. One file per endpoint; errors.go is the one table of error codes.
+// standard OpenID Connect clients use: discovery, keys, authorize, token, devicecode, logout,
+// userinfo, and the sign-in, account-picker and consent form posts that continue an
+// authorization request (and the device code page that starts one: devicelogin.go). One file
+// per endpoint; errors.go is the one table of error codes.
 //
 // An authorization request moves through authorize.go (trust the client and redirect URI,
 // then validate; the result carries its delivery), account.go (which signed-in account),

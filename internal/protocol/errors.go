@@ -152,6 +152,16 @@ var (
 	errPasswordUserDisabled = kind{50057, "invalid_grant", 400, "The user account is disabled."}
 	errGrantUserGone        = kind{50034, "invalid_grant", 400, "The user account does not exist in the directory or is disabled. To sign into this application, the account must be added to the directory."}
 
+	// The device code grant (RFC 8628 §3.5) and its verification page.
+	errDevicePending  = kind{70016, "authorization_pending", 400, "OAuth 2.0 device flow error. Authorization is pending. Continue polling."}
+	errDeviceSlowDown = kind{0, "slow_down", 400, "The device polled the token endpoint faster than the interval of %d seconds: wait at least that long between requests."}
+	errDeviceDeclined = kind{70000, "authorization_declined", 400, "The end user denied the authorization request. Stop polling and revert to an unauthenticated state."}
+	errDeviceExpired  = kind{70019, "expired_token", 400, "Verification code expired. Have the user retry the sign-in."}
+	errBadDeviceCode  = kind{70000, "invalid_grant", 400, "The provided value for the 'device_code' parameter is not valid%s."}
+	errDeviceRedeemed = kind{70000, "invalid_grant", 400, "The device code was already redeemed for tokens. Start a new device code request."}
+	errBadUserCode    = kind{70018, "invalid_request", 400, "Invalid verification code: check the code your device shows and try again. A code works once and only until it expires."}
+	errDeviceCodeGone = kind{70019, "expired_token", 400, "The code expired, or the sign-in on your device ended, while you were signing in. Start the sign-in on your device again."}
+
 	// The test-control API (testcontrol.go), and the errors it makes the authorization
 	// endpoint answer (forcedErrors).
 	errControlToken    = kind{0, "unauthorized", 401, "The test-control API needs the header Authorization: Bearer <testing.controlToken>."}

@@ -41,7 +41,7 @@ func (s *Server) resumeFlow(w http.ResponseWriter, r *http.Request, where string
 }
 
 // restoreFlow re-resolves a stored request's tenant and app: either may have changed since
-// the page was shown, and the redirect URI must still be registered.
+// the page was shown, and the redirect URI (when there is one) must still be registered.
 func (s *Server) restoreFlow(r *http.Request, req authRequest) (*flow, error) {
 	t, err := s.resolveTenant(r.Context(), req.Tenant)
 	if err != nil {
@@ -50,6 +50,9 @@ func (s *Server) restoreFlow(r *http.Request, req authRequest) (*flow, error) {
 	app, err := s.appFor(r.Context(), t, req.ClientID)
 	if err != nil {
 		return nil, err
+	}
+	if req.Reply.Device != nil { // no redirect: the device authorization is decided in the store
+		return &flow{req: req, app: app, tenant: t}, nil
 	}
 	if platform, ok := app.RedirectPlatform(req.Reply.URI); !ok || platform != req.Platform {
 		return nil, errRedirectMismatch.new(req.Reply.URI, app.ClientID)

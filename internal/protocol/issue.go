@@ -16,7 +16,8 @@ import (
 )
 
 // issue answers a request whose account and consent are settled with what its response type
-// asks for — an authorization code, or the implicit grant's tokens — through its delivery.
+// asks for — an authorization code, or the implicit grant's tokens — through its delivery; a
+// device reply instead approves its device authorization with the grant.
 func (s *Server) issue(w http.ResponseWriter, r *http.Request, f *flow, sess store.Session, user directory.User, set directory.ScopeSet, granted map[string]map[string]bool) {
 	ctx := r.Context()
 	resource, scopes := codeScopes(set, granted, f.app.Consent)
@@ -31,6 +32,10 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, f *flow, sess sto
 	}
 	if err := s.forcedFailure(ctx, f.app.ClientID, user.ID); err != nil {
 		s.deliverError(w, r, f.req.Reply, err)
+		return
+	}
+	if f.req.Reply.Device != nil {
+		s.approveDevice(w, r, f, grant)
 		return
 	}
 	var v url.Values

@@ -18,7 +18,9 @@ func (s *Server) Handler() http.Handler {
 	// The protocol.
 	mux.HandleFunc("GET /{tenant}/oauth2/v2.0/authorize", s.authorize)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/authorize", s.authorize)
-	mux.HandleFunc("/{tenant}/oauth2/v2.0/token", s.token) // every method: errors are JSON too
+	mux.HandleFunc("/{tenant}/oauth2/v2.0/token", s.token)           // every method: errors are JSON too
+	mux.HandleFunc("/{tenant}/oauth2/v2.0/devicecode", s.deviceCode) // the same
+	mux.HandleFunc("GET /devicelogin", s.deviceLoginPage)
 	mux.HandleFunc("GET /{tenant}/v2.0/adminconsent", s.adminConsent)
 	mux.HandleFunc("GET /{tenant}/UserRealm/{username}", s.userRealmEndpoint) // MSAL Go, before the password grant
 	mux.HandleFunc("GET /{tenant}/oauth2/v2.0/logout", s.logout)
@@ -40,6 +42,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /-/login", forms.Handler(http.HandlerFunc(s.login)))
 	mux.Handle("POST /-/consent", forms.Handler(http.HandlerFunc(s.consent)))
 	mux.Handle("POST /-/pick", forms.Handler(http.HandlerFunc(s.pick)))
+	mux.Handle("POST /-/devicelogin", forms.Handler(http.HandlerFunc(s.deviceLogin)))
 	mux.Handle("GET /-/assets/", s.pages.Assets())
 	// For people: what this server is, and a tenant's settings at its authority URL.
 	mux.HandleFunc("GET /{$}", s.landing)

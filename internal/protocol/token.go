@@ -65,6 +65,9 @@ var grants = map[string]grantSpec{
 	"client_credentials": {auth: authRequired, run: (*Server).clientCredentialsGrant},
 	"password":           {auth: authPublicFlows, run: (*Server).passwordGrant},
 	jwtBearerGrant:       {auth: authRequired, run: (*Server).onBehalfOfGrant},
+	// RFC 8628's grant type, and the plain one msal-node and MSAL Go send.
+	"urn:ietf:params:oauth:grant-type:device_code": {auth: authPublicFlows, run: (*Server).deviceCodeGrant},
+	"device_code": {auth: authPublicFlows, run: (*Server).deviceCodeGrant},
 }
 
 // queryCredentials are the parameters that must never travel in a URL, where proxies, logs

@@ -83,7 +83,8 @@ func TestTokenTransport(t *testing.T) {
 		{"missing grant_type", "contoso.test", with(func(f url.Values) { f.Del("grant_type") }).Encode(), "", nil, 400, wantErr{"invalid_request", 900144}},
 		// The password grant needs allowPublicClientFlows or a credential (token_password_test.go).
 		{"password grant without public client flows", "contoso.test", with(func(f url.Values) { f.Set("grant_type", "password") }).Encode(), "", nil, 401, wantErr{"invalid_client", 7000218}},
-		{"device code grant", "contoso.test", with(func(f url.Values) { f.Set("grant_type", "urn:ietf:params:oauth:grant-type:device_code") }).Encode(), "", nil, 400, wantErr{"unsupported_grant_type", 70003}},
+		{"device code grant without allowPublicClientFlows", "contoso.test", with(func(f url.Values) { f.Set("grant_type", "urn:ietf:params:oauth:grant-type:device_code") }).Encode(), "", nil, 401, wantErr{"invalid_client", 7000218}},
+		{"unknown grant type", "contoso.test", with(func(f url.Values) { f.Set("grant_type", "urn:ietf:params:oauth:grant-type:saml2-bearer") }).Encode(), "", nil, 400, wantErr{"unsupported_grant_type", 70003}},
 		{"missing code", "contoso.test", with(func(f url.Values) { f.Del("code") }).Encode(), "", spaOriginHeader(), 400, wantErr{"invalid_request", 900144}},
 		{"unknown code", "contoso.test", valid().Encode(), "", spaOriginHeader(), 400, wantErr{"invalid_grant", 70000}},
 		{"missing refresh_token", "contoso.test", url.Values{"client_id": {spaClient}, "grant_type": {"refresh_token"}}.Encode(), "", spaOriginHeader(), 400, wantErr{"invalid_request", 900144}},

@@ -38,13 +38,14 @@ type Store interface {
 	Sessions
 	Codes
 	RefreshTokens
+	DeviceCodes
 	Keys
 	Throttle
 	TestControl
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
-	// DeleteExpired removes sessions, interactions, codes and refresh-token families whose
-	// lifetime ended before now.
+	// DeleteExpired removes sessions, interactions, codes, device authorizations and
+	// refresh-token families whose lifetime ended before now.
 	DeleteExpired(ctx context.Context, now time.Time) error
 	// Close releases the database.
 	Close() error
@@ -231,6 +232,60 @@ type RefreshTokens interface {
 	RotateRefreshToken(ctx context.Context, r Rotation) (RefreshToken, RefreshFamily, error)
 }
 
+// DeviceStatus is where a device authorization (RFC 8628) stands.
+type DeviceStatus string
+
+// Device authorization states: waiting for the user, approved with a grant, declined by the
+// user, and redeemed for tokens (once).
+const (
+	DevicePending  DeviceStatus = "pending"
+	DeviceApproved DeviceStatus = "approved"
+	DeviceDeclined DeviceStatus = "declined"
+	DeviceRedeemed DeviceStatus = "redeemed"
+)
+
+// DeviceCode is a device authorization (RFC 8628): what a device asked for, and what the
+// user decided on the verification page. Only hashes of the device code and of the user code
+// are kept. Grant.ClientID and Grant.Claims are the request's from the start; the rest of
+// Grant is set when the user approves.
+type DeviceCode struct {
+	Hash         string // of the device_code
+	UserCodeHash string // of the normalized user_code
+	Tenant       string // the tenant path segment the device asked through
+	Scope        string // the scope parameter as the device sent it
+	Status       DeviceStatus
+	Grant        Grant
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+	EnteredAt    time.Time // when the user code was entered on the verification page; zero before
+	LastPolledAt time.Time // zero before the first poll
+}
+
+// DeviceCodes keeps device authorizations. Every change of state is one conditional
+// statement, so that of concurrent requests only one wins; lifetimes and the polling
+// interval are the caller's policy.
+type DeviceCodes interface {
+	// CreateDeviceCode stores a pending device authorization. A user code hash that is in
+	// use (by any stored authorization) yields ErrConflict.
+	CreateDeviceCode(ctx context.Context, d DeviceCode) error
+	// EnterUserCode claims the pending, unexpired, never-entered authorization with this
+	// user code hash, once, setting EnteredAt; anything else yields ErrNotFound.
+	EnterUserCode(ctx context.Context, userCodeHash string, now time.Time) (DeviceCode, error)
+	// ApproveDeviceCode moves a pending, unexpired authorization to approved with the grant
+	// (all but its ClientID); anything else yields ErrNotFound.
+	ApproveDeviceCode(ctx context.Context, hash string, g Grant, now time.Time) error
+	// DeclineDeviceCode moves a pending, unexpired authorization to declined; anything else
+	// yields ErrNotFound.
+	DeclineDeviceCode(ctx context.Context, hash string, now time.Time) error
+	// PollDeviceCode records a poll: it sets LastPolledAt to now unless the previous poll
+	// was less than interval before now, and returns the authorization with whether this
+	// poll was recorded (false: too fast, RFC 8628 slow_down). Unknown: ErrNotFound.
+	PollDeviceCode(ctx context.Context, hash string, now time.Time, interval time.Duration) (DeviceCode, bool, error)
+	// RedeemDeviceCode moves an approved, unexpired authorization to redeemed and returns
+	// it. One redeemed before yields ErrRedeemed; anything else ErrNotFound.
+	RedeemDeviceCode(ctx context.Context, hash string, now time.Time) (DeviceCode, error)
+}
+
 // KeyState is a signing key's place in rotation.
 type KeyState string
 
@@ -294,17 +349,18 @@ type TestControl interface {
 	TakeForcedFailure(ctx context.Context, clientID, userID string) (ForcedFailure, error)
 	// ClearForcedFailures forgets every forced failure.
 	ClearForcedFailures(ctx context.Context) error
-	// DeleteUser deletes a user with everything issued to it (sessions, codes, consents,
-	// refresh-token families, role assignments, group memberships) in one transaction;
-	// ErrNotFound when there is no such user.
+	// DeleteUser deletes a user with everything issued to it (sessions, codes, device
+	// authorizations, consents, refresh-token families, role assignments, group memberships)
+	// in one transaction; ErrNotFound when there is no such user.
 	DeleteUser(ctx context.Context, userID string) error
-	// RevokeUser signs the user out everywhere: its sessions and unredeemed codes deleted, its
-	// refresh-token families revoked, its own consents withdrawn (tenant-wide grants stay).
+	// RevokeUser signs the user out everywhere: its sessions, unredeemed codes and the device
+	// authorizations approved for it deleted, its refresh-token families revoked, its own
+	// consents withdrawn (tenant-wide grants stay).
 	RevokeUser(ctx context.Context, userID string, now time.Time) error
 	// ClearLoginFailures forgets every recorded sign-in failure (every throttle count).
 	ClearLoginFailures(ctx context.Context) error
-	// ResetState deletes every user and all protocol state — sessions, codes, consents,
-	// refresh tokens, throttle counts, forced failures — keeping tenants, apps, APIs, groups
-	// and signing keys, so that applying the bootstrap file again restores its users.
+	// ResetState deletes every user and all protocol state — sessions, codes, device codes,
+	// consents, refresh tokens, throttle counts, forced failures — keeping tenants, apps, APIs,
+	// groups and signing keys, so that applying the bootstrap file again restores its users.
 	ResetState(ctx context.Context) error
 }

@@ -1,12 +1,13 @@
 // Package web renders Sigil's pages — sign-in, consent, account picker, sign-out chooser,
-// errors, signed-out, and the form_post response — from embedded html/template files, with
+// errors, signed-out, the device code pages, and the form_post response — from embedded html/template files, with
 // the security headers each needs. It decides nothing: package protocol says which page to
 // show with what.
 //
 // The pages keep the automation contract of DESIGN.md ("Login UI automation contract"):
 // input[name=username], input[name=password], input[name=remember], button[type=submit];
 // button[name=consent][value=accept|decline] with input[type=checkbox][name=scope];
-// button[data-username] and button[data-action=other-account]; data-error-code on errors.
+// button[data-username] and button[data-action=other-account]; data-error-code on errors;
+// input[name=user_code] on the device code page and data-device-code-result on its result.
 package web
 
 import (
@@ -120,6 +121,22 @@ type ErrorPage struct {
 	DevNotes []string
 }
 
+// DeviceLoginPage is the device code verification page (RFC 8628 §3.3), where the user
+// enters the code a device shows.
+type DeviceLoginPage struct {
+	XSRF         string
+	UserCode     string // pre-filled (the otc query parameter, or what was typed)
+	ErrorCode    string // AADSTS code shown with data-error-code
+	ErrorMessage string
+}
+
+// DeviceResultPage ends a device code sign-in: data-device-code-result is success or
+// declined.
+type DeviceResultPage struct {
+	Success bool
+	AppName string
+}
+
 // FormPostPage delivers an authorization response by an auto-submitted form.
 type FormPostPage struct {
 	Action string
@@ -148,6 +165,16 @@ func (p *Pages) Accounts(w http.ResponseWriter, v AccountsPage) {
 // Error renders an error page with the given HTTP status.
 func (p *Pages) Error(w http.ResponseWriter, status int, v ErrorPage) {
 	p.render(w, status, "error.html", v)
+}
+
+// DeviceLogin renders the device code verification page with the given status.
+func (p *Pages) DeviceLogin(w http.ResponseWriter, status int, v DeviceLoginPage) {
+	p.render(w, status, "devicelogin.html", v)
+}
+
+// DeviceResult renders the end of a device code sign-in.
+func (p *Pages) DeviceResult(w http.ResponseWriter, v DeviceResultPage) {
+	p.render(w, http.StatusOK, "deviceresult.html", v)
 }
 
 // LandingPage is what / (Tenant empty) and a tenant's authority URL answer in a browser.

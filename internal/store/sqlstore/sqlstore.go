@@ -86,7 +86,8 @@ func open(ctx context.Context, db *sql.DB, engine string) (*Store, error) {
 // txStatements are the statements the security-relevant transactions run, prepared when the
 // store opens because transactions never prepare (see conn.stmt).
 var txStatements = []string{qRedeem, qClaimCode, qInsertFamily, qInsertToken, qTokenFamily, qRotate, qRevokeFamily,
-	qMarkReplay, qRevokeCodeFamilies, qBurnChildCodes, qRevokeChildFamilies, qInsertCode, qDeleteSession, qRevokeSessionFamilies}
+	qMarkReplay, qRevokeCodeFamilies, qBurnChildCodes, qRevokeChildFamilies, qInsertCode, qDeleteSession, qRevokeSessionFamilies,
+	qEnterUserCode, qPollDevice, qRedeemDevice, qDeviceByHash}
 
 // Close closes the database.
 func (s *Store) Close() error {
@@ -209,14 +210,15 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 }
 
 // DeleteExpired removes what has outlived its use before now: sessions, interactions, codes
-// (kept until expiry so that a replay is still recognised), and refresh-token families past
-// their absolute lifetime (with their tokens).
+// (kept until expiry so that a replay is still recognised), device authorizations past their
+// expiry, and refresh-token families past their absolute lifetime (with their tokens).
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) error {
 	t := ms(now)
 	for _, q := range []string{
 		`DELETE FROM sessions WHERE expires_at < $1`,
 		`DELETE FROM completed_interactions WHERE expires_at < $1`,
 		`DELETE FROM auth_codes WHERE expires_at < $1`,
+		`DELETE FROM device_codes WHERE expires_at < $1`,
 		`DELETE FROM refresh_families WHERE absolute_expires_at < $1`,
 	} {
 		if _, err := s.db.ExecContext(ctx, q, t); err != nil {

@@ -54,6 +54,7 @@ func (s *Store) ClearForcedFailures(ctx context.Context) error {
 var userState = []string{
 	`DELETE FROM sessions WHERE user_id = $1`,
 	`DELETE FROM auth_codes WHERE user_id = $1`,
+	`DELETE FROM device_codes WHERE user_id = $1`, // approved for the user, not yet (or already) redeemed
 	`DELETE FROM grants WHERE user_id = $1`,
 	`DELETE FROM forced_failures WHERE user_id = $1`,
 }
@@ -107,7 +108,7 @@ func (s *Store) ClearLoginFailures(ctx context.Context) error {
 }
 
 // resetTables are emptied by ResetState, dependents first.
-var resetTables = []string{"sessions", "completed_interactions", "auth_codes", "refresh_tokens", "refresh_families",
+var resetTables = []string{"sessions", "completed_interactions", "auth_codes", "device_codes", "refresh_tokens", "refresh_families",
 	"grants", "login_failures", "forced_failures", "users"}
 
 // ResetState empties the tables of users and protocol state in one transaction.

@@ -1,6 +1,6 @@
 // Package storetest is the conformance suite for store.Store implementations: every
 // behaviour the rest of Sigil relies on — lookups, not-found and conflict errors, expiry,
-// atomic code redemption and refresh rotation under concurrent requests — tested once and run
+// atomic code redemption, refresh rotation and device-code state changes under concurrent requests — tested once and run
 // against each backend.
 package storetest
 
@@ -43,6 +43,12 @@ func Run(t *testing.T, newStore func(testing.TB) store.Store) {
 		{"RefreshRaceWithinReuseInterval", testRefreshRaceGrace},
 		{"RefreshRaceStrict", testRefreshRaceStrict},
 		{"EndSessionRevokes", testEndSession},
+		{"DeviceCodes", testDeviceCodes},
+		{"DeviceCodeExpiry", testDeviceCodeExpiry},
+		{"DeviceDecline", testDeviceDecline},
+		{"DevicePolling", testDevicePolling},
+		{"DeviceRaces", testDeviceRaces},
+		{"DeviceCodesOfUser", testDeviceCodesOfUser},
 		{"SigningKeys", testSigningKeys},
 		{"Secrets", testSecrets},
 		{"Throttle", testThrottle},
