@@ -9,7 +9,7 @@ import (
 )
 
 // TestMSAL2PopupAndSilent covers msal-browser 2.x, which finds popup and iframe results by
-// polling the window's URL (msal-wire.md §2.5) rather than through 5.x's redirect bridge:
+// polling the window's URL (a same-origin read of the popup) rather than through 5.x's redirect bridge:
 // Sigil's pages must be on another origin and send no Cross-Origin-Opener-Policy.
 func TestMSAL2PopupAndSilent(t *testing.T) {
 	e := harness.Start(t, harness.Options{})

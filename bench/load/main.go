@@ -1,5 +1,5 @@
 // Command load is a closed-loop load generator for a running Sigil, shaped like the one
-// research/peer-bench.md used for dex and hydra: N workers over loopback HTTP/1.1 keep-alive,
+// used to measure dex and hydra on this kind of machine: N workers over loopback HTTP/1.1 keep-alive,
 // a warm-up, then a measured window, reporting requests/s and latency percentiles.
 //
 //	go run ./bench/load -base http://127.0.0.1:8480 -op refresh -c 8 -d 15s

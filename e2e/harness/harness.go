@@ -5,7 +5,7 @@
 // site, so the hidden iframe keeps Sigil's session cookie, as a same-site deployment would.
 //
 // Tests drive the real MSAL.js through the test driver of e2e/pages (window.t) and Sigil's
-// pages through the selectors of DESIGN.md's login UI contract.
+// pages through the selectors of the login UI contract (README, "Login pages").
 package harness
 
 import (

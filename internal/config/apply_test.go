@@ -13,7 +13,7 @@ import (
 
 var cheap = password.Params{Memory: 64, Time: 1, Threads: 1}
 
-// TestApplyIsIdempotent applies the DESIGN.md example twice: the second time changes
+// TestApplyIsIdempotent applies the design's example twice: the second time changes
 // nothing (same object ids, the password hash kept rather than re-hashed), a changed
 // password is re-hashed, and entities the file does not name are left alone.
 func TestApplyIsIdempotent(t *testing.T) {

@@ -63,7 +63,7 @@ func TestDefault(t *testing.T) {
 }
 
 // designExample is the configuration testdata/design-example.yaml (the
-// example in DESIGN.md) must load as, after normalization.
+// example in the design) must load as, after normalization.
 func designExample() Config {
 	enabled := true
 	c := Default()

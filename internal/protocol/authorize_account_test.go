@@ -51,7 +51,7 @@ func (e *env) twoAccounts(t *testing.T) (*http.Client, map[string]any, map[strin
 
 // TestAuthorizeSilent covers prompt=none (and MSAL's no_session): it never renders a page,
 // it answers at once with a code or an interaction error on the redirect URI, and the
-// description of every interaction error contains interaction_required (msal-wire.md §8.3).
+// description of every interaction error contains interaction_required.
 func TestAuthorizeSilent(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)

@@ -231,7 +231,7 @@ func TestAuthorizeErrorRedirects(t *testing.T) {
 }
 
 // TestAuthorizeStateRoundTrip checks that state comes back byte for byte and properly
-// percent-encoded in every response mode, on success and on error (msal-wire.md §2.3): a raw
+// percent-encoded in every response mode, on success and on error: a raw
 // "+" would turn into a space in URLSearchParams.
 func TestAuthorizeStateRoundTrip(t *testing.T) {
 	t.Parallel()

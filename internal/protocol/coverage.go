@@ -88,7 +88,7 @@ type consentItem struct {
 }
 
 // checkboxValue is what the consent form posts for a scope: the app's spelling for API
-// scopes, the lower-case short name for the profile API (DESIGN.md, "Consent page").
+// scopes, the lower-case short name for the profile API (README, "Login pages").
 func (c consentItem) checkboxValue() string {
 	if c.resource == directory.ProfileResource {
 		return c.scope.Key()

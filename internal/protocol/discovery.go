@@ -11,8 +11,8 @@ import (
 
 // openIDConfiguration is the OpenID Provider metadata. MSAL needs authorization_endpoint,
 // token_endpoint, issuer and jwks_uri (and end_session_endpoint for logout); the issuer shares
-// scheme, host and port with the authority (msal-wire.md §1.4, §1.5). Endpoints are laid out
-// as Entra's, so MSAL's tenant-segment rewriting (§1.6) lands on them.
+// scheme, host and port with the authority, as MSAL checks. Endpoints are laid out
+// as Entra's, so MSAL's tenant-segment rewriting lands on them.
 type openIDConfiguration struct {
 	Issuer                            string   `json:"issuer"`
 	AuthorizationEndpoint             string   `json:"authorization_endpoint"`

@@ -546,7 +546,7 @@ func wantTokenError(t testing.TB, resp *http.Response, body map[string]any, stat
 	wantJSONHeaders(t, resp)
 	checkErrorParams(t, jsonErrorValues(body), want)
 	// MSAL falls back to its hidden iframe on invalid_grant only when nothing in the answer
-	// says "interaction" (msal-wire.md §3.5); missing consent is the one exception.
+	// says "interaction"; missing consent is the one exception.
 	if want.code == "invalid_grant" && want.aadsts != 65001 {
 		desc := fmt.Sprint(body["error_description"])
 		for _, w := range interactionWords {
@@ -561,7 +561,7 @@ func wantTokenError(t testing.TB, resp *http.Response, body map[string]any, stat
 }
 
 // interactionWords make MSAL classify an error as InteractionRequiredAuthError, which skips
-// its hidden-iframe fallback (msal-wire.md §3.5).
+// its hidden-iframe fallback.
 var interactionWords = []string{"interaction_required", "consent_required", "login_required", "bad_token", "ui_not_allowed", "interrupted_user"}
 
 // wantJSONHeaders checks what every token endpoint answer carries.

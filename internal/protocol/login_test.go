@@ -81,7 +81,7 @@ func TestLoginForm(t *testing.T) {
 	})
 
 	// The session cookie reaches MSAL's hidden iframe (SameSite=None; Secure), and is
-	// persistent only with "stay signed in" (msal-wire.md §10 item 7, DESIGN.md).
+	// persistent only with "stay signed in".
 	for _, remember := range []bool{false, true} {
 		name := map[bool]string{false: "session cookie", true: "session cookie, stay signed in"}[remember]
 		t.Run(name, func(t *testing.T) {
@@ -247,7 +247,7 @@ func TestLoginThrottleAddress(t *testing.T) {
 
 // TestPagesAllowOpener: Sigil's pages must not send Cross-Origin-Opener-Policy — MSAL's
 // popup flows (v2–v4, and v5 legacy polling) lose the popup when the opener is severed
-// (DESIGN.md "Security defaults", msal-wire.md §2.5, §9 item 5).
+// (the security defaults).
 func TestPagesAllowOpener(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)

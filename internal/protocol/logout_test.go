@@ -88,7 +88,7 @@ func TestLogout(t *testing.T) {
 		}
 	})
 
-	// MSAL's logout request (msal-wire.md §6) carries no client_id; for a multi-tenant app
+	// MSAL's logout request carries no client_id; for a multi-tenant app
 	// its authority, and so its end_session_endpoint, is common.
 	t.Run("multi-tenant app via common, as MSAL sends it", func(t *testing.T) {
 		c := e.newBrowser()

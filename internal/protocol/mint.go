@@ -13,7 +13,7 @@ import (
 	"github.com/sigil-idp/sigil/internal/tokens"
 )
 
-// tokenResponse is a successful token response, shaped as msal-wire.md §3.4 and §10 item 10.
+// tokenResponse is a successful token response, shaped as Entra's, with what MSAL reads of it.
 type tokenResponse struct {
 	TokenType             string `json:"token_type"`
 	Scope                 string `json:"scope"`

@@ -14,7 +14,7 @@ import (
 )
 
 // TestTokenResponseShape checks a code redemption's answer and its tokens against
-// msal-wire.md §3.4, §4 and §10 items 10–11.
+// what MSAL reads of them.
 func TestTokenResponseShape(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
@@ -62,7 +62,7 @@ func TestTokenResponseShape(t *testing.T) {
 		}
 		for _, k := range []string{"foci", "accountId", "cloud_instance_host_name", "ear_jwe"} {
 			if _, ok := tok[k]; ok {
-				t.Errorf("response carries %s (msal-wire.md §10 item 16)", k)
+				t.Errorf("response carries %s", k)
 			}
 		}
 	})

@@ -123,13 +123,13 @@ func TestTokenTransport(t *testing.T) {
 			resp, body := e.do(e.api(), req)
 			wantTokenError(t, resp, decodeJSON(t, body), tt.status, tt.want)
 			if resp.Header.Get("Retry-After") != "" {
-				t.Error("Retry-After on a client error makes MSAL throttle (msal-wire.md §3.5)")
+				t.Error("Retry-After on a client error makes MSAL throttle")
 			}
 		})
 	}
 }
 
-// TestTokenErrorBody checks the error shape (msal-wire.md §3.5): error_description starts
+// TestTokenErrorBody checks the error shape: error_description starts
 // with the AADSTS number and carries the ids; correlation_id is the client-request-id when
 // it is a GUID.
 func TestTokenErrorBody(t *testing.T) {

@@ -12,8 +12,7 @@ import (
 	"time"
 )
 
-// IDClaims is an ID token's payload, shaped as Entra's v2.0 ID tokens (msal-wire.md §4, §10
-// item 11) with the OpenID Connect claims standard clients check.
+// IDClaims is an ID token's payload, shaped as Entra's v2.0 ID tokens with the OpenID Connect claims standard clients check.
 type IDClaims struct {
 	Aud               string   `json:"aud"`
 	Iss               string   `json:"iss"`

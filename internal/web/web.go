@@ -3,7 +3,7 @@
 // the security headers each needs. It decides nothing: package protocol says which page to
 // show with what.
 //
-// The pages keep the automation contract of DESIGN.md ("Login UI automation contract"):
+// The pages keep the login UI automation contract (README, "Login pages"):
 // input[name=username], input[name=password], input[name=remember], button[type=submit];
 // button[name=consent][value=accept|decline] with input[type=checkbox][name=scope];
 // button[data-username] and button[data-action=other-account]; data-error-code on errors;
@@ -220,7 +220,7 @@ func (p *Pages) FormPost(w http.ResponseWriter, v FormPostPage) {
 }
 
 // render writes a page that must never be framed (clickjacking) and never cached. No
-// Cross-Origin-Opener-Policy: MSAL's popup flows need the opener (msal-wire.md §2.5). No
+// Cross-Origin-Opener-Policy: MSAL's popup flows need the opener (msal-browser 2.x polls the popup's URL). No
 // form-action either: Chromium applies it to the redirect that follows a sign-in POST, which
 // goes to the app's origin.
 func (p *Pages) render(w http.ResponseWriter, status int, name string, v any) {
