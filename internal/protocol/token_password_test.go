@@ -10,7 +10,7 @@ import (
 	"github.com/sigil-idp/sigil/internal/config"
 )
 
-// ropcCLI is a public client with allowPublicClientFlows (DESIGN.md's "Todo CLI"), granted
+// ropcCLI is a public client with allowPublicClientFlows (the contract's "Todo CLI"), granted
 // Todo.Read tenant-wide.
 const ropcCLI = "2b3c4d5e-7777-4222-8333-944455556666"
 

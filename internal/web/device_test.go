@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// TestDeviceAutomationContract pins the device code pages' selectors of DESIGN.md:
+// TestDeviceAutomationContract pins the device code pages' selectors of the login UI contract:
 // input[name=user_code] and one button[type=submit] on the verification page, and
 // data-device-code-result on the result page.
 func TestDeviceAutomationContract(t *testing.T) {

@@ -22,7 +22,7 @@ func newPages(t *testing.T) *Pages {
 // count returns how many times a regular expression matches the page.
 func count(page, expr string) int { return len(regexp.MustCompile(expr).FindAllString(page, -1)) }
 
-// TestAutomationContract pins the selectors of DESIGN.md's login UI automation contract,
+// TestAutomationContract pins the selectors of the login UI automation contract,
 // which test suites outside this repository rely on.
 func TestAutomationContract(t *testing.T) {
 	p := newPages(t)
