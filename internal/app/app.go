@@ -70,7 +70,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	if o.HashParams == (password.Params{}) {
 		o.HashParams = password.DefaultParams()
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -134,9 +134,9 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 	return a.prepareTLS(o.Now())
 }
 
-// openStore opens the configured storage: a SQLite file (in dataDir by default) or
-// PostgreSQL.
-func openStore(ctx context.Context, c config.Config) (store.Store, error) {
+// OpenStore opens (and migrates) the configured storage: a SQLite file (in dataDir by
+// default) or PostgreSQL. The admin commands use it beside a running server.
+func OpenStore(ctx context.Context, c config.Config) (store.Store, error) {
 	switch {
 	case strings.HasPrefix(c.Storage, "postgres://"), strings.HasPrefix(c.Storage, "postgresql://"):
 		return sqlstore.OpenPostgres(ctx, c.Storage)
