@@ -42,9 +42,9 @@ type App struct {
 	store   store.Store
 	keys    *tokens.KeySet
 	handler http.Handler
-	tls     *tls.Config // nil: plain HTTP behind a TLS-terminating proxy
-	caFile  string      // the local CA of tls.auto, "" otherwise
-	caMade  bool        // tls.auto made that CA on this start
+	tls     *tls.Config  // nil: plain HTTP behind a TLS-terminating proxy
+	caFile  string       // the local CA of tls.auto, "" otherwise
+	caMade  bool         // tls.auto made that CA on this start
 	admin   http.Handler // the admin listener's, nil when admin.listen is unset
 }
 
