@@ -46,6 +46,7 @@ type App struct {
 	caFile  string       // the local CA of tls.auto, "" otherwise
 	caMade  bool         // tls.auto made that CA on this start
 	admin   http.Handler // the admin listener's, nil when admin.listen is unset
+	metrics *metrics     // served at the admin listener's /metrics; nil without one
 }
 
 // Options adjust an App beyond its configuration.
@@ -119,6 +120,12 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 		control = &protocol.TestControl{Token: c.Testing.ControlToken,
 			Reset: func(ctx context.Context) error { return config.Apply(ctx, c, a.store, o.HashParams) }}
 	}
+	var observe func(protocol.RequestInfo)
+	var tokenIssued func(string, string)
+	if c.Admin.Listen != "" {
+		a.metrics = newMetrics()
+		observe, tokenIssued = a.metrics.observe, a.metrics.tokenIssued
+	}
 	srv, err := protocol.NewServer(protocol.Options{
 		PublicURL: c.PublicURL, Store: a.store, Keys: a.keys, PairwiseKey: pairwise, Pages: pages,
 		Sessions:  session.NewManager(a.store, time.Duration(c.Sessions.Lifetime), time.Duration(c.Sessions.RememberLifetime)),
@@ -126,7 +133,7 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 		Throttle: protocol.Throttle{Account: c.LoginThrottle.AccountFailures, Address: c.LoginThrottle.IPFailures,
 			Window: time.Duration(c.LoginThrottle.Window)},
 		Passwords: o.HashParams, InteractionKey: interactionKey, Logger: a.log, Now: o.Now, GroupsOverageLimit: c.GroupsOverageLimit, Dev: o.Dev,
-		TestControl: control,
+		TestControl: control, Observe: observe, TokenIssued: tokenIssued,
 	})
 	if err != nil {
 		return err
@@ -203,13 +210,14 @@ func (a *App) CAFile() string { return a.caFile }
 // one in the data folder), so the user must trust it anew.
 func (a *App) CAMade() bool { return a.caMade }
 
-// adminHandler is the admin listener's URL map: the Graph-shaped admin API under /v1.0/, and
-// /healthz and /readyz as the main listener answers them.
+// adminHandler is the admin listener's URL map: the Graph-shaped admin API under /v1.0/,
+// Prometheus metrics at /metrics, and /healthz and /readyz as the main listener answers them.
 func (a *App) adminHandler(srv *protocol.Server, o Options) http.Handler {
 	api := &graph.API{Guard: srv.Guard(directory.AdminResource), BaseURL: "http://" + a.cfg.Admin.Listen,
 		Admin: &admin.Admin{Store: a.store, Hash: o.HashParams, Log: a.log, Now: o.Now, Actor: "admin-api"}}
 	mux := http.NewServeMux()
 	mux.Handle("/v1.0/", api.Handler())
+	mux.Handle("GET /metrics", a.metrics.handler())
 	mux.Handle("GET /healthz", a.handler)
 	mux.Handle("GET /readyz", a.handler)
 	return mux
