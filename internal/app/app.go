@@ -229,14 +229,15 @@ func (e *BindError) Error() string {
 func (e *BindError) Unwrap() error { return e.Err }
 
 // Serve serves on ln, with the background jobs, until ctx ends; then it shuts down
-// gracefully (in-flight requests get ten seconds).
+// gracefully (in-flight requests get transport.shutdownTimeout). Connections over the
+// transport caps are closed as they are accepted; over TLS the server offers HTTP/2.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	t := a.cfg.Transport
+	ln = limitConnections(ln, t.MaxConnections, t.MaxConnectionsPerAddress)
+	srv := a.httpServer()
 	if a.tls != nil {
-		ln = tls.NewListener(ln, a.tls)
+		ln = tls.NewListener(ln, srv.TLSConfig)
 	}
-	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
-		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug)}
 	jobs, stopJobs := context.WithCancel(ctx)
 	defer stopJobs()
 	go a.background(jobs)
@@ -247,12 +248,31 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	shutdown, cancel := context.WithTimeout(context.Background(), time.Duration(t.ShutdownTimeout))
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil {
 		return err
 	}
 	return nil
+}
+
+// httpServer is the HTTP server of the transport settings: HTTP/1.1, and HTTP/2 over TLS
+// (offered by ALPN) with at most maxConcurrentStreams streams a connection.
+func (a *App) httpServer() *http.Server {
+	t := a.cfg.Transport
+	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: time.Duration(t.ReadHeaderTimeout),
+		ReadTimeout: time.Duration(t.ReadTimeout), WriteTimeout: time.Duration(t.WriteTimeout),
+		IdleTimeout: time.Duration(t.IdleTimeout), MaxHeaderBytes: t.MaxHeaderBytes,
+		HTTP2:    &http.HTTP2Config{MaxConcurrentStreams: t.MaxConcurrentStreams, MaxDecoderHeaderTableSize: 4 << 10},
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug)}
+	srv.Protocols = new(http.Protocols)
+	srv.Protocols.SetHTTP1(true)
+	if a.tls != nil {
+		srv.Protocols.SetHTTP2(true)
+		srv.TLSConfig = a.tls.Clone()
+		srv.TLSConfig.NextProtos = []string{"h2", "http/1.1"}
+	}
+	return srv
 }
 
 // background reloads the signing keys every minute (another node may rotate them) and
