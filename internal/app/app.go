@@ -38,6 +38,7 @@ type App struct {
 	log     *slog.Logger
 	store   store.Store
 	keys    *tokens.KeySet
+	ring    *tokens.KeyRing // seals the signing keys' private keys
 	handler http.Handler
 	tls     *tls.Config // nil: plain HTTP behind a TLS-terminating proxy
 	caFile  string      // the local CA of tls.auto, "" otherwise
@@ -56,6 +57,9 @@ type Options struct {
 	// Dev is sigil dev: error pages carry notes for the developer (registered redirect URIs,
 	// the configuration key to edit), and the test-control API is on.
 	Dev bool
+	// KeyEncryptionKey is what SIGIL_KEY_ENCRYPTION_KEY holds (base64 keys, the first seals),
+	// used when keyEncryptionKeyFile is not set.
+	KeyEncryptionKey string
 }
 
 // New builds an App: the store is opened and migrated, the configuration applied, the keys
@@ -70,7 +74,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	if o.HashParams == (password.Params{}) {
 		o.HashParams = password.DefaultParams()
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, o.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -85,9 +89,14 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 // prepare applies the configuration while the signing key loads (a first start generates
 // an RSA key, which takes a while), then builds the handler and TLS.
 func (a *App) prepare(ctx context.Context, o Options) error {
+	ring, err := a.keyRing(ctx, o)
+	if err != nil {
+		return err
+	}
+	a.ring = ring
 	var wg sync.WaitGroup
 	var keyErr error
-	wg.Go(func() { a.keys, keyErr = tokens.LoadKeys(ctx, a.store, o.Now) })
+	wg.Go(func() { a.keys, keyErr = tokens.LoadKeys(ctx, a.store, ring, o.Now) })
 	applyErr := config.Apply(ctx, a.cfg, a.store, o.HashParams)
 	wg.Wait()
 	if err := errors.Join(applyErr, keyErr); err != nil {
@@ -136,19 +145,46 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 
 // openStore opens the configured storage: a SQLite file (in dataDir by default) or
 // PostgreSQL.
-func openStore(ctx context.Context, c config.Config) (store.Store, error) {
+// The data folder is made (or narrowed to) 0700 first: it holds the database, the tls.auto
+// keys and the generated key-encryption key.
+func openStore(ctx context.Context, c config.Config, log *slog.Logger) (store.Store, error) {
+	if err := dataDir(c.DataDir, log); err != nil {
+		return nil, err
+	}
 	switch {
-	case strings.HasPrefix(c.Storage, "postgres://"), strings.HasPrefix(c.Storage, "postgresql://"):
+	case isPostgres(c.Storage):
 		return sqlstore.OpenPostgres(ctx, c.Storage)
 	case c.Storage == "sqlite":
-		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("app: data directory: %w", err)
-		}
 		return sqlstore.OpenSQLite(ctx, filepath.Join(c.DataDir, "sigil.db"))
 	case strings.HasPrefix(c.Storage, "sqlite:"):
 		return sqlstore.OpenSQLite(ctx, strings.TrimPrefix(c.Storage, "sqlite:"))
 	}
 	return nil, fmt.Errorf("app: unsupported storage %q", c.Storage)
+}
+
+func isPostgres(storage string) bool {
+	return strings.HasPrefix(storage, "postgres://") || strings.HasPrefix(storage, "postgresql://")
+}
+
+// dataDir makes the data folder, 0700; one that exists with wider permissions is narrowed to
+// 0700 (a warning when that is not possible: the folder may be another user's).
+func dataDir(dir string, log *slog.Logger) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("app: data directory: %w", err)
+	}
+	info, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("app: data directory: %w", err)
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			log.Warn("the data folder is open to other users and could not be narrowed to 0700", "dir", dir,
+				"mode", fmt.Sprintf("%04o", perm), "error", err.Error())
+		} else {
+			log.Info("narrowed the data folder to 0700", "dir", dir, "was", fmt.Sprintf("%04o", perm))
+		}
+	}
+	return nil
 }
 
 // prepareTLS loads the configured certificate, or with tls.auto makes (or reuses) a local CA
@@ -182,6 +218,9 @@ func (a *App) prepareTLS(now time.Time) error {
 
 // Handler is the whole HTTP surface, for serving elsewhere or testing in-process.
 func (a *App) Handler() http.Handler { return a.handler }
+
+// KeyRing is the key-encryption keys that seal the signing keys in the store.
+func (a *App) KeyRing() *tokens.KeyRing { return a.ring }
 
 // Store is the App's store.
 func (a *App) Store() store.Store { return a.store }
