@@ -93,6 +93,7 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request, p params, te
 			s.failPage(w, r, "logout", err)
 			return
 		}
+		s.event(ctx, evLogout, ofSession(x).withApp(lr.app), nil)
 	}
 	if lr.returnTo == "" {
 		s.pages.SignedOut(w)

@@ -112,6 +112,7 @@ func (s *Server) lifetimesFor(app directory.App) directory.Lifetimes {
 type requestIDs struct {
 	trace       string
 	correlation string
+	addr        string // the client's address, for security events
 }
 
 type idsKey struct{}
@@ -119,7 +120,7 @@ type idsKey struct{}
 // withIDs is middleware that assigns request ids.
 func withIDs(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ids := requestIDs{trace: newGUID()}
+		ids := requestIDs{trace: newGUID(), addr: clientAddress(r)}
 		ids.correlation = r.URL.Query().Get("client-request-id")
 		if ids.correlation == "" {
 			ids.correlation = r.Header.Get("client-request-id")
