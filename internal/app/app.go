@@ -102,15 +102,11 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 	if err := errors.Join(applyErr, keyErr); err != nil {
 		return err
 	}
-	seed := make([]byte, 32)
-	rand.Read(seed)
-	pairwise, err := a.store.Secret(ctx, "pairwise-subject", seed)
+	pairwise, err := a.secret(ctx, "pairwise-subject")
 	if err != nil {
 		return err
 	}
-	seed = make([]byte, 32)
-	rand.Read(seed)
-	interactionKey, err := a.store.Secret(ctx, "interaction-seal", seed)
+	interactionKey, err := a.secret(ctx, "interaction-seal")
 	if err != nil {
 		return err
 	}
@@ -141,6 +137,29 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 		a.handler = o.Wrap(a.handler)
 	}
 	return a.prepareTLS(o.Now())
+}
+
+// secret returns the named 32-byte instance secret, the same on every node: the first node
+// to start stores a random one, sealed by the key-encryption key; one stored unsealed by an
+// older Sigil, or sealed by an older KEK, is sealed anew (conditionally: racing nodes agree).
+func (a *App) secret(ctx context.Context, name string) ([]byte, error) {
+	seed := make([]byte, 32)
+	rand.Read(seed)
+	blob, err := a.store.Secret(ctx, name, a.ring.SealSecret(name, seed))
+	if err != nil {
+		return nil, err
+	}
+	value, current, err := a.ring.OpenSecret(name, blob)
+	if err != nil {
+		return nil, err
+	}
+	if !current {
+		err := a.store.ResealSecret(ctx, name, blob, a.ring.SealSecret(name, value))
+		if err != nil && !errors.Is(err, store.ErrConflict) {
+			return nil, err
+		}
+	}
+	return value, nil
 }
 
 // openStore opens the configured storage: a SQLite file (in dataDir by default) or

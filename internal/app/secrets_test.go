@@ -76,6 +76,26 @@ func storedKeys(t *testing.T, db string) map[string][]byte {
 	return out
 }
 
+// storedSecrets reads the instance secrets that seal pending interactions and derive
+// pairwise subjects straight from the SQLite file.
+func storedSecrets(t *testing.T, db string) map[string][]byte {
+	t.Helper()
+	conn, err := sql.Open("sqlite", "file:"+db+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	out := map[string][]byte{}
+	for _, name := range []string{"interaction-seal", "pairwise-subject"} {
+		var v []byte
+		if err := conn.QueryRow(`SELECT value FROM instance_secrets WHERE name = $1`, name).Scan(&v); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out[name] = v
+	}
+	return out
+}
+
 // wantSealed checks that no stored private key parses as a key, and that each is sealed by
 // the KEK kekID.
 func wantSealed(t *testing.T, keys map[string][]byte, kekID string) {
@@ -140,6 +160,7 @@ func TestSecretsAtRest(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantSealed(t, storedKeys(t, db), ring.ID())
+	wantSealed(t, storedSecrets(t, db), ring.ID())
 
 	t.Run("restart opens the keys", func(t *testing.T) {
 		if err := start(t, c, Options{}); err != nil {
@@ -173,8 +194,9 @@ func TestSecretsAtRest(t *testing.T) {
 	})
 }
 
-// TestKeyEncryptionKeyRotation: keys stored unsealed (before sealing existed) in a database
-// made 0644 are sealed and narrowed on the first start; with a new KEK put first and the old
+// TestKeyEncryptionKeyRotation: keys and instance secrets stored unsealed (before sealing
+// existed) in a database made 0644 are sealed, keeping their values, and the file narrowed on
+// the first start; with a new KEK put first and the old
 // one after it they are sealed anew with the new one; with the new one alone they still open.
 func TestKeyEncryptionKeyRotation(t *testing.T) {
 	dir := t.TempDir()
@@ -188,6 +210,10 @@ func TestKeyEncryptionKeyRotation(t *testing.T) {
 	}
 	os.Chmod(db, 0o644) // as an older Sigil left it
 	if _, err := tokens.LoadKeys(t.Context(), st, nil, time.Now); err != nil {
+		t.Fatal(err)
+	}
+	legacy := []byte("0123456789abcdef0123456789abcdef") // pairwise subjects derive from it: it must survive
+	if _, err := st.Secret(t.Context(), "pairwise-subject", legacy); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
@@ -219,8 +245,13 @@ func TestKeyEncryptionKeyRotation(t *testing.T) {
 		t.Errorf("database mode %04o after start, want 0600", got)
 	}
 	wantSealed(t, storedKeys(t, db), r.ID())
+	wantSealed(t, storedSecrets(t, db), r.ID())
 	r = run("# rotated\n" + newKEK + "\n" + oldKEK + "\n")
 	wantSealed(t, storedKeys(t, db), r.ID())
+	wantSealed(t, storedSecrets(t, db), r.ID())
+	if v, _, err := r.OpenSecret("pairwise-subject", storedSecrets(t, db)["pairwise-subject"]); err != nil || string(v) != string(legacy) {
+		t.Fatalf("the pairwise secret changed in sealing: %q, %v", v, err)
+	}
 	run(newKEK + "\n")
 	if err := os.WriteFile(file, []byte(oldKEK), 0o600); err != nil {
 		t.Fatal(err)

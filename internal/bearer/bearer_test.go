@@ -51,6 +51,10 @@ func (m *memKeys) ResealSigningKey(context.Context, string, []byte, []byte) erro
 
 func (m *memKeys) Secret(context.Context, string, []byte) ([]byte, error) { return nil, nil }
 
+func (m *memKeys) ResealSecret(context.Context, string, []byte, []byte) error {
+	return store.ErrConflict
+}
+
 func newGuard(tb testing.TB) (*Guard, *tokens.KeySet) {
 	tb.Helper()
 	keys, err := tokens.LoadKeys(tb.Context(), &memKeys{}, nil, func() time.Time { return now })

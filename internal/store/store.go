@@ -318,6 +318,9 @@ type Keys interface {
 	// Secret returns the named instance secret, storing value first if none exists yet
 	// (the first of several racing nodes wins; all get the same bytes back).
 	Secret(ctx context.Context, name string, value []byte) ([]byte, error)
+	// ResealSecret replaces the named secret's stored value old with sealed, only while it
+	// is still old (one conditional statement); otherwise ErrConflict.
+	ResealSecret(ctx context.Context, name string, old, sealed []byte) error
 }
 
 // Throttle counts failed sign-ins per key (an account, an address).

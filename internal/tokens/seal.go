@@ -112,13 +112,36 @@ func (r *KeyRing) ID() string { return hex.EncodeToString(r.keys[0].id[:]) }
 // sealAAD binds a sealed key to its key id, so a sealed blob cannot be moved to another row.
 func sealAAD(keyID string) []byte { return []byte("sigil signing key\x00" + keyID) }
 
+// secretAAD binds a sealed instance secret to its name.
+func secretAAD(name string) []byte { return []byte("sigil instance secret\x00" + name) }
+
 // seal encrypts the private key der of signing key keyID with the first KEK.
-func (r *KeyRing) seal(keyID string, der []byte) []byte {
-	k := r.keys[0]
-	nonce := make([]byte, k.aead.NonceSize())
-	rand.Read(nonce)
-	out := append(append(bytes.Clone(sealMagic), k.id[:]...), nonce...)
-	return k.aead.Seal(out, nonce, der, sealAAD(keyID))
+func (r *KeyRing) seal(keyID string, der []byte) []byte { return r.sealAs(sealAAD(keyID), der) }
+
+// open decrypts a stored private key. An unsealed key comes back as it is (the caller
+// seals it); current reports whether the first KEK sealed it. r may be nil: no KEK is
+// configured, and a sealed key is an error saying so.
+func (r *KeyRing) open(keyID string, blob []byte) (der []byte, current bool, err error) {
+	if !IsSealed(blob) {
+		return blob, false, nil
+	}
+	return r.openAs("signing key "+keyID, sealAAD(keyID), blob)
+}
+
+// SealSecret encrypts the instance secret name (such as the key that seals pending
+// interactions) with the first KEK, for the store.
+func (r *KeyRing) SealSecret(name string, value []byte) []byte {
+	return r.sealAs(secretAAD(name), value)
+}
+
+// OpenSecret decrypts a stored instance secret; current reports whether the first KEK sealed
+// it. A secret stored unsealed by an older Sigil (32 bytes, not sealed) comes back as it is,
+// not current, for the caller to seal.
+func (r *KeyRing) OpenSecret(name string, blob []byte) (value []byte, current bool, err error) {
+	if len(blob) == 32 || !IsSealed(blob) {
+		return blob, false, nil
+	}
+	return r.openAs("instance secret "+name, secretAAD(name), blob)
 }
 
 // IsSealed reports whether a stored private key is sealed.
@@ -132,16 +155,20 @@ func sealedWith(blob []byte) string {
 	return hex.EncodeToString(blob[len(sealMagic) : len(sealMagic)+kekIDLen])
 }
 
-// open decrypts a stored private key. An unsealed key comes back as it is (the caller
-// seals it); current reports whether the first KEK sealed it. r may be nil: no KEK is
-// configured, and a sealed key is an error saying so.
-func (r *KeyRing) open(keyID string, blob []byte) (der []byte, current bool, err error) {
-	if !IsSealed(blob) {
-		return blob, false, nil
-	}
+// sealAs encrypts plain with the first KEK, bound to aad: magic, KEK id, nonce, ciphertext.
+func (r *KeyRing) sealAs(aad, plain []byte) []byte {
+	k := r.keys[0]
+	nonce := make([]byte, k.aead.NonceSize())
+	rand.Read(nonce)
+	out := append(append(bytes.Clone(sealMagic), k.id[:]...), nonce...)
+	return k.aead.Seal(out, nonce, plain, aad)
+}
+
+// openAs decrypts a sealed blob bound to aad; what names it in errors.
+func (r *KeyRing) openAs(what string, aad, blob []byte) (plain []byte, current bool, err error) {
 	if r == nil {
-		return nil, false, fmt.Errorf("tokens: signing key %s is sealed, and no key-encryption key is configured: "+
-			"set keyEncryptionKeyFile or SIGIL_KEY_ENCRYPTION_KEY to the key that sealed it", keyID)
+		return nil, false, fmt.Errorf("tokens: %s is sealed, and no key-encryption key is configured: "+
+			"set keyEncryptionKeyFile or SIGIL_KEY_ENCRYPTION_KEY to the key that sealed it", what)
 	}
 	rest := blob[len(sealMagic):]
 	for i, k := range r.keys {
@@ -151,14 +178,14 @@ func (r *KeyRing) open(keyID string, blob []byte) (der []byte, current bool, err
 		body := rest[kekIDLen:]
 		n := k.aead.NonceSize()
 		if len(body) < n+k.aead.Overhead() {
-			return nil, false, fmt.Errorf("tokens: signing key %s: sealed key is truncated", keyID)
+			return nil, false, fmt.Errorf("tokens: %s: the sealed value is truncated", what)
 		}
-		der, err := k.aead.Open(nil, body[:n], body[n:], sealAAD(keyID))
+		plain, err := k.aead.Open(nil, body[:n], body[n:], aad)
 		if err != nil {
-			return nil, false, fmt.Errorf("tokens: signing key %s does not open with key-encryption key %s: the data is damaged", keyID, sealedWith(blob))
+			return nil, false, fmt.Errorf("tokens: %s does not open with key-encryption key %s: the data is damaged", what, sealedWith(blob))
 		}
-		return der, i == 0, nil
+		return plain, i == 0, nil
 	}
-	return nil, false, fmt.Errorf("tokens: signing key %s is sealed with key-encryption key %s, which is not among the configured ones "+
-		"(first: %s): the key-encryption key is wrong or missing; add the old one after the new one to rotate", keyID, sealedWith(blob), r.ID())
+	return nil, false, fmt.Errorf("tokens: %s is sealed with key-encryption key %s, which is not among the configured ones "+
+		"(first: %s): the key-encryption key is wrong or missing; add the old one after the new one to rotate", what, sealedWith(blob), r.ID())
 }

@@ -56,6 +56,10 @@ func (m *memKeys) ResealSigningKey(_ context.Context, id string, old, sealed []b
 
 func (m *memKeys) Secret(context.Context, string, []byte) ([]byte, error) { return nil, nil }
 
+func (m *memKeys) ResealSecret(context.Context, string, []byte, []byte) error {
+	return store.ErrConflict
+}
+
 var now = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
 func newKeySet(tb testing.TB) (*KeySet, *memKeys) {

@@ -70,6 +70,18 @@ func (s *Store) Secret(ctx context.Context, name string, value []byte) ([]byte, 
 	return out, nil
 }
 
+// ResealSecret replaces the named secret's value while it is still old.
+func (s *Store) ResealSecret(ctx context.Context, name string, old, sealed []byte) error {
+	res, err := s.auto().exec(ctx, `UPDATE instance_secrets SET value = $1 WHERE name = $2 AND value = $3`, sealed, name, old)
+	if err != nil {
+		return fmt.Errorf("sqlstore: reseal secret: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("secret %s: %w", name, store.ErrConflict)
+	}
+	return nil
+}
+
 // RecordLoginFailure counts one failed sign-in for key.
 func (s *Store) RecordLoginFailure(ctx context.Context, key string, at time.Time) error {
 	if _, err := s.auto().exec(ctx, `INSERT INTO login_failures (key, at) VALUES ($1, $2)`, key, ms(at)); err != nil {

@@ -396,6 +396,12 @@ func testSecrets(t *testing.T, s store.Store) {
 	if string(got) != "first" || string(again) != "first" {
 		t.Fatalf("got %q then %q, want the first value both times", got, again)
 	}
+	must(t, s.ResealSecret(ctx(t), "pairwise", []byte("first"), []byte("sealed")))
+	wantErr(t, s.ResealSecret(ctx(t), "pairwise", []byte("first"), []byte("sealed-2")), store.ErrConflict)
+	wantErr(t, s.ResealSecret(ctx(t), "nosuch", []byte("first"), []byte("sealed-3")), store.ErrConflict)
+	if got, err := s.Secret(ctx(t), "pairwise", []byte("third")); err != nil || string(got) != "sealed" {
+		t.Fatalf("after reseal: %q, %v", got, err)
+	}
 }
 
 func testThrottle(t *testing.T, s store.Store) {
