@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -155,5 +156,34 @@ func TestHTTP2OverTLS(t *testing.T) {
 	defer resp.Body.Close()
 	if resp.ProtoMajor != 2 || resp.TLS == nil || resp.TLS.NegotiatedProtocol != "h2" {
 		t.Fatalf("proto %s (ALPN %q), want HTTP/2 over h2", resp.Proto, resp.TLS.NegotiatedProtocol)
+	}
+
+	// The server's first SETTINGS frame announces transport.maxConcurrentStreams.
+	conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, ServerName: "localhost", NextProtos: []string{"h2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(conn, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00") // preface, empty SETTINGS
+	head := make([]byte, 9)
+	if _, err := io.ReadFull(conn, head); err != nil {
+		t.Fatal(err)
+	}
+	if head[3] != 0x4 { // SETTINGS
+		t.Fatalf("first frame type %d, want SETTINGS", head[3])
+	}
+	body := make([]byte, int(head[0])<<16|int(head[1])<<8|int(head[2]))
+	if _, err := io.ReadFull(conn, body); err != nil {
+		t.Fatal(err)
+	}
+	streams := -1
+	for i := 0; i+6 <= len(body); i += 6 {
+		if id := int(body[i])<<8 | int(body[i+1]); id == 0x3 { // SETTINGS_MAX_CONCURRENT_STREAMS
+			streams = int(binary.BigEndian.Uint32(body[i+2 : i+6]))
+		}
+	}
+	if want := config.Default().Transport.MaxConcurrentStreams; streams != want {
+		t.Errorf("SETTINGS_MAX_CONCURRENT_STREAMS %d, want %d", streams, want)
 	}
 }
