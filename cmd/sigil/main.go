@@ -4,6 +4,9 @@
 //	sigil serve --config sigil.yaml   run the server from a configuration file
 //	sigil dev                         run it with a demo tenant, user and SPA
 //	sigil version                     print the version (also: sigil --version)
+//	sigil users list|add|disable|enable|set-password|delete --config sigil.yaml …
+//	sigil apps list --config sigil.yaml --tenant contoso.test
+//	sigil hash-password               a passwordHash for the bootstrap file
 //
 // Exit status: 0 on a clean stop, 1 when the server cannot start or fails, 2 for usage errors
 // (an unknown command or flag, a missing argument).
@@ -35,6 +38,10 @@ type cli struct {
 	Serve   serveCmd   `cmd:"" help:"Run the server from a configuration file."`
 	Dev     devCmd     `cmd:"" help:"Run Sigil with a demo tenant, user and single-page app; no configuration needed."`
 	Version versionCmd `cmd:"" help:"Print the version."`
+
+	Users        usersCmd        `cmd:"" help:"Administer the users of a configuration's store (safe beside a running server)."`
+	Apps         appsCmd         `cmd:"" help:"Look at the app registrations of a configuration's store."`
+	HashPassword hashPasswordCmd `cmd:"" name:"hash-password" help:"Read a password from standard input and print its argon2id hash, for passwordHash in the bootstrap file."`
 }
 
 // overrides are the settings a flag or environment variable may take over from the file.

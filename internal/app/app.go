@@ -74,7 +74,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	if o.HashParams == (password.Params{}) {
 		o.HashParams = password.DefaultParams()
 	}
-	st, err := openStore(ctx, cfg, o.Logger)
+	st, err := OpenStore(ctx, cfg, o.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -162,13 +162,15 @@ func (a *App) secret(ctx context.Context, name string) ([]byte, error) {
 	return value, nil
 }
 
-// openStore opens the configured storage: a SQLite file (in dataDir by default) or
-// PostgreSQL.
-// The data folder is made (or narrowed to) 0700 first: it holds the database, the tls.auto
-// keys and the generated key-encryption key.
-func openStore(ctx context.Context, c config.Config, log *slog.Logger) (store.Store, error) {
-	if err := dataDir(c.DataDir, log); err != nil {
-		return nil, err
+// OpenStore opens (and migrates) the configured storage: a SQLite file (in dataDir by
+// default) or PostgreSQL. The admin commands use it beside a running server. With SQLite the
+// data folder is made (or narrowed to) 0700 first: it holds the database, the tls.auto keys and the
+// generated key-encryption key; log says when it was narrowed.
+func OpenStore(ctx context.Context, c config.Config, log *slog.Logger) (store.Store, error) {
+	if !isPostgres(c.Storage) {
+		if err := dataDir(c.DataDir, log); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case isPostgres(c.Storage):
