@@ -214,9 +214,11 @@ func (s *Server) showLogoutChooser(w http.ResponseWriter, r *http.Request, p par
 		Accounts: s.accounts(r.Context(), sessions)})
 }
 
-// names reports whether the request names the account to sign out by something another site
-// cannot make up from a username: a signed id_token_hint, or logout_hint holding the
-// login_hint claim of an ID token (what MSAL sends).
+// names reports whether the request names the account to sign out as an app does: a signed
+// id_token_hint, or logout_hint in the form of the ID token's login_hint claim (what MSAL
+// sends). A plain username, which any site can write, is not enough. The login_hint claim is
+// no secret either (it names the object id), but like Entra, Sigil honours it at once: that is
+// the documented promptless logout.
 func (lr *logoutRequest) names(p params) bool {
 	if lr.hint != nil {
 		return true
