@@ -51,47 +51,41 @@ func start(t *testing.T, c config.Config, o Options) error {
 // database would.
 func storedKeys(t *testing.T, db string) map[string][]byte {
 	t.Helper()
-	conn, err := sql.Open("sqlite", "file:"+db+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	rows, err := conn.Query(`SELECT id, private_key FROM signing_keys`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string][]byte{}
-	for rows.Next() {
-		var id string
-		var blob []byte
-		if err := rows.Scan(&id, &blob); err != nil {
-			t.Fatal(err)
-		}
-		out[id] = blob
-	}
-	if len(out) == 0 {
-		t.Fatal("no signing key stored")
-	}
-	return out
+	return storedRows(t, db, `SELECT id, private_key FROM signing_keys`, 1)
 }
 
 // storedSecrets reads the instance secrets that seal pending interactions and derive
 // pairwise subjects straight from the SQLite file.
 func storedSecrets(t *testing.T, db string) map[string][]byte {
 	t.Helper()
+	return storedRows(t, db, `SELECT name, value FROM instance_secrets WHERE name IN ('interaction-seal', 'pairwise-subject')`, 2)
+}
+
+// storedRows runs query (name, value rows) on the SQLite file, read-only, and wants at
+// least min rows.
+func storedRows(t *testing.T, db, query string, min int) map[string][]byte {
+	t.Helper()
 	conn, err := sql.Open("sqlite", "file:"+db+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
+	rows, err := conn.Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
 	out := map[string][]byte{}
-	for _, name := range []string{"interaction-seal", "pairwise-subject"} {
-		var v []byte
-		if err := conn.QueryRow(`SELECT value FROM instance_secrets WHERE name = $1`, name).Scan(&v); err != nil {
-			t.Fatalf("%s: %v", name, err)
+	for rows.Next() {
+		var name string
+		var value []byte
+		if err := rows.Scan(&name, &value); err != nil {
+			t.Fatal(err)
 		}
-		out[name] = v
+		out[name] = value
+	}
+	if len(out) < min {
+		t.Fatalf("%d rows of %q, want at least %d", len(out), query, min)
 	}
 	return out
 }
