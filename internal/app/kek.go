@@ -68,7 +68,7 @@ func (a *App) keyRing(ctx context.Context, o Options) (*tokens.KeyRing, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Dev {
+	if o.Dev || c.Testing.ControlAPI { // sigil dev, testidp and test suites: a throw-away folder
 		a.log.Info("generated a key-encryption key for the signing keys", "file", path, "kek", r.ID())
 	} else {
 		a.log.Warn("no key-encryption key was configured: generated one next to the database; it keeps the signing keys "+
