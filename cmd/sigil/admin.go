@@ -35,7 +35,7 @@ func (f storeFlags) open(ctx context.Context, log *slog.Logger) (*admin.Admin, f
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := app.OpenStore(ctx, cfg)
+	st, err := app.OpenStore(ctx, cfg, log)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -66,7 +66,7 @@ func (c *serveCmd) Run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, cfg, app.Options{Logger: log})
+	a, err := app.New(ctx, cfg, app.Options{Logger: log, KeyEncryptionKey: os.Getenv("SIGIL_KEY_ENCRYPTION_KEY")})
 	if err != nil {
 		return err
 	}

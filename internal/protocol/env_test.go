@@ -119,6 +119,12 @@ var cheapHashes = password.Params{Memory: 64, Time: 1, Threads: 1}
 // newEnv starts a server with testConfig, adjusted by edit when not nil.
 func newEnv(t *testing.T, edit func(*config.Config)) *env {
 	t.Helper()
+	return newEnvLogged(t, edit, nil)
+}
+
+// newEnvLogged is newEnv with Sigil's log (JSON, every level) written to log when not nil.
+func newEnvLogged(t *testing.T, edit func(*config.Config), log io.Writer) *env {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	cfg := testConfig()
 	cfg.PublicURL = "https://" + srv.Listener.Addr().String()
@@ -133,6 +139,9 @@ func newEnv(t *testing.T, edit func(*config.Config)) *env {
 	logger := slog.New(slog.DiscardHandler)
 	if os.Getenv("SIGIL_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	if log != nil {
+		logger = slog.New(slog.NewJSONHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	a, err := app.New(t.Context(), cfg, app.Options{Logger: logger, HashParams: cheapHashes, Now: clk.Now})
 	if err != nil {

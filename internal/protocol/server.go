@@ -120,6 +120,7 @@ type requestIDs struct {
 	trace       string
 	correlation string
 	outcome     *outcome // for Options.Observe; nil when nobody observes
+	addr        string   // the client's address, for security events
 }
 
 type idsKey struct{}
@@ -127,7 +128,7 @@ type idsKey struct{}
 // withIDs is middleware that assigns request ids, and reports each request to the observer.
 func (s *Server) withIDs(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ids := requestIDs{trace: newGUID()}
+		ids := requestIDs{trace: newGUID(), addr: clientAddress(r)}
 		ids.correlation = r.URL.Query().Get("client-request-id")
 		if ids.correlation == "" {
 			ids.correlation = r.Header.Get("client-request-id")

@@ -318,7 +318,7 @@ const (
 type SigningKey struct {
 	ID          string // kid
 	Algorithm   string // JOSE alg, e.g. RS256
-	PrivateKey  []byte // PKCS #8 DER
+	PrivateKey  []byte // PKCS #8 DER, sealed by a key-encryption key (tokens.KeyRing)
 	Certificate []byte // DER of a self-signed certificate for the public key (x5c)
 	State       KeyState
 	CreatedAt   time.Time
@@ -329,9 +329,16 @@ type Keys interface {
 	SigningKeys(ctx context.Context) ([]SigningKey, error)
 	// AddSigningKey stores a key. Adding a second current key yields ErrConflict.
 	AddSigningKey(ctx context.Context, k SigningKey) error
+	// ResealSigningKey replaces key id's stored private key old with sealed, only while it
+	// is still old (one conditional statement: of several nodes sealing at once, one wins);
+	// otherwise ErrConflict.
+	ResealSigningKey(ctx context.Context, id string, old, sealed []byte) error
 	// Secret returns the named instance secret, storing value first if none exists yet
 	// (the first of several racing nodes wins; all get the same bytes back).
 	Secret(ctx context.Context, name string, value []byte) ([]byte, error)
+	// ResealSecret replaces the named secret's stored value old with sealed, only while it
+	// is still old (one conditional statement); otherwise ErrConflict.
+	ResealSecret(ctx context.Context, name string, old, sealed []byte) error
 }
 
 // Throttle counts failed sign-ins per key (an account, an address).
