@@ -6,6 +6,7 @@
 //	sigil version                     print the version (also: sigil --version)
 //	sigil users list|add|disable|enable|set-password|delete --config sigil.yaml …
 //	sigil apps list --config sigil.yaml --tenant contoso.test
+//	sigil keys list|rotate --config sigil.yaml
 //	sigil hash-password               a passwordHash for the bootstrap file
 //
 // Exit status: 0 on a clean stop, 1 when the server cannot start or fails, 2 for usage errors
@@ -41,6 +42,7 @@ type cli struct {
 
 	Users        usersCmd        `cmd:"" help:"Administer the users of a configuration's store (safe beside a running server)."`
 	Apps         appsCmd         `cmd:"" help:"Look at the app registrations of a configuration's store."`
+	Keys         keysCmd         `cmd:"" help:"List and rotate the signing keys of a configuration's store."`
 	HashPassword hashPasswordCmd `cmd:"" name:"hash-password" help:"Read a password from standard input and print its argon2id hash, for passwordHash in the bootstrap file."`
 }
 

@@ -254,6 +254,24 @@ func (a *App) prepareTLS(now time.Time) error {
 // Handler is the whole HTTP surface, for serving elsewhere or testing in-process.
 func (a *App) Handler() http.Handler { return a.handler }
 
+// RotateKeys makes the next signing key current now (sigil keys rotate), refusing while it
+// has been published for less than signingKeys.publishAhead unless ignoreAhead; it reports the
+// kid that signs from now on.
+func (a *App) RotateKeys(ctx context.Context, ignoreAhead bool) (string, error) {
+	if _, err := a.keys.Rotate(ctx, a.cfg.KeyRotation(), true, ignoreAhead); err != nil {
+		return "", err
+	}
+	return a.keys.CurrentKeyID(), nil
+}
+
+// Keys describes the stored signing keys (sigil keys list), after running the schedule once.
+func (a *App) Keys(ctx context.Context) ([]tokens.KeyInfo, error) {
+	if _, err := a.keys.Rotate(ctx, a.cfg.KeyRotation(), false, false); err != nil {
+		return nil, err
+	}
+	return a.keys.Keys(ctx)
+}
+
 // KeyRing is the key-encryption keys that seal the signing keys in the store.
 func (a *App) KeyRing() *tokens.KeyRing { return a.ring }
 
@@ -382,7 +400,8 @@ func (a *App) httpServer() *http.Server {
 	return srv
 }
 
-// background reloads the signing keys every minute (another node may rotate them) and
+// background runs the signing keys' schedule every minute — publishing a next key, rotating
+// when it is due, deleting retired keys, reloading what another node changed — and
 // deletes expired records every ten minutes.
 func (a *App) background(ctx context.Context) {
 	keys := time.NewTicker(time.Minute)
@@ -394,8 +413,11 @@ func (a *App) background(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-keys.C:
-			if err := a.keys.Reload(ctx); err != nil {
-				a.log.ErrorContext(ctx, "reload signing keys", "error", err.Error())
+			rotated, err := a.keys.Rotate(ctx, a.cfg.KeyRotation(), false, false)
+			if err != nil {
+				a.log.ErrorContext(ctx, "signing key rotation", "error", err.Error())
+			} else if rotated {
+				a.log.InfoContext(ctx, "rotated the signing key: the next key signs now", "kid", a.keys.CurrentKeyID())
 			}
 		case now := <-cleanup.C:
 			err := errors.Join(a.store.DeleteExpired(ctx, now),
