@@ -3,6 +3,7 @@
 //
 //	sigil serve --config sigil.yaml   run the server from a configuration file
 //	sigil dev                         run it with a demo tenant, user and SPA
+//	sigil migrate --config sigil.yaml apply the database migrations and exit (before a rollout)
 //	sigil version                     print the version (also: sigil --version)
 //
 // Exit status: 0 on a clean stop, 1 when the server cannot start or fails, 2 for usage errors
@@ -34,6 +35,7 @@ type cli struct {
 
 	Serve   serveCmd   `cmd:"" help:"Run the server from a configuration file."`
 	Dev     devCmd     `cmd:"" help:"Run Sigil with a demo tenant, user and single-page app; no configuration needed."`
+	Migrate migrateCmd `cmd:"" help:"Apply the database migrations and exit: run it once before rolling out a new version."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 }
 
@@ -77,6 +79,35 @@ func (c *serveCmd) Run(ctx context.Context, log *slog.Logger) error {
 		log.Info("tls.auto made a local CA; trust it in your browser or OS to avoid certificate warnings", "ca_file", a.CAFile())
 	}
 	return a.Serve(ctx, ln)
+}
+
+type migrateCmd struct {
+	Config  string `short:"c" help:"The configuration file (YAML); only its storage and dataDir are used. Without it, --storage and --data-dir (or their defaults)." env:"SIGIL_CONFIG"`
+	Storage string `help:"sqlite, sqlite:/path/file.db, or postgres://user:pw@host/db." env:"SIGIL_STORAGE"`
+	DataDir string `name:"data-dir" help:"Folder for the SQLite database." env:"SIGIL_DATA_DIR"`
+}
+
+func (c *migrateCmd) Run(ctx context.Context, log *slog.Logger) error {
+	cfg := config.Default() // only storage and dataDir matter: a file without tenants will do
+	if c.Config != "" {
+		var err error
+		if cfg, err = config.Load(c.Config, config.Overrides{Storage: c.Storage, DataDir: c.DataDir}); err != nil {
+			return err
+		}
+	}
+	if c.Storage != "" {
+		cfg.Storage = c.Storage
+	}
+	if c.DataDir != "" {
+		cfg.DataDir = c.DataDir
+	}
+	applied, version, err := app.Migrate(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	log.Info("sigil migrate: schema up to date", "storage", storageName(cfg.Storage), "applied", len(applied),
+		"migrations", fmt.Sprint(applied), "schema_version", version)
+	return nil
 }
 
 // storageName is the storage setting without credentials, for logs.

@@ -134,6 +134,23 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 	return a.prepareTLS(o.Now())
 }
 
+// Migrate brings the configured database's schema up to date and closes it, reporting the
+// versions of the migrations it applied (none when there was nothing to do) and the schema
+// version now — `sigil migrate`, run once ahead of a rollout so that the new nodes start on a
+// migrated database. A schema newer than this binary is refused
+// ([sqlstore.SchemaTooNewError]).
+func Migrate(ctx context.Context, cfg config.Config) (applied []int64, version int64, err error) {
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer st.Close()
+	if m, ok := st.(interface{ Migrations() ([]int64, int64) }); ok {
+		applied, version = m.Migrations()
+	}
+	return applied, version, nil
+}
+
 // openStore opens the configured storage: a SQLite file (in dataDir by default) or
 // PostgreSQL.
 func openStore(ctx context.Context, c config.Config) (store.Store, error) {
