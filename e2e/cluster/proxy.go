@@ -55,9 +55,14 @@ func NewProxy(t testing.TB, nodes []*Node) *Proxy {
 	return p
 }
 
-// Serve serves the proxy with TLS on ln until the test ends.
-func (p *Proxy) Serve(t testing.TB, ln net.Listener, cfg *tls.Config) {
-	srv := &http.Server{Handler: p.handler, TLSConfig: cfg, ReadHeaderTimeout: 10 * time.Second,
+// Serve serves the proxy with TLS on ln until the test ends, through wrap when it is not nil
+// (a request log).
+func (p *Proxy) Serve(t testing.TB, ln net.Listener, cfg *tls.Config, wrap func(http.Handler) http.Handler) {
+	h := p.handler
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := &http.Server{Handler: h, TLSConfig: cfg, ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: log.New(io.Discard, "", 0)}
 	done := make(chan struct{})
 	go func() { srv.ServeTLS(ln, "", ""); close(done) }()
