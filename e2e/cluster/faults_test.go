@@ -171,6 +171,7 @@ func TestNodeKilledUnderRefreshLoad(t *testing.T) {
 	t.Logf("answers per node before the kill %v, at it %v, at the end %v; outcomes: %s", before, atKill, after, l.TallyString())
 
 	CheckChains(t, chains)
+	l.RedeemLast(t, chains)
 	failed := 0
 	for outcome, n := range l.Tally() {
 		switch {
@@ -269,6 +270,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		}
 	}
 	CheckChains(t, chains)
+	l.RedeemLast(t, chains)
 }
 
 // TestSQLiteKilledUnderLoad: one node on a SQLite file, SIGKILLed under refresh load and
@@ -296,6 +298,7 @@ func TestSQLiteKilledUnderLoad(t *testing.T) {
 	l.Run(ctx, chains, 0, mark)
 	t.Logf("outcomes: %s", l.TallyString())
 	CheckChains(t, chains)
+	l.RedeemLast(t, chains)
 	for outcome, n := range l.Tally() {
 		if strings.HasPrefix(outcome, "5") {
 			t.Errorf("%d answers %q: a killed node answers nothing, a started one answers properly", n, outcome)

@@ -214,6 +214,26 @@ func (l *Load) TallyString() string {
 	return strings.TrimSuffix(b.String(), "; ")
 }
 
+// RedeemLast refreshes every live chain once more, after the load: the last refresh token each
+// client received must work (nothing acknowledged was lost).
+func (l *Load) RedeemLast(t testing.TB, chains []*Chain) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for i, c := range chains {
+		if c.Revoked != "" {
+			continue
+		}
+		status, a, err := l.post(ctx, url.Values{"grant_type": {"refresh_token"}, "client_id": {l.ClientID},
+			"refresh_token": {c.RT}, "scope": {l.Scope}})
+		if err != nil || status != http.StatusOK || a.RefreshToken == "" {
+			t.Errorf("chain %d: the last refresh token its client received no longer works: %d %s %v", i, status, firstLine(a.Description), err)
+			continue
+		}
+		c.RT = a.RefreshToken
+	}
+}
+
 // CheckChains fails the test for every chain that was revoked, telling a revocation that met
 // a retried token (a lost answer) from any other, and for every chain that made no progress
 // after the mark; it returns how many were revoked after a lost answer.

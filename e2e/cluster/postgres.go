@@ -13,12 +13,27 @@ import (
 	"time"
 )
 
-// PGBin is where Debian's postgresql package puts initdb and pg_ctl.
-const PGBin = "/usr/lib/postgresql/15/bin"
+// pgBin is the folder with initdb and pg_ctl: SIGIL_TEST_PGBIN, or the newest of Debian's
+// /usr/lib/postgresql/<version>/bin (what .ci/run installs), or "" when there is none.
+func pgBin() string {
+	if dir := os.Getenv("SIGIL_TEST_PGBIN"); dir != "" {
+		return dir
+	}
+	found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	best, bestVersion := "", -1
+	for _, f := range found {
+		dir := filepath.Dir(f)
+		if v, err := strconv.Atoi(filepath.Base(filepath.Dir(dir))); err == nil && v > bestVersion {
+			best, bestVersion = dir, v
+		}
+	}
+	return best
+}
 
 // PG is a throw-away PostgreSQL cluster of one test, for tests that stop and start it.
 type PG struct {
 	DSN  string
+	bin  string // the folder of initdb and pg_ctl
 	dir  string
 	port string
 	t    testing.TB
@@ -26,14 +41,15 @@ type PG struct {
 }
 
 // OwnPostgres initialises and starts a PostgreSQL cluster in a fresh folder on a free
-// loopback port, stopped and removed when the test ends. Without initdb and pg_ctl in
-// [PGBin] it skips the test, saying why; under CI=true, where .ci/run installs them, it
-// fails instead.
+// loopback port, stopped and removed when the test ends. Without initdb and pg_ctl (see
+// pgBin) it skips the test, saying why; under CI=true, where .ci/run installs them, it fails
+// instead.
 func OwnPostgres(t testing.TB) *PG {
 	t.Helper()
+	bin := pgBin()
 	for _, tool := range []string{"initdb", "pg_ctl"} {
-		if _, err := os.Stat(filepath.Join(PGBin, tool)); err != nil {
-			msg := fmt.Sprintf("cluster: %s is not installed in %s (apt-get install postgresql): this test restarts its own PostgreSQL", tool, PGBin)
+		if _, err := os.Stat(filepath.Join(bin, tool)); bin == "" || err != nil {
+			msg := fmt.Sprintf("cluster: no %s in /usr/lib/postgresql/*/bin or SIGIL_TEST_PGBIN (apt-get install postgresql): this test restarts a PostgreSQL of its own", tool)
 			if os.Getenv("CI") == "true" {
 				t.Fatal(msg)
 			}
@@ -45,7 +61,7 @@ func OwnPostgres(t testing.TB) *PG {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	pg := &PG{dir: dir, t: t}
+	pg := &PG{bin: bin, dir: dir, t: t}
 	if os.Geteuid() == 0 { // initdb refuses to run as root
 		u, err := user.Lookup("postgres")
 		if err != nil {
@@ -86,7 +102,7 @@ func (pg *PG) Crash() {
 }
 
 func (pg *PG) ctl(args ...string) ([]byte, error) {
-	cmd := exec.Command(filepath.Join(PGBin, "pg_ctl"), append([]string{"-D", filepath.Join(pg.dir, "data")}, args...)...)
+	cmd := exec.Command(filepath.Join(pg.bin, "pg_ctl"), append([]string{"-D", filepath.Join(pg.dir, "data")}, args...)...)
 	pg.as(cmd)
 	done := make(chan struct{})
 	var out []byte
@@ -104,7 +120,7 @@ func (pg *PG) ctl(args ...string) ([]byte, error) {
 
 func (pg *PG) run(tool string, args ...string) {
 	pg.t.Helper()
-	cmd := exec.Command(filepath.Join(PGBin, tool), args...)
+	cmd := exec.Command(filepath.Join(pg.bin, tool), args...)
 	pg.as(cmd)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		pg.t.Fatalf("cluster: %s: %v\n%s", tool, err, out)
