@@ -5,6 +5,9 @@
 //	sigil dev                         run it with a demo tenant, user and SPA
 //	sigil migrate --config sigil.yaml apply the database migrations and exit (before a rollout)
 //	sigil version                     print the version (also: sigil --version)
+//	sigil users list|add|disable|enable|set-password|delete --config sigil.yaml …
+//	sigil apps list --config sigil.yaml --tenant contoso.test
+//	sigil hash-password               a passwordHash for the bootstrap file
 //
 // Exit status: 0 on a clean stop, 1 when the server cannot start or fails, 2 for usage errors
 // (an unknown command or flag, a missing argument).
@@ -37,6 +40,10 @@ type cli struct {
 	Dev     devCmd     `cmd:"" help:"Run Sigil with a demo tenant, user and single-page app; no configuration needed."`
 	Migrate migrateCmd `cmd:"" help:"Apply the database migrations and exit: run it once before rolling out a new version."`
 	Version versionCmd `cmd:"" help:"Print the version."`
+
+	Users        usersCmd        `cmd:"" help:"Administer the users of a configuration's store (safe beside a running server)."`
+	Apps         appsCmd         `cmd:"" help:"Look at the app registrations of a configuration's store."`
+	HashPassword hashPasswordCmd `cmd:"" name:"hash-password" help:"Read a password from standard input and print its argon2id hash, for passwordHash in the bootstrap file."`
 }
 
 // overrides are the settings a flag or environment variable may take over from the file.

@@ -70,7 +70,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	if o.HashParams == (password.Params{}) {
 		o.HashParams = password.DefaultParams()
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +140,7 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 // migrated database. A schema newer than this binary is refused
 // ([sqlstore.SchemaTooNewError]).
 func Migrate(ctx context.Context, cfg config.Config) (applied []int64, version int64, err error) {
-	st, err := openStore(ctx, cfg)
+	st, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -151,9 +151,9 @@ func Migrate(ctx context.Context, cfg config.Config) (applied []int64, version i
 	return applied, version, nil
 }
 
-// openStore opens the configured storage: a SQLite file (in dataDir by default) or
-// PostgreSQL.
-func openStore(ctx context.Context, c config.Config) (store.Store, error) {
+// OpenStore opens (and migrates) the configured storage: a SQLite file (in dataDir by
+// default) or PostgreSQL. The admin commands use it beside a running server.
+func OpenStore(ctx context.Context, c config.Config) (store.Store, error) {
 	switch {
 	case strings.HasPrefix(c.Storage, "postgres://"), strings.HasPrefix(c.Storage, "postgresql://"):
 		return sqlstore.OpenPostgres(ctx, c.Storage)

@@ -63,9 +63,18 @@ type Directory interface {
 	UserByID(ctx context.Context, id string) (directory.User, error)
 	// UserByUsername finds a user by lower-case username across all tenants.
 	UserByUsername(ctx context.Context, username string) (directory.User, error)
+	// Users lists a tenant's users by username, at most limit of them after the username
+	// after ("" from the start).
+	Users(ctx context.Context, tenantID, after string, limit int) ([]directory.User, error)
+	// SetUserEnabled enables or disables a user in one statement; ErrNotFound when none.
+	SetUserEnabled(ctx context.Context, id string, enabled bool) error
+	// SetUserPassword replaces a user's password hash in one statement; ErrNotFound when none.
+	SetUserPassword(ctx context.Context, id, hash string) error
 
 	UpsertApp(ctx context.Context, a directory.App) error
 	AppByClientID(ctx context.Context, clientID string) (directory.App, error)
+	// AppIDs lists the client ids of the apps registered in a tenant, sorted.
+	AppIDs(ctx context.Context, tenantID string) ([]string, error)
 	// IsSPAOrigin reports whether origin is the origin of any spa redirect URI registered by
 	// any app (for CORS on bearer-token endpoints, where no client is named).
 	IsSPAOrigin(ctx context.Context, origin string) (bool, error)
