@@ -222,6 +222,10 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		err        error
 	}
 	var recovered time.Duration
+	var authorize struct {
+		status     int
+		retryAfter string
+	}
 	go func() {
 		defer cancel()
 		time.Sleep(2 * time.Second)
@@ -236,6 +240,11 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 			"client_id": {cliClient}, "refresh_token": {"anything"}, "scope": {scope}}, &h)
 		if h != nil {
 			down.retryAfter = h.Get("Retry-After")
+		}
+		if resp, err := http.Get(nodes[1].URL() + "/contoso.test/oauth2/v2.0/authorize?client_id=" + cliClient +
+			"&response_type=code&redirect_uri=http%3A%2F%2Flocalhost&scope=openid"); err == nil {
+			authorize.status, authorize.retryAfter = resp.StatusCode, resp.Header.Get("Retry-After")
+			resp.Body.Close()
 		}
 		pg.Start()
 		close(mark)
@@ -260,6 +269,10 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		down.body.Error != "temporarily_unavailable" || len(down.body.Codes) != 1 || down.body.Codes[0] != 90033 {
 		t.Errorf("token request while PostgreSQL was down: %d Retry-After %q %+v %v, want 503 temporarily_unavailable (AADSTS90033) with Retry-After",
 			down.status, down.retryAfter, down.body, down.err)
+	}
+	if authorize.status != http.StatusServiceUnavailable || authorize.retryAfter == "" {
+		t.Errorf("authorization request while PostgreSQL was down: %d Retry-After %q, want an error page with 503 and Retry-After",
+			authorize.status, authorize.retryAfter)
 	}
 	if recovered == 0 {
 		t.Fatal("the nodes did not become ready within 15 s of PostgreSQL starting again")
