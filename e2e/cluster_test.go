@@ -3,6 +3,7 @@ package e2e
 import (
 	"crypto/tls"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,7 +22,10 @@ import (
 // on every node (the sign-in page on one, the code redeemed on another, the refresh on a
 // third), which works only if the nodes share everything through the database.
 func TestClusterMSAL5(t *testing.T) {
-	dsn := cluster.Postgres(t)
+	if os.Getenv("SIGIL_TEST_POSTGRES") == "" && os.Getenv("CI") != "true" {
+		browser.Skip(t, "SIGIL_TEST_POSTGRES is not set: the cluster test runs its nodes on PostgreSQL")
+	}
+	dsn := cluster.Postgres(t) // under CI=true without it: a failure
 	var proxy *cluster.Proxy
 	var nodes []*cluster.Node
 	e := harness.Start(t, harness.Options{Backend: func(t *testing.T, cfg config.Config, ln net.Listener, log *harness.RequestLog) harness.Backend {
@@ -48,31 +52,7 @@ func TestClusterMSAL5(t *testing.T) {
 	if r.Account == nil || r.Account.Username != harness.Alice {
 		t.Fatalf("loginPopup account: %s", r)
 	}
-	tokens := e.Requests.TokenRequests()
-	if r = mustSucceed(t, "silent from cache", e.Call(p, "t.silent("+userRead+")")); !r.FromCache || e.Requests.TokenRequests() != tokens {
-		t.Fatalf("silent call was not served from the cache: %s", r)
-	}
-	for i := range 3 { // one refresh per node, round-robin
-		tokens, iframes := e.Requests.TokenRequests(), e.Requests.SilentAuthorizeRequests()
-		r = mustSucceed(t, "forceRefresh", e.Call(p, "t.silent("+userRead+", {forceRefresh: true})"))
-		if r.FromCache || e.Requests.TokenRequests() != tokens+1 || e.Requests.SilentAuthorizeRequests() != iframes {
-			t.Fatalf("forceRefresh %d did not use the refresh token alone: %s", i+1, r)
-		}
-	}
-	api, err := browser.EvalTimeout[struct {
-		Status int            `json:"status"`
-		Body   map[string]any `json:"body"`
-	}](p, "t.callAPI("+jsString(e.IdP+"/v1.0/me")+", "+jsString(r.AccessToken)+")", 20*time.Second)
-	if err != nil || api.Status != 200 || api.Body["userPrincipalName"] != harness.Alice {
-		t.Fatalf("GET /v1.0/me with the bearer token: %+v, %v", api, err)
-	}
-	forget(t, p, "refreshtoken")
-	tokens, iframes := e.Requests.TokenRequests(), e.Requests.SilentAuthorizeRequests()
-	mustSucceed(t, "silent without a refresh token", e.Call(p, "t.silent("+userRead+", {forceRefresh: true})"))
-	if e.Requests.SilentAuthorizeRequests() != iframes+1 || e.Requests.TokenRequests() != tokens+1 {
-		t.Fatalf("without a refresh token the hidden iframe should get a code: iframes %d→%d, tokens %d→%d",
-			iframes, e.Requests.SilentAuthorizeRequests(), tokens, e.Requests.TokenRequests())
-	}
+	silentPath(t, e, p, 3) // three refreshes: one for each node, round-robin
 	served := proxy.Served()
 	t.Logf("answers per node: %v", served)
 	for i, n := range served {
