@@ -23,6 +23,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/alecthomas/kong"
 
@@ -61,6 +62,7 @@ func (o overrides) config() config.Overrides {
 type serveCmd struct {
 	Config string `short:"c" required:"" help:"The configuration file (YAML)." env:"SIGIL_CONFIG"`
 	overrides
+	ShutdownDelay time.Duration `name:"shutdown-delay" help:"On SIGTERM, keep serving this long with /readyz answering 503 before stopping, so a load balancer drains the node first (e.g. 5s)." default:"0s" env:"SIGIL_SHUTDOWN_DELAY"`
 }
 
 func (c *serveCmd) Run(ctx context.Context, log *slog.Logger) error {
@@ -68,7 +70,7 @@ func (c *serveCmd) Run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, cfg, app.Options{Logger: log})
+	a, err := app.New(ctx, cfg, app.Options{Logger: log, ShutdownDelay: c.ShutdownDelay})
 	if err != nil {
 		return err
 	}

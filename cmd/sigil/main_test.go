@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alecthomas/kong"
 
@@ -35,7 +36,8 @@ func TestExitCodes(t *testing.T) {
 func TestFlagsHaveEnvironmentVariables(t *testing.T) {
 	env := map[string]string{"SIGIL_LISTEN": "127.0.0.1:9443", "SIGIL_PUBLIC_URL": "https://login.example.test:9443",
 		"SIGIL_DATA_DIR": "/tmp/d", "SIGIL_SPA_LISTEN": "127.0.0.1:3101", "SIGIL_NODE_MODULES": "/tmp/nm",
-		"SIGIL_NO_DEMO": "true", "SIGIL_STORAGE": "sqlite:/tmp/x.db", "SIGIL_LOG_LEVEL": "debug", "SIGIL_LOG_FORMAT": "json"}
+		"SIGIL_NO_DEMO": "true", "SIGIL_STORAGE": "sqlite:/tmp/x.db", "SIGIL_LOG_LEVEL": "debug", "SIGIL_LOG_FORMAT": "json",
+		"SIGIL_SHUTDOWN_DELAY": "5s"}
 	for k, v := range env {
 		t.Setenv(k, v)
 	}
@@ -62,7 +64,7 @@ func TestFlagsHaveEnvironmentVariables(t *testing.T) {
 		t.Fatal(err)
 	}
 	if s := c.Serve; s.Config != "sigil.yaml" || s.Listen != env["SIGIL_LISTEN"] || s.Storage != env["SIGIL_STORAGE"] ||
-		s.PublicURL != env["SIGIL_PUBLIC_URL"] || s.DataDir != env["SIGIL_DATA_DIR"] {
+		s.PublicURL != env["SIGIL_PUBLIC_URL"] || s.DataDir != env["SIGIL_DATA_DIR"] || s.ShutdownDelay != 5*time.Second {
 		t.Errorf("serve from the environment: %+v", s)
 	}
 }

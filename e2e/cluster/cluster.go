@@ -23,6 +23,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -179,7 +180,8 @@ func (n *Node) Start() {
 	n.t.Helper()
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	cmd := exec.Command(n.bin, "serve", "--config", n.file, "--log-level", "warn")
+	// Drained for a second on SIGTERM: five of the proxy's health-check intervals.
+	cmd := exec.Command(n.bin, "serve", "--config", n.file, "--log-level", "warn", "--shutdown-delay", "1s")
 	log := &lockedWriter{}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
@@ -204,6 +206,21 @@ func (n *Node) Kill() {
 	n.mu.Unlock()
 	cmd.Process.Kill()
 	<-done
+}
+
+// Stop sends the node SIGTERM, as an orchestrator does to drain it, and waits for the process
+// to end (at most 30 s, then SIGKILL).
+func (n *Node) Stop() {
+	n.mu.Lock()
+	cmd, done := n.cmd, n.done
+	n.mu.Unlock()
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		<-done
+	}
 }
 
 // URL is the node's own address, bypassing the proxy.

@@ -198,6 +198,45 @@ func TestNodeKilledUnderRefreshLoad(t *testing.T) {
 	}
 }
 
+// TestRollingRestart: three nodes behind the proxy are restarted one after the other, each
+// with SIGTERM (as an orchestrator drains it) and started again once the previous one is
+// ready, under refresh load. A rolling upgrade must cost no request at all.
+func TestRollingRestart(t *testing.T) {
+	dsn := Postgres(t)
+	ln, addr := listen(t)
+	nodes := StartNodes(t, sigilBinary, NodeConfig(t, testConfig("https://login.example.test:"+portOf(addr)), dsn), 3)
+	plainProxy(t, ln, nodes)
+	l := newLoad("http://" + addr)
+	chains := signIn(t, l, 12)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	mark := make(chan struct{})
+	go func() {
+		defer cancel()
+		time.Sleep(time.Second)
+		close(mark)
+		for _, n := range nodes {
+			n.Stop()
+			n.Start()
+			for deadline := time.Now().Add(15 * time.Second); !n.Ready() && time.Now().Before(deadline); {
+				time.Sleep(50 * time.Millisecond)
+			}
+			time.Sleep(500 * time.Millisecond) // the proxy's health check sees it back
+		}
+		time.Sleep(time.Second)
+	}()
+	l.Run(ctx, chains, 0, mark)
+	t.Logf("outcomes: %s", l.TallyString())
+	CheckChains(t, chains)
+	l.RedeemLast(t, chains)
+	for outcome, n := range l.Tally() {
+		if outcome != "200" {
+			t.Errorf("%d answers %q during a rolling restart: want none", n, outcome)
+		}
+	}
+}
+
 // TestPostgresRestartUnderLoad: two nodes on a PostgreSQL of the test's own; the database
 // crashes (immediate stop) under refresh load and comes back. While it is down every node is
 // not ready on /readyz and answers token requests 503 temporarily_unavailable with Retry-After

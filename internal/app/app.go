@@ -38,10 +38,13 @@ type App struct {
 	log     *slog.Logger
 	store   store.Store
 	keys    *tokens.KeySet
+	srv     *protocol.Server
 	handler http.Handler
-	tls     *tls.Config // nil: plain HTTP behind a TLS-terminating proxy
-	caFile  string      // the local CA of tls.auto, "" otherwise
-	caMade  bool        // tls.auto made that CA on this start
+	// shutdownDelay is how long Serve keeps serving, not ready, once asked to stop.
+	shutdownDelay time.Duration
+	tls           *tls.Config // nil: plain HTTP behind a TLS-terminating proxy
+	caFile        string      // the local CA of tls.auto, "" otherwise
+	caMade        bool        // tls.auto made that CA on this start
 }
 
 // Options adjust an App beyond its configuration.
@@ -56,6 +59,11 @@ type Options struct {
 	// Dev is sigil dev: error pages carry notes for the developer (registered redirect URIs,
 	// the configuration key to edit), and the test-control API is on.
 	Dev bool
+	// ShutdownDelay is how long Serve goes on serving once its context ends, with /readyz
+	// answering 503 and every answer closing its connection, before it stops accepting: the
+	// time a load balancer needs to take the node out of rotation (a few of its health-check
+	// intervals), so that a rolling restart loses no request. Zero stops at once.
+	ShutdownDelay time.Duration
 }
 
 // New builds an App: the store is opened and migrated, the configuration applied, the keys
@@ -74,7 +82,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: o.Logger, store: st}
+	a := &App{cfg: cfg, log: o.Logger, store: st, shutdownDelay: o.ShutdownDelay}
 	if err := a.prepare(ctx, o); err != nil {
 		st.Close()
 		return nil, err
@@ -127,7 +135,8 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	a.handler = srv.Handler()
+	a.srv = srv
+	a.handler = closeWhenDraining(srv, srv.Handler())
 	if o.Wrap != nil {
 		a.handler = o.Wrap(a.handler)
 	}
@@ -264,6 +273,15 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
+	if a.shutdownDelay > 0 {
+		a.Drain()
+		a.log.Info("sigil draining: /readyz answers 503 until the server stops", "shutdown_delay", a.shutdownDelay.String())
+		select {
+		case err := <-errc:
+			return err
+		case <-time.After(a.shutdownDelay):
+		}
+	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil {
@@ -295,6 +313,23 @@ func (a *App) background(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// Drain makes /readyz answer 503 and every answer close its connection from now on, while
+// requests are still served: the start of a graceful stop behind a load balancer (Serve does
+// it by itself with Options.ShutdownDelay).
+func (a *App) Drain() { a.srv.Drain() }
+
+// closeWhenDraining answers "Connection: close" while the server drains, so that a balancer's
+// kept-alive connections end after an answer instead of being cut while a request is on its
+// way.
+func closeWhenDraining(srv *protocol.Server, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if srv.Draining() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Close releases the store.
