@@ -175,7 +175,8 @@ func StartNodes(t testing.TB, bin string, cfg config.Config, n int) []*Node {
 	return nodes
 }
 
-// Start starts the node's process (again, after Kill).
+// Start starts the node's process (again, after Kill or Stop). It may be called from any
+// goroutine: a failure fails the test without stopping it.
 func (n *Node) Start() {
 	n.t.Helper()
 	n.mu.Lock()
@@ -185,7 +186,8 @@ func (n *Node) Start() {
 	log := &lockedWriter{}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
-		n.t.Fatalf("%s: %v", n.Name, err)
+		n.t.Errorf("%s: %v", n.Name, err)
+		return
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()

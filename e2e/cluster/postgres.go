@@ -79,16 +79,20 @@ func OwnPostgres(t testing.TB) *PG {
 	pg.run("initdb", "-D", filepath.Join(dir, "data"), "-A", "trust", "-U", "postgres", "--no-sync")
 	pg.Start()
 	t.Cleanup(func() { pg.ctl("stop", "-m", "immediate") })
+	if t.Failed() {
+		t.FailNow() // it did not start
+	}
 	return pg
 }
 
-// Start starts the server and waits until it accepts connections.
+// Start starts the server and waits until it accepts connections. Start and Crash may be
+// called from any goroutine: a failure fails the test without stopping it.
 func (pg *PG) Start() {
 	pg.t.Helper()
 	if out, err := pg.ctl("start", "-w", "-t", "30", "-l", filepath.Join(pg.dir, "log"),
 		"-o", "-p "+pg.port+" -k "+pg.dir+" -c listen_addresses=127.0.0.1 -c fsync=on"); err != nil {
 		log, _ := os.ReadFile(filepath.Join(pg.dir, "log"))
-		pg.t.Fatalf("cluster: pg_ctl start: %v\n%s\n%s", err, out, log)
+		pg.t.Errorf("cluster: pg_ctl start: %v\n%s\n%s", err, out, log)
 	}
 }
 
@@ -97,7 +101,7 @@ func (pg *PG) Start() {
 func (pg *PG) Crash() {
 	pg.t.Helper()
 	if out, err := pg.ctl("stop", "-m", "immediate", "-w", "-t", "30"); err != nil {
-		pg.t.Fatalf("cluster: pg_ctl stop: %v\n%s", err, out)
+		pg.t.Errorf("cluster: pg_ctl stop: %v\n%s", err, out)
 	}
 }
 
