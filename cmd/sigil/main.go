@@ -87,7 +87,22 @@ func (c *serveCmd) Run(ctx context.Context, log *slog.Logger) error {
 	if a.CAMade() {
 		log.Info("tls.auto made a local CA; trust it in your browser or OS to avoid certificate warnings", "ca_file", a.CAFile())
 	}
-	return a.Serve(ctx, ln)
+	if a.AdminHandler() == nil {
+		return a.Serve(ctx, ln)
+	}
+	adminLn, err := app.Bind(cfg.Admin.Listen, "admin.listen in "+c.Config)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	log.Info("sigil admin listener serving", "admin_listen", adminLn.Addr().String())
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	adminErr := make(chan error, 1)
+	go func() { adminErr <- a.ServeAdmin(ctx, adminLn) }()
+	err = a.Serve(ctx, ln)
+	stop()
+	return errors.Join(err, <-adminErr)
 }
 
 type migrateCmd struct {

@@ -63,13 +63,53 @@ func (a *Admin) Tenant(ctx context.Context, name string) (directory.Tenant, erro
 	return t, err
 }
 
-// user finds a user by username.
-func (a *Admin) user(ctx context.Context, username string) (directory.User, error) {
-	u, err := a.Store.UserByUsername(ctx, strings.ToLower(username))
+// User finds a user by username or by object id.
+func (a *Admin) User(ctx context.Context, ref string) (directory.User, error) {
+	var u directory.User
+	var err error
+	if strings.Contains(ref, "@") {
+		u, err = a.Store.UserByUsername(ctx, strings.ToLower(ref))
+	} else {
+		u, err = a.Store.UserByID(ctx, strings.ToLower(ref))
+	}
 	if errors.Is(err, store.ErrNotFound) {
-		return u, fmt.Errorf("user %q: %w", username, ErrNotFound)
+		return u, fmt.Errorf("user %q: %w", ref, ErrNotFound)
 	}
 	return u, err
+}
+
+func (a *Admin) user(ctx context.Context, ref string) (directory.User, error) {
+	return a.User(ctx, ref)
+}
+
+// Profile is a change to a user's profile: the fields that are not nil are set.
+type Profile = store.UserProfile
+
+// UpdateProfile changes the set fields of a user's profile in one statement.
+func (a *Admin) UpdateProfile(ctx context.Context, ref string, p Profile) error {
+	u, err := a.user(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if err := a.Store.UpdateUserProfile(ctx, u.ID, p); err != nil {
+		return err
+	}
+	a.audit(ctx, "user.update", "tenant_id", u.TenantID, "user_id", u.ID)
+	return nil
+}
+
+// RevokeSessions signs a user out everywhere: sessions ended, refresh tokens revoked, its own
+// consents withdrawn (Graph's revokeSignInSessions).
+func (a *Admin) RevokeSessions(ctx context.Context, ref string) error {
+	u, err := a.user(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if err := a.Store.RevokeUser(ctx, u.ID, a.now()); err != nil {
+		return err
+	}
+	a.audit(ctx, "user.revoke_sessions", "tenant_id", u.TenantID, "user_id", u.ID)
+	return nil
 }
 
 // AddUser creates a user in the tenant, validated as the bootstrap file's users are.

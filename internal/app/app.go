@@ -21,7 +21,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sigil-idp/sigil/internal/admin"
 	"github.com/sigil-idp/sigil/internal/config"
+	"github.com/sigil-idp/sigil/internal/directory"
+	"github.com/sigil-idp/sigil/internal/graph"
 	"github.com/sigil-idp/sigil/internal/localca"
 	"github.com/sigil-idp/sigil/internal/password"
 	"github.com/sigil-idp/sigil/internal/protocol"
@@ -42,9 +45,11 @@ type App struct {
 	handler http.Handler
 	// shutdownDelay is how long Serve keeps serving, not ready, once asked to stop.
 	shutdownDelay time.Duration
-	tls           *tls.Config // nil: plain HTTP behind a TLS-terminating proxy
-	caFile        string      // the local CA of tls.auto, "" otherwise
-	caMade        bool        // tls.auto made that CA on this start
+	tls           *tls.Config  // nil: plain HTTP behind a TLS-terminating proxy
+	caFile        string       // the local CA of tls.auto, "" otherwise
+	caMade        bool         // tls.auto made that CA on this start
+	admin         http.Handler // the admin listener's, nil when admin.listen is unset
+	metrics       *metrics     // served at the admin listener's /metrics; nil without one
 }
 
 // Options adjust an App beyond its configuration.
@@ -123,6 +128,12 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 		control = &protocol.TestControl{Token: c.Testing.ControlToken,
 			Reset: func(ctx context.Context) error { return config.Apply(ctx, c, a.store, o.HashParams) }}
 	}
+	var observe func(protocol.RequestInfo)
+	var tokenIssued func(string, string)
+	if c.Admin.Listen != "" {
+		a.metrics = newMetrics()
+		observe, tokenIssued = a.metrics.observe, a.metrics.tokenIssued
+	}
 	srv, err := protocol.NewServer(protocol.Options{
 		PublicURL: c.PublicURL, Store: a.store, Keys: a.keys, PairwiseKey: pairwise, Pages: pages,
 		Sessions:  session.NewManager(a.store, time.Duration(c.Sessions.Lifetime), time.Duration(c.Sessions.RememberLifetime)),
@@ -130,13 +141,16 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 		Throttle: protocol.Throttle{Account: c.LoginThrottle.AccountFailures, Address: c.LoginThrottle.IPFailures,
 			Window: time.Duration(c.LoginThrottle.Window)},
 		Passwords: o.HashParams, InteractionKey: interactionKey, Logger: a.log, Now: o.Now, GroupsOverageLimit: c.GroupsOverageLimit, Dev: o.Dev,
-		TestControl: control,
+		TestControl: control, Observe: observe, TokenIssued: tokenIssued,
 	})
 	if err != nil {
 		return err
 	}
 	a.srv = srv
 	a.handler = closeWhenDraining(srv, srv.Handler())
+	if c.Admin.Listen != "" {
+		a.admin = a.adminHandler(srv, o)
+	}
 	if o.Wrap != nil {
 		a.handler = o.Wrap(a.handler)
 	}
@@ -221,6 +235,39 @@ func (a *App) CAFile() string { return a.caFile }
 // CAMade reports whether tls.auto made its local CA on this start (rather than reusing the
 // one in the data folder), so the user must trust it anew.
 func (a *App) CAMade() bool { return a.caMade }
+
+// adminHandler is the admin listener's URL map: the Graph-shaped admin API under /v1.0/,
+// Prometheus metrics at /metrics, and /healthz and /readyz as the main listener answers them.
+func (a *App) adminHandler(srv *protocol.Server, o Options) http.Handler {
+	api := &graph.API{Guard: srv.Guard(directory.AdminResource), BaseURL: "http://" + a.cfg.Admin.Listen,
+		Admin: &admin.Admin{Store: a.store, Hash: o.HashParams, Log: a.log, Now: o.Now, Actor: "admin-api"}}
+	mux := http.NewServeMux()
+	mux.Handle("/v1.0/", api.Handler())
+	mux.Handle("GET /metrics", a.metrics.handler())
+	mux.Handle("GET /healthz", a.handler)
+	mux.Handle("GET /readyz", a.handler)
+	return mux
+}
+
+// AdminHandler is the admin listener's handler, nil when admin.listen is unset.
+func (a *App) AdminHandler() http.Handler { return a.admin }
+
+// ServeAdmin serves the admin listener on ln (plain HTTP) until ctx ends.
+func (a *App) ServeAdmin(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: a.admin, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug)}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
 
 // Listen opens the configured listen address, naming setting (how the user changes it) in
 // the error if it cannot. Serve serves on it.

@@ -27,6 +27,15 @@ type Config struct {
 	Tenants            []Tenant `yaml:"tenants"`
 	// Testing turns on what end-to-end test suites use; never for production.
 	Testing Testing `yaml:"testing"`
+	// Admin is the admin listener: the Graph-shaped admin API, health and readiness.
+	Admin Admin `yaml:"admin"`
+}
+
+// Admin configures the admin listener, which is off unless Listen is set. It speaks plain
+// HTTP: keep it on a loopback or private address.
+type Admin struct {
+	// Listen is the admin listener's host:port, such as 127.0.0.1:9464.
+	Listen string `yaml:"listen"`
 }
 
 // Testing configures the test-control API (README: "The test-control API"). sigil dev turns

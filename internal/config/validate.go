@@ -115,6 +115,9 @@ func (v *validator) server(c *Config) {
 		v.addf("storage", "%s", msg) // never quoted: it may hold a password
 	}
 	v.testing(c)
+	if c.Admin.Listen != "" {
+		v.check("admin.listen", c.Admin.Listen, checkListen(c.Admin.Listen))
+	}
 }
 
 // testing checks the test-control API settings: anyone who reaches it can create users and

@@ -66,7 +66,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.failJSON(w, r, "route", errNotFound.new(truncate(r.Method+" "+r.URL.Path, 200)))
 	})
-	return withIDs(mux)
+	return s.withIDs(mux)
 }
 
 // Guard returns a bearer-token guard for access tokens issued for audience.

@@ -70,6 +70,9 @@ type Directory interface {
 	SetUserEnabled(ctx context.Context, id string, enabled bool) error
 	// SetUserPassword replaces a user's password hash in one statement; ErrNotFound when none.
 	SetUserPassword(ctx context.Context, id, hash string) error
+	// UpdateUserProfile sets the profile fields of p that are not nil, in one statement (two
+	// concurrent changes of different fields both stay); ErrNotFound when there is no user.
+	UpdateUserProfile(ctx context.Context, id string, p UserProfile) error
 
 	UpsertApp(ctx context.Context, a directory.App) error
 	AppByClientID(ctx context.Context, clientID string) (directory.App, error)
@@ -113,6 +116,12 @@ type RolesAndGroups interface {
 	GroupByID(ctx context.Context, id string) (directory.Group, error)
 	// UserGroups returns the groups the user is a member of, by id, without their members.
 	UserGroups(ctx context.Context, userID string) ([]directory.Group, error)
+}
+
+// UserProfile is a partial change of a user's profile: nil fields are left as they are.
+type UserProfile struct {
+	DisplayName, GivenName, Surname, Email *string
+	Admin                                  *bool
 }
 
 // Session is one account signed in in one browser. A browser (identified by the hash of its

@@ -40,6 +40,21 @@ func (s *Store) SetUserPassword(ctx context.Context, id, hash string) error {
 	return s.updateUser(ctx, `UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1`, id, hash)
 }
 
+// UpdateUserProfile sets the given profile fields; COALESCE keeps the others as stored.
+func (s *Store) UpdateUserProfile(ctx context.Context, id string, p store.UserProfile) error {
+	res, err := s.auto().exec(ctx, `UPDATE users SET display_name = COALESCE($2, display_name),
+		given_name = COALESCE($3, given_name), surname = COALESCE($4, surname), email = COALESCE($5, email),
+		admin = COALESCE($6, admin), updated_at = $7 WHERE id = $1`,
+		id, p.DisplayName, p.GivenName, p.Surname, p.Email, p.Admin, time.Now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("sqlstore: update user profile: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return errors.Join(store.ErrNotFound, err)
+	}
+	return nil
+}
+
 // updateUser runs one UPDATE of a user ($1 id, $2 value, $3 now) and reports ErrNotFound when
 // no row matched.
 func (s *Store) updateUser(ctx context.Context, q, id string, value any) error {

@@ -32,6 +32,12 @@ func testUserAdmin(t *testing.T, s store.Store) {
 	if u.Enabled || u.PasswordHash != "$argon2id$new" || u.DisplayName != "Alice" {
 		t.Fatalf("after the updates: %+v", u)
 	}
+	name := "Alice B."
+	must(t, s.UpdateUserProfile(ctx(t), userID, store.UserProfile{DisplayName: &name}))
+	if u, err = s.UserByID(ctx(t), userID); err != nil || u.DisplayName != name || u.PasswordHash != "$argon2id$new" || u.Username != "alice@contoso.test" {
+		t.Fatalf("after the profile update: %+v, %v", u, err)
+	}
+	wantErr(t, s.UpdateUserProfile(ctx(t), "nobody", store.UserProfile{DisplayName: &name}), store.ErrNotFound)
 	wantErr(t, s.SetUserEnabled(ctx(t), "nobody", true), store.ErrNotFound)
 	wantErr(t, s.SetUserPassword(ctx(t), "nobody", "x"), store.ErrNotFound)
 	ids, err := s.AppIDs(ctx(t), tenantID)
