@@ -325,29 +325,39 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	l.RedeemLast(t, chains)
 }
 
+// killSQLiteNode runs clients refresh chains against one node on a SQLite file, SIGKILLs it
+// two seconds in, starts it again on the same file after down, and returns the load and its
+// chains when the run of the given length ends.
+func killSQLiteNode(t *testing.T, clients int, reuse, down, run time.Duration) (*Load, []*Chain) {
+	_, addr := listen(t) // only its port: the publicUrl
+	cfg := NodeConfig(t, testConfig("https://login.example.test:"+portOf(addr)), "")
+	cfg.Storage = "sqlite:" + filepath.Join(cfg.DataDir, "sigil.db")
+	if reuse > 0 {
+		cfg.RefreshTokens.ReuseInterval = config.Duration(reuse)
+	}
+	node := StartNodes(t, sigilBinary, cfg, 1)[0]
+	l := newLoad(node.URL())
+	chains := signIn(t, l, clients)
+	ctx, cancel := context.WithTimeout(context.Background(), run)
+	defer cancel()
+	mark := make(chan struct{})
+	go func() {
+		time.Sleep(2 * time.Second)
+		node.Kill()
+		close(mark)
+		time.Sleep(down)
+		node.Start()
+	}()
+	l.Run(ctx, chains, 0, mark)
+	return l, chains
+}
+
 // TestSQLiteKilledUnderLoad: one node on a SQLite file, SIGKILLed under refresh load and
 // started again on the same file. Every chain continues from the last refresh token its client
 // received — a token the node acknowledged was durable (synchronous=FULL), and one whose answer
 // the kill swallowed is redeemed again as a lost answer — and none is revoked.
 func TestSQLiteKilledUnderLoad(t *testing.T) {
-	_, addr := listen(t) // only its port: the publicUrl
-	cfg := NodeConfig(t, testConfig("https://login.example.test:"+portOf(addr)), "")
-	cfg.Storage = "sqlite:" + filepath.Join(cfg.DataDir, "sigil.db")
-	nodes := StartNodes(t, sigilBinary, cfg, 1)
-	l := newLoad(nodes[0].URL())
-	chains := signIn(t, l, 12)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Second)
-	defer cancel()
-	mark := make(chan struct{})
-	go func() {
-		time.Sleep(2 * time.Second)
-		nodes[0].Kill()
-		close(mark)
-		time.Sleep(300 * time.Millisecond)
-		nodes[0].Start()
-	}()
-	l.Run(ctx, chains, 0, mark)
+	l, chains := killSQLiteNode(t, 12, 0, 300*time.Millisecond, 9*time.Second)
 	t.Logf("outcomes: %s", l.TallyString())
 	CheckChains(t, chains)
 	l.RedeemLast(t, chains)
@@ -366,25 +376,7 @@ func TestLostAnswersBeyondTheReuseInterval(t *testing.T) {
 	if os.Getenv("SIGIL_TEST_LOST_ANSWERS") == "" {
 		t.Skip("pending the refresh rotation rule for lost answers (a parent presented after the reuse interval whose successor was never used): set SIGIL_TEST_LOST_ANSWERS=1 to measure")
 	}
-	_, addr := listen(t)
-	cfg := NodeConfig(t, testConfig("https://login.example.test:"+portOf(addr)), "")
-	cfg.Storage = "sqlite:" + filepath.Join(cfg.DataDir, "sigil.db")
-	cfg.RefreshTokens.ReuseInterval = config.Duration(time.Second)
-	nodes := StartNodes(t, sigilBinary, cfg, 1)
-	l := newLoad(nodes[0].URL())
-	chains := signIn(t, l, 16)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	mark := make(chan struct{})
-	go func() {
-		time.Sleep(2 * time.Second)
-		nodes[0].Kill()
-		close(mark)
-		time.Sleep(2500 * time.Millisecond)
-		nodes[0].Start()
-	}()
-	l.Run(ctx, chains, 0, mark)
+	l, chains := killSQLiteNode(t, 16, time.Second, 2500*time.Millisecond, 10*time.Second)
 	lost := CheckChains(t, chains)
 	t.Logf("outcomes: %s; families revoked because of a lost answer: %d of %d", l.TallyString(), lost, len(chains))
 }
