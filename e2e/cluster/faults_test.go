@@ -71,6 +71,16 @@ func plainProxy(t *testing.T, ln net.Listener, nodes []*Node) *Proxy {
 	return p
 }
 
+// proxiedNodes starts n nodes on the PostgreSQL database dsn, started together, behind the
+// plain proxy, and signs clients in through it, one refresh chain each.
+func proxiedNodes(t *testing.T, dsn string, n, clients int) ([]*Node, *Proxy, *Load, []*Chain) {
+	ln, addr := listen(t)
+	nodes := StartNodes(t, sigilBinary, NodeConfig(t, testConfig("https://login.example.test:"+portOf(addr)), dsn), n)
+	p := plainProxy(t, ln, nodes)
+	l := newLoad("http://" + addr)
+	return nodes, p, l, signIn(t, l, clients)
+}
+
 func listen(t *testing.T) (net.Listener, string) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -146,12 +156,8 @@ func checkConverged(t *testing.T, dsn string, nodes []*Node) {
 // the killed node, started again, serves again.
 func TestNodeKilledUnderRefreshLoad(t *testing.T) {
 	dsn := Postgres(t)
-	ln, addr := listen(t)
-	nodes := StartNodes(t, sigilBinary, NodeConfig(t, testConfig("https://login.example.test:"+portOf(addr)), dsn), 3)
+	nodes, p, l, chains := proxiedNodes(t, dsn, 3, 16)
 	checkConverged(t, dsn, nodes)
-	p := plainProxy(t, ln, nodes)
-	l := newLoad("http://" + addr)
-	chains := signIn(t, l, 16)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Second)
 	defer cancel()
@@ -203,11 +209,7 @@ func TestNodeKilledUnderRefreshLoad(t *testing.T) {
 // ready, under refresh load. A rolling upgrade must cost no request at all.
 func TestRollingRestart(t *testing.T) {
 	dsn := Postgres(t)
-	ln, addr := listen(t)
-	nodes := StartNodes(t, sigilBinary, NodeConfig(t, testConfig("https://login.example.test:"+portOf(addr)), dsn), 3)
-	plainProxy(t, ln, nodes)
-	l := newLoad("http://" + addr)
-	chains := signIn(t, l, 12)
+	nodes, _, l, chains := proxiedNodes(t, dsn, 3, 12)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -244,11 +246,7 @@ func TestRollingRestart(t *testing.T) {
 // continues from the last refresh token it received (nothing acknowledged is lost).
 func TestPostgresRestartUnderLoad(t *testing.T) {
 	pg := OwnPostgres(t)
-	ln, addr := listen(t)
-	nodes := StartNodes(t, sigilBinary, NodeConfig(t, testConfig("https://login.example.test:"+portOf(addr)), pg.DSN), 2)
-	plainProxy(t, ln, nodes)
-	l := newLoad("http://" + addr)
-	chains := signIn(t, l, 12)
+	nodes, _, l, chains := proxiedNodes(t, pg.DSN, 2, 12)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
