@@ -42,12 +42,15 @@ type App struct {
 	store   store.Store
 	keys    *tokens.KeySet
 	ring    *tokens.KeyRing // seals the signing keys' private keys
+	srv     *protocol.Server
 	handler http.Handler
-	tls     *tls.Config  // nil: plain HTTP behind a TLS-terminating proxy
-	caFile  string       // the local CA of tls.auto, "" otherwise
-	caMade  bool         // tls.auto made that CA on this start
-	admin   http.Handler // the admin listener's, nil when admin.listen is unset
-	metrics *metrics     // served at the admin listener's /metrics; nil without one
+	// shutdownDelay is how long Serve keeps serving, not ready, once asked to stop.
+	shutdownDelay time.Duration
+	tls           *tls.Config  // nil: plain HTTP behind a TLS-terminating proxy
+	caFile        string       // the local CA of tls.auto, "" otherwise
+	caMade        bool         // tls.auto made that CA on this start
+	admin         http.Handler // the admin listener's, nil when admin.listen is unset
+	metrics       *metrics     // served at the admin listener's /metrics; nil without one
 }
 
 // Options adjust an App beyond its configuration.
@@ -65,6 +68,11 @@ type Options struct {
 	// KeyEncryptionKey is what SIGIL_KEY_ENCRYPTION_KEY holds (base64 keys, the first seals),
 	// used when keyEncryptionKeyFile is not set.
 	KeyEncryptionKey string
+	// ShutdownDelay is how long Serve goes on serving once its context ends, with /readyz
+	// answering 503 and every answer closing its connection, before it stops accepting: the
+	// time a load balancer needs to take the node out of rotation (a few of its health-check
+	// intervals), so that a rolling restart loses no request. Zero stops at once.
+	ShutdownDelay time.Duration
 }
 
 // New builds an App: the store is opened and migrated, the configuration applied, the keys
@@ -83,7 +91,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: o.Logger, store: st}
+	a := &App{cfg: cfg, log: o.Logger, store: st, shutdownDelay: o.ShutdownDelay}
 	if err := a.prepare(ctx, o); err != nil {
 		st.Close()
 		return nil, err
@@ -143,7 +151,8 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	a.handler = srv.Handler()
+	a.srv = srv
+	a.handler = closeWhenDraining(srv, srv.Handler())
 	if c.Admin.Listen != "" {
 		a.admin = a.adminHandler(srv, o)
 	}
@@ -174,6 +183,23 @@ func (a *App) secret(ctx context.Context, name string) ([]byte, error) {
 		}
 	}
 	return value, nil
+}
+
+// Migrate brings the configured database's schema up to date and closes it, reporting the
+// versions of the migrations it applied (none when there was nothing to do) and the schema
+// version now — `sigil migrate`, run once ahead of a rollout so that the new nodes start on a
+// migrated database. A schema newer than this binary is refused
+// ([sqlstore.SchemaTooNewError]).
+func Migrate(ctx context.Context, cfg config.Config, log *slog.Logger) (applied []int64, version int64, err error) {
+	st, err := OpenStore(ctx, cfg, log)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer st.Close()
+	if m, ok := st.(interface{ Migrations() ([]int64, int64) }); ok {
+		applied, version = m.Migrations()
+	}
+	return applied, version, nil
 }
 
 // OpenStore opens (and migrates) the configured storage: a SQLite file (in dataDir by
@@ -373,6 +399,15 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
+	if a.shutdownDelay > 0 {
+		a.Drain()
+		a.log.Info("sigil draining: /readyz answers 503 until the server stops", "shutdown_delay", a.shutdownDelay.String())
+		select {
+		case err := <-errc:
+			return err
+		case <-time.After(a.shutdownDelay):
+		}
+	}
 	shutdown, cancel := context.WithTimeout(context.Background(), time.Duration(t.ShutdownTimeout))
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil {
@@ -427,6 +462,23 @@ func (a *App) background(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// Drain makes /readyz answer 503 and every answer close its connection from now on, while
+// requests are still served: the start of a graceful stop behind a load balancer (Serve does
+// it by itself with Options.ShutdownDelay).
+func (a *App) Drain() { a.srv.Drain() }
+
+// closeWhenDraining answers "Connection: close" while the server drains, so that a balancer's
+// kept-alive connections end after an answer instead of being cut while a request is on its
+// way.
+func closeWhenDraining(srv *protocol.Server, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if srv.Draining() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Close releases the store.

@@ -13,6 +13,18 @@ import (
 // it; the database is dropped when the test ends.
 func freshPostgres(tb testing.TB, dsn string) *Store {
 	tb.Helper()
+	s, err := OpenPostgres(context.Background(), emptyPostgres(tb, dsn))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// emptyPostgres creates a throw-away database next to the one dsn names and returns its URL;
+// the database is dropped when the test ends.
+func emptyPostgres(tb testing.TB, dsn string) string {
+	tb.Helper()
 	admin, err := sql.Open("pgx", dsn)
 	if err != nil {
 		tb.Fatal(err)
@@ -28,10 +40,5 @@ func freshPostgres(tb testing.TB, dsn string) *Store {
 		tb.Fatal(err)
 	}
 	u.Path = "/" + name
-	s, err := OpenPostgres(context.Background(), u.String())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	return s
+	return u.String()
 }
