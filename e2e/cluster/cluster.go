@@ -13,6 +13,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
@@ -152,6 +153,15 @@ type Node struct {
 func StartNodes(t testing.TB, bin string, cfg config.Config, n int) []*Node {
 	t.Helper()
 	nodes := make([]*Node, n)
+	if cfg.KeyEncryptionKeyFile == "" {
+		// Every node seals and opens the signing keys with the same key-encryption key.
+		kek := make([]byte, 32)
+		rand.Read(kek)
+		cfg.KeyEncryptionKeyFile = filepath.Join(t.TempDir(), "kek")
+		if err := os.WriteFile(cfg.KeyEncryptionKeyFile, []byte(base64.StdEncoding.EncodeToString(kek)+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for i := range nodes {
 		c := cfg
 		c.Listen = freeAddr(t)
