@@ -139,6 +139,9 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 		a.metrics = newMetrics()
 		observe, tokenIssued = a.metrics.observe, a.metrics.tokenIssued
 	}
+	if c.AccessLog {
+		observe = a.accessLog(observe)
+	}
 	srv, err := protocol.NewServer(protocol.Options{
 		PublicURL: c.PublicURL, Store: a.store, Keys: a.keys, PairwiseKey: pairwise, Pages: pages,
 		Sessions:  session.NewManager(a.store, time.Duration(c.Sessions.Lifetime), time.Duration(c.Sessions.RememberLifetime)),
@@ -313,6 +316,18 @@ func (a *App) CAFile() string { return a.caFile }
 // CAMade reports whether tls.auto made its local CA on this start (rather than reusing the
 // one in the data folder), so the user must trust it anew.
 func (a *App) CAMade() bool { return a.caMade }
+
+// accessLog returns an observer that logs each request, then calls next (when not nil).
+func (a *App) accessLog(next func(protocol.RequestInfo)) func(protocol.RequestInfo) {
+	return func(info protocol.RequestInfo) {
+		a.log.Info("access", "method", info.Method, "path", info.Path, "route", info.Route, "status", info.Status,
+			"aadsts", info.AADSTS, "duration_ms", float64(info.Duration.Microseconds())/1000, "trace_id", info.TraceID,
+			"client_address", info.Address)
+		if next != nil {
+			next(info)
+		}
+	}
+}
 
 // adminHandler is the admin listener's URL map: the Graph-shaped admin API under /v1.0/,
 // Prometheus metrics at /metrics, and /healthz and /readyz as the main listener answers them.

@@ -37,6 +37,10 @@ type Config struct {
 	Admin Admin `yaml:"admin"`
 	// SigningKeys is the signing keys' rotation schedule.
 	SigningKeys SigningKeys `yaml:"signingKeys"`
+	// AccessLog logs one line per request (method, path without the query, route, status,
+	// AADSTS code, duration, trace id, client address): never a query string, header, body,
+	// code or token.
+	AccessLog bool `yaml:"accessLog"`
 }
 
 // SigningKeys schedules key rotation: a next key is always published; it starts signing once
