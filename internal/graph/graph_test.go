@@ -301,3 +301,59 @@ func TestGroupsAndGrants(t *testing.T) {
 		t.Errorf("delete the grant twice: %d", status)
 	}
 }
+
+// TestApplications: an app registered through the API, its redirect URIs changed, a secret
+// added (which then authenticates at the token endpoint) and removed (which then does not),
+// and the service principals listed.
+func TestApplications(t *testing.T) {
+	e := newEnv(t)
+	w := e.token("contoso.test", writerID, "api://sigil-admin/.default")
+	status, app := e.call(w, "POST", "/v1.0/applications", `{"displayName": "Orders SPA", "spa": {"redirectUris": ["https://orders.example.test/"]}}`)
+	if status != 201 || app["appId"] == "" || app["id"] == app["appId"] || app["displayName"] != "Orders SPA" {
+		t.Fatalf("create: %d %v", status, app)
+	}
+	id, appID := app["id"].(string), app["appId"].(string)
+	if status, m := e.call(w, "PATCH", "/v1.0/applications/"+id, `{"web": {"redirectUris": ["http://localhost:5000/cb"]}}`); status != 204 {
+		t.Fatalf("update: %d %v", status, m)
+	}
+	if status, m := e.call(w, "PATCH", "/v1.0/applications/"+id, `{"spa": {"redirectUris": ["http://evil.example/"]}}`); status != 400 {
+		t.Errorf("an http redirect URI off loopback: %d %v", status, m)
+	}
+	_, got := e.call(w, "GET", "/v1.0/applications/"+appID, "") // by appId too
+	spa, web := got["spa"].(map[string]any)["redirectUris"].([]any), got["web"].(map[string]any)["redirectUris"].([]any)
+	if len(spa) != 1 || len(web) != 1 || web[0] != "http://localhost:5000/cb" {
+		t.Errorf("after the update: %v", got)
+	}
+	status, pw := e.call(w, "POST", "/v1.0/applications/"+id+"/addPassword", `{"passwordCredential": {"displayName": "ci"}}`)
+	secret, _ := pw["secretText"].(string)
+	if status != 200 || len(secret) < 32 || pw["keyId"] == "" {
+		t.Fatalf("addPassword: %d %v", status, pw)
+	}
+	resp, err := e.idpClient.PostForm(e.idp+"/contoso.test/oauth2/v2.0/token", url.Values{"grant_type": {"client_credentials"},
+		"client_id": {appID}, "client_secret": {secret}, "scope": {"api://sigil-admin/.default"}})
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("client credentials with the new secret: %v %v", resp.StatusCode, err)
+	}
+	resp.Body.Close()
+	if status, m := e.call(w, "POST", "/v1.0/applications/"+id+"/removePassword", `{"keyId": "`+pw["keyId"].(string)+`"}`); status != 204 {
+		t.Fatalf("removePassword: %d %v", status, m)
+	}
+	resp, err = e.idpClient.PostForm(e.idp+"/contoso.test/oauth2/v2.0/token", url.Values{"grant_type": {"client_credentials"},
+		"client_id": {appID}, "client_secret": {secret}, "scope": {"api://sigil-admin/.default"}})
+	if err != nil || resp.StatusCode != 401 {
+		t.Errorf("client credentials with the removed secret: %v %v", resp.StatusCode, err)
+	}
+	resp.Body.Close()
+	_, sps := e.call(w, "GET", "/v1.0/servicePrincipals", "")
+	found := false
+	for _, sp := range sps["value"].([]any) {
+		found = found || sp.(map[string]any)["appId"] == appID
+	}
+	if !found {
+		t.Errorf("service principals lack %s: %v", appID, sps)
+	}
+	r := e.token("contoso.test", readerID, "api://sigil-admin/.default")
+	if status, _ := e.call(r, "POST", "/v1.0/applications", `{"displayName": "x"}`); status != 403 {
+		t.Errorf("reader creates an app: %d", status)
+	}
+}
