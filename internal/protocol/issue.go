@@ -34,6 +34,13 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, f *flow, sess sto
 		s.deliverError(w, r, f.req.Reply, err)
 		return
 	}
+	if sess.ID != "" && (f.app.LogoutURL != "" || f.app.BackchannelLogoutURL != "") {
+		// The session signed in to an app that wants to hear of its end (logout.go).
+		if err := s.store.RecordSessionClient(ctx, sess.ID, f.app.ClientID, s.now()); err != nil {
+			s.deliverError(w, r, f.req.Reply, err)
+			return
+		}
+	}
 	if f.req.Reply.Device != nil {
 		s.approveDevice(w, r, f, grant)
 		return

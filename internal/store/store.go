@@ -166,6 +166,12 @@ type Sessions interface {
 	// EndSession deletes the session and revokes every refresh-token family issued in it.
 	EndSession(ctx context.Context, id string, now time.Time) error
 
+	// RecordSessionClient notes that the session signed in to the app (for front-channel
+	// logout); noting it again changes nothing.
+	RecordSessionClient(ctx context.Context, sessionID, clientID string, now time.Time) error
+	// SessionClients returns the client ids of the apps the session signed in to, sorted.
+	SessionClients(ctx context.Context, sessionID string) ([]string, error)
+
 	// CompleteInteraction records that a pending interaction (which travels sealed in the
 	// sign-in pages, not in the store) got its answer; a second completion of the same id
 	// gets ErrRedeemed. The record may be pruned after expires.
