@@ -316,12 +316,39 @@ type Keys interface {
 	Secret(ctx context.Context, name string, value []byte) ([]byte, error)
 }
 
-// Throttle counts failed sign-ins per key (an account, an address).
+// Attempt asks ReserveAttempt for one credential check (a password, a client secret or
+// assertion, a device user code) under a throttle key.
+type Attempt struct {
+	ID    string    // names the reservation; chosen by the caller, unique
+	Key   string    // what is counted: an account, an address, a client, a known device
+	Limit int       // the reservation is made only while failures plus reservations are fewer
+	Since time.Time // failures recorded at or after Since count (the throttling window)
+	Now   time.Time // reservations that expire after Now are in flight and count
+	Until time.Time // when this reservation lapses if it is never released or failed (a crash)
+}
+
+// Throttle counts failed credential checks per key and reserves each check before it runs,
+// so that concurrent checks on any number of nodes cannot all pass a limit that each of them
+// read before the others had failed. A caller reserves the check under every key it counts
+// against, checks the credential only when all reservations were made, then releases them
+// (the credential was right) or fails them (it was wrong).
 type Throttle interface {
+	// ReserveAttempt reserves a check for a.Key in one conditional statement — only if the
+	// failures recorded for the key at or after a.Since plus its reservations unexpired at
+	// a.Now are fewer than a.Limit — and reports whether it did. Of any number of concurrent
+	// callers on any number of stores sharing the database, at most the remaining capacity
+	// get a reservation.
+	ReserveAttempt(ctx context.Context, a Attempt) (bool, error)
+	// ReleaseAttempt forgets a reservation (the credential was right, or was never checked).
+	ReleaseAttempt(ctx context.Context, id string) error
+	// FailAttempt turns a reservation into a failure recorded for key at `at`, in one
+	// statement; a reservation already pruned is recorded as a new failure.
+	FailAttempt(ctx context.Context, id, key string, at time.Time) error
+	// RecordLoginFailure records one failure for key without a reservation.
 	RecordLoginFailure(ctx context.Context, key string, at time.Time) error
-	// LoginFailures counts failures for key at or after since.
+	// LoginFailures counts failures (not reservations) for key at or after since.
 	LoginFailures(ctx context.Context, key string, since time.Time) (int, error)
-	// PruneLoginFailures forgets failures before the cutoff.
+	// PruneLoginFailures forgets failures, and reservations made, before the cutoff.
 	PruneLoginFailures(ctx context.Context, before time.Time) error
 }
 

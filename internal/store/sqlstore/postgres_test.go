@@ -13,6 +13,13 @@ import (
 // it; the database is dropped when the test ends.
 func freshPostgres(tb testing.TB, dsn string) *Store {
 	tb.Helper()
+	s, _ := freshPostgresURL(tb, dsn)
+	return s
+}
+
+// freshPostgresURL is freshPostgres, also returning the new database's URL.
+func freshPostgresURL(tb testing.TB, dsn string) (*Store, string) {
+	tb.Helper()
 	admin, err := sql.Open("pgx", dsn)
 	if err != nil {
 		tb.Fatal(err)
@@ -33,5 +40,5 @@ func freshPostgres(tb testing.TB, dsn string) *Store {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { s.Close() })
-	return s
+	return s, u.String()
 }

@@ -31,6 +31,38 @@ func TestPostgres(t *testing.T) {
 	storetest.Run(t, func(tb testing.TB) store.Store { return freshPostgres(tb, dsn) })
 }
 
+// TestReserveRaceSQLite races reservations through two stores (two *sql.DB, as two
+// processes would have) on one SQLite file.
+func TestReserveRaceSQLite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sigil.db")
+	var two [2]*Store
+	for i := range two {
+		s, err := OpenSQLite(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		two[i] = s
+	}
+	storetest.RaceTwoStores(t, two[0], two[1])
+}
+
+// TestReserveRacePostgres races reservations through two stores on one PostgreSQL database
+// (two nodes) when SIGIL_TEST_POSTGRES is set.
+func TestReserveRacePostgres(t *testing.T) {
+	dsn := os.Getenv("SIGIL_TEST_POSTGRES")
+	if dsn == "" {
+		t.Skip("SIGIL_TEST_POSTGRES is not set")
+	}
+	a, url := freshPostgresURL(t, dsn)
+	b, err := OpenPostgres(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	storetest.RaceTwoStores(t, a, b)
+}
+
 func TestMigrationsAreIdempotent(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sigil.db")
 	for range 2 {

@@ -52,6 +52,7 @@ func Run(t *testing.T, newStore func(testing.TB) store.Store) {
 		{"SigningKeys", testSigningKeys},
 		{"Secrets", testSecrets},
 		{"Throttle", testThrottle},
+		{"ThrottleReservations", testReservations},
 		{"DeleteExpired", testDeleteExpired},
 		{"ForcedFailures", testForcedFailures},
 		{"ForcedFailureRace", testForcedFailureRace},
