@@ -21,6 +21,13 @@ type Config struct {
 	RefreshTokens  RefreshTokens  `yaml:"refreshTokens"`
 	Sessions       Sessions       `yaml:"sessions"`
 	LoginThrottle  LoginThrottle  `yaml:"loginThrottle"`
+	// TrustedProxies are the reverse proxies (CIDRs, or single addresses) whose
+	// ForwardedHeader is believed to name the client's address; every other peer is
+	// the client itself, whatever its headers say.
+	TrustedProxies []string `yaml:"trustedProxies"`
+	// ForwardedHeader is the header those proxies write: X-Forwarded-For (the
+	// default) or Forwarded (RFC 7239). The other one is never read.
+	ForwardedHeader string `yaml:"forwardedHeader"`
 	// GroupsOverageLimit is the most groups a token lists in its groups claim; a user in
 	// more gets Entra's overage form instead (Entra's limit for JWTs is 200).
 	GroupsOverageLimit int      `yaml:"groupsOverageLimit"`
@@ -78,11 +85,17 @@ type Sessions struct {
 
 // LoginThrottle limits failed sign-ins: after AccountFailures failures for
 // one account, or IPFailures from one IP address, within Window, further
-// attempts are refused until the window passes.
+// attempts are refused until the window passes. In front of the password
+// hashing, each node also admits at most AddressConcurrency checks at once
+// per client address, and AddressBurst checks in a row, then one more every
+// AddressRefill.
 type LoginThrottle struct {
-	AccountFailures int      `yaml:"accountFailures"`
-	IPFailures      int      `yaml:"ipFailures"`
-	Window          Duration `yaml:"window"`
+	AccountFailures    int      `yaml:"accountFailures"`
+	IPFailures         int      `yaml:"ipFailures"`
+	Window             Duration `yaml:"window"`
+	AddressConcurrency int      `yaml:"addressConcurrency"`
+	AddressBurst       int      `yaml:"addressBurst"`
+	AddressRefill      Duration `yaml:"addressRefill"`
 }
 
 // Tenant is a directory: its id and domains both work as the {tenant} path
@@ -245,8 +258,9 @@ func Default() Config {
 			SPAAbsoluteLifetime: Duration(24 * time.Hour),
 			AbsoluteLifetime:    Duration(90 * day),
 		},
-		Sessions:           Sessions{Lifetime: Duration(24 * time.Hour), RememberLifetime: Duration(90 * day)},
-		LoginThrottle:      LoginThrottle{AccountFailures: 10, IPFailures: 100, Window: Duration(15 * time.Minute)},
+		Sessions: Sessions{Lifetime: Duration(24 * time.Hour), RememberLifetime: Duration(90 * day)},
+		LoginThrottle: LoginThrottle{AccountFailures: 10, IPFailures: 100, Window: Duration(15 * time.Minute),
+			AddressConcurrency: 2, AddressBurst: 20, AddressRefill: Duration(3 * time.Second)},
 		GroupsOverageLimit: 200,
 	}
 }

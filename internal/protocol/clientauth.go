@@ -88,9 +88,11 @@ func readClientCredential(r *http.Request, p params) (clientCredential, error) {
 	return c, nil
 }
 
-// authenticateClient checks the credential against the app's registration. Failures count
-// against the client (a throttle shared by every node), so secrets cannot be guessed at the
-// speed of the endpoint; while the client is throttled, even the right credential is refused.
+// authenticateClient checks the credential against the app's registration. The check is
+// reserved under the client's throttle key first (throttle.go; shared by every node) and a
+// wrong credential counts against the client, so secrets cannot be guessed at the speed of
+// the endpoint, nor by many requests at once; while the client is throttled, even the right
+// credential is refused (AADSTS7000222).
 func (s *Server) authenticateClient(ctx context.Context, tr *tokenRequest, c clientCredential) (clientAuth, error) {
 	if c.secret == "" && c.assertion == "" {
 		return authNone, nil
@@ -98,14 +100,10 @@ func (s *Server) authenticateClient(ctx context.Context, tr *tokenRequest, c cli
 	if !tr.app.HasCredentials() {
 		return authNone, errPublicWithSecret.new()
 	}
-	key := "client:" + tr.app.ClientID
-	now := s.now()
-	n, err := s.store.LoginFailures(ctx, key, now.Add(-s.throttle.Window))
+	res, err := s.reserve(ctx, throttleKey{"client:" + tr.app.ClientID, s.throttle.Account,
+		errClientThrottled.new(tr.app.ClientID)})
 	if err != nil {
 		return authNone, err
-	}
-	if n >= s.throttle.Account {
-		return authNone, errClientThrottled.new(tr.app.ClientID)
 	}
 	var method clientAuth
 	var failure error
@@ -116,14 +114,15 @@ func (s *Server) authenticateClient(ctx context.Context, tr *tokenRequest, c cli
 		}
 	} else {
 		method = authCertificate
-		failure = s.checkAssertion(ctx, tr, c.assertion, now)
+		failure = s.checkAssertion(ctx, tr, c.assertion, s.now())
 	}
 	if failure != nil {
-		if err := s.store.RecordLoginFailure(ctx, key, now); err != nil {
+		if err := res.fail(ctx); err != nil {
 			return authNone, err
 		}
 		return authNone, failure
 	}
+	res.release(ctx)
 	return method, nil
 }
 

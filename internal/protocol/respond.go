@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/sigil-idp/sigil/internal/web"
@@ -73,6 +74,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func (s *Server) failJSON(w http.ResponseWriter, r *http.Request, where string, err error) {
 	e := asError(err)
 	s.logError(r.Context(), where, e)
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
 	writeJSON(w, e.Status, s.errorBody(r.Context(), e))
 }
 

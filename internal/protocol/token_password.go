@@ -36,23 +36,11 @@ func (s *Server) passwordGrant(ctx context.Context, tr *tokenRequest) (*tokenRes
 		return nil, err
 	}
 	now := s.now()
-	accountKey, addressKey := "account:"+username, "address:"+tr.addr
-	if e, err := s.throttled(ctx, accountKey, addressKey); err != nil || e != nil {
-		if err != nil {
-			return nil, err
-		}
-		return nil, e
-	}
-	user, ok, err := s.checkPassword(ctx, username, pw)
+	user, ok, err := s.checkPassword(ctx, username, pw, tr.addr, nil)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		for _, k := range []string{accountKey, addressKey} {
-			if err := s.store.RecordLoginFailure(ctx, k, now); err != nil {
-				return nil, err
-			}
-		}
 		return nil, errBadCredentials.new()
 	}
 	switch {
