@@ -24,6 +24,7 @@ import (
 	"github.com/sigil-idp/sigil/internal/app"
 	"github.com/sigil-idp/sigil/internal/config"
 	"github.com/sigil-idp/sigil/internal/password"
+	"github.com/sigil-idp/sigil/internal/store"
 )
 
 // The test directory.
@@ -119,6 +120,12 @@ var cheapHashes = password.Params{Memory: 64, Time: 1, Threads: 1}
 // newEnv starts a server with testConfig, adjusted by edit when not nil.
 func newEnv(t *testing.T, edit func(*config.Config)) *env {
 	t.Helper()
+	return newEnvStore(t, edit, nil)
+}
+
+// newEnvStore is newEnv with the server's store wrapped by wrap when not nil.
+func newEnvStore(t *testing.T, edit func(*config.Config), wrap func(store.Store) store.Store) *env {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	cfg := testConfig()
 	cfg.PublicURL = "https://" + srv.Listener.Addr().String()
@@ -134,7 +141,7 @@ func newEnv(t *testing.T, edit func(*config.Config)) *env {
 	if os.Getenv("SIGIL_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	a, err := app.New(t.Context(), cfg, app.Options{Logger: logger, HashParams: cheapHashes, Now: clk.Now})
+	a, err := app.New(t.Context(), cfg, app.Options{Logger: logger, HashParams: cheapHashes, Now: clk.Now, WrapStore: wrap})
 	if err != nil {
 		t.Fatal(err)
 	}
