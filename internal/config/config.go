@@ -260,7 +260,7 @@ func Default() Config {
 		},
 		Sessions: Sessions{Lifetime: Duration(24 * time.Hour), RememberLifetime: Duration(90 * day)},
 		LoginThrottle: LoginThrottle{AccountFailures: 10, IPFailures: 100, Window: Duration(15 * time.Minute),
-			AddressConcurrency: 2, AddressBurst: 20, AddressRefill: Duration(3 * time.Second)},
+			AddressConcurrency: 2, AddressBurst: 5, AddressRefill: Duration(10 * time.Second)},
 		GroupsOverageLimit: 200,
 	}
 }

@@ -42,9 +42,9 @@ func (h *holdFailures) wait() {
 	<-h.release
 }
 
-func (h *holdFailures) FailAttempt(ctx context.Context, id, key string, at time.Time) error {
+func (h *holdFailures) FailAttempt(ctx context.Context, id string, keys []string, at time.Time) error {
 	h.wait()
-	return h.Store.FailAttempt(ctx, id, key, at)
+	return h.Store.FailAttempt(ctx, id, keys, at)
 }
 
 func (h *holdFailures) RecordLoginFailure(ctx context.Context, key string, at time.Time) error {

@@ -48,7 +48,7 @@ type Options struct {
 // failures from one client address, within Window, sign-in is refused until the window passes
 // (throttle.go). In front of password hashing, each node admits at most AddressConcurrency
 // checks at once per address and AddressBurst in a row, then one more every AddressRefill
-// (zero values: 2, 20, 3 s).
+// (zero values: 2, 5, 10 s).
 type Throttle struct {
 	Account            int
 	Address            int

@@ -2,7 +2,6 @@ package protocol
 
 import (
 	"context"
-	"errors"
 	"math"
 	"sync"
 	"time"
@@ -50,51 +49,43 @@ func (s *Server) addressKey(addr string) throttleKey {
 // reservation is a credential check reserved under its keys.
 type reservation struct {
 	s    *Server
-	ids  []string
+	id   string
 	keys []string
 }
 
-// reserve reserves one check under each key, in order. The first key at its limit refuses
-// the check with its error (the reservations already made are released); so does a store
-// error, as itself.
+// reserve reserves one check under every key, in one transaction. A key at its limit
+// refuses the check with its error (the first such key, in order); a store error is itself.
 func (s *Server) reserve(ctx context.Context, keys ...throttleKey) (*reservation, error) {
 	now := s.now()
-	res := &reservation{s: s}
+	a := store.Attempt{ID: tokens.RandomID(16), Since: now.Add(-s.throttle.Window), Now: now, Until: now.Add(reservationTTL)}
+	res := &reservation{s: s, id: a.ID}
 	for _, k := range keys {
-		id := tokens.RandomID(16)
-		ok, err := s.store.ReserveAttempt(ctx, store.Attempt{ID: id, Key: k.key, Limit: k.limit,
-			Since: now.Add(-s.throttle.Window), Now: now, Until: now.Add(reservationTTL)})
-		if err == nil && !ok {
-			err = k.locked
-		}
-		if err != nil {
-			res.release(ctx)
-			return nil, err
-		}
-		res.ids, res.keys = append(res.ids, id), append(res.keys, k.key)
+		a.Keys = append(a.Keys, store.AttemptKey{Key: k.key, Limit: k.limit})
+		res.keys = append(res.keys, k.key)
+	}
+	refused, err := s.store.ReserveAttempt(ctx, a)
+	switch {
+	case err != nil:
+		return nil, err
+	case refused >= 0:
+		return nil, keys[refused].locked
 	}
 	return res, nil
 }
 
-// release forgets the reservations: the credential was right, or was never checked. A
-// release that fails is logged; the reservation lapses by itself.
+// release forgets the reservation: the credential was right, or was never checked. A release
+// that fails is logged; the reservation lapses by itself.
 func (r *reservation) release(ctx context.Context) {
-	ctx = context.WithoutCancel(ctx) // a client that hangs up must not keep its reservations
-	for _, id := range r.ids {
-		if err := r.s.store.ReleaseAttempt(ctx, id); err != nil {
-			r.s.log.WarnContext(ctx, "release throttle reservation", "error", err.Error())
-		}
+	ctx = context.WithoutCancel(ctx) // a client that hangs up must not keep its reservation
+	if err := r.s.store.ReleaseAttempt(ctx, r.id); err != nil {
+		r.s.log.WarnContext(ctx, "release throttle reservation", "error", err.Error())
 	}
 }
 
 // fail records the check as a failure under every key.
 func (r *reservation) fail(ctx context.Context) error {
-	ctx, now := context.WithoutCancel(ctx), r.s.now() // recorded even if the client hangs up
-	var errs []error
-	for i, id := range r.ids {
-		errs = append(errs, r.s.store.FailAttempt(ctx, id, r.keys[i], now))
-	}
-	return errors.Join(errs...)
+	// Recorded even if the client hangs up.
+	return r.s.store.FailAttempt(context.WithoutCancel(ctx), r.id, r.keys, r.s.now())
 }
 
 // addressGate admits password checks per client address on this node: at most concurrent
@@ -128,10 +119,10 @@ func newAddressGate(t Throttle, now func() time.Time) *addressGate {
 		g.concurrent = 2
 	}
 	if g.burst < 1 {
-		g.burst = 20
+		g.burst = 5
 	}
 	if g.refill <= 0 {
-		g.refill = 3 * time.Second
+		g.refill = 10 * time.Second
 	}
 	return g
 }

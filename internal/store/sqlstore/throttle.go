@@ -3,7 +3,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sigil-idp/sigil/internal/store"
@@ -29,29 +32,48 @@ const qReserveAttempt = `INSERT INTO login_failures (id, key, at, pending_until)
 // none: its write transactions begin with the database's write lock (_txlock=immediate).
 const qLockThrottleKey = `SELECT pg_advisory_xact_lock(7438121, hashtext($1))`
 
-// ReserveAttempt reserves a credential check for a.Key unless the key is at its limit.
-func (s *Store) ReserveAttempt(ctx context.Context, a store.Attempt) (bool, error) {
-	var n int64
+// ReserveAttempt reserves a credential check under all of a.Keys, in one transaction (one
+// commit), or under none.
+func (s *Store) ReserveAttempt(ctx context.Context, a store.Attempt) (int, error) {
+	refused := -1
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if s.engine == "postgres" {
-			if _, err := s.in(tx).exec(ctx, qLockThrottleKey, a.Key); err != nil {
-				return err
+			keys := make([]string, len(a.Keys))
+			for i, k := range a.Keys {
+				keys[i] = k.Key
+			}
+			slices.Sort(keys) // one order for every caller: no deadlocks
+			for _, k := range slices.Compact(keys) {
+				if _, err := s.in(tx).exec(ctx, qLockThrottleKey, k); err != nil {
+					return err
+				}
 			}
 		}
-		res, err := s.in(tx).exec(ctx, qReserveAttempt, a.ID, a.Key, ms(a.Now), ms(a.Until), ms(a.Since), a.Limit)
-		if err != nil {
-			return err
+		for i, k := range a.Keys {
+			res, err := s.in(tx).exec(ctx, qReserveAttempt, a.ID, k.Key, ms(a.Now), ms(a.Until), ms(a.Since), k.Limit)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n != 1 {
+				refused = i
+				return errRefused
+			}
 		}
-		n, err = res.RowsAffected()
-		return err
+		return nil
 	})
-	if err != nil {
-		return false, fmt.Errorf("sqlstore: reserve attempt: %w", err)
+	switch {
+	case errors.Is(err, errRefused):
+		return refused, nil
+	case err != nil:
+		return -1, fmt.Errorf("sqlstore: reserve attempt: %w", err)
 	}
-	return n == 1, nil
+	return -1, nil
 }
 
-// ReleaseAttempt deletes a reservation.
+// errRefused rolls back a reservation that a key refused.
+var errRefused = errors.New("refused")
+
+// ReleaseAttempt deletes a reservation's rows.
 func (s *Store) ReleaseAttempt(ctx context.Context, id string) error {
 	if _, err := s.auto().exec(ctx, `DELETE FROM login_failures WHERE id = $1 AND pending_until > 0`, id); err != nil {
 		return fmt.Errorf("sqlstore: release attempt: %w", err)
@@ -59,11 +81,24 @@ func (s *Store) ReleaseAttempt(ctx context.Context, id string) error {
 	return nil
 }
 
-// FailAttempt turns a reservation into a failure in one upsert (inserting the failure when
-// the reservation is gone).
-func (s *Store) FailAttempt(ctx context.Context, id, key string, at time.Time) error {
-	if _, err := s.auto().exec(ctx, `INSERT INTO login_failures (id, key, at, pending_until) VALUES ($1, $2, $3, 0)
-		ON CONFLICT (id) DO UPDATE SET at = excluded.at, pending_until = 0`, id, key, ms(at)); err != nil {
+// FailAttempt turns a reservation's rows into failures in one upsert (inserting a failure
+// where a row is gone).
+func (s *Store) FailAttempt(ctx context.Context, id string, keys []string, at time.Time) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO login_failures (id, key, at, pending_until) VALUES `)
+	args := []any{id, ms(at)}
+	for i, k := range keys {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(&q, "($1, $%d, $2, 0)", i+3)
+		args = append(args, k)
+	}
+	q.WriteString(` ON CONFLICT (id, key) DO UPDATE SET at = excluded.at, pending_until = 0`)
+	if _, err := s.auto().exec(ctx, q.String(), args...); err != nil {
 		return fmt.Errorf("sqlstore: fail attempt: %w", err)
 	}
 	return nil

@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore func(testing.TB) store.Store) {
 		{"Secrets", testSecrets},
 		{"Throttle", testThrottle},
 		{"ThrottleReservations", testReservations},
+		{"ThrottleMultiKey", testMultiKeyReservations},
 		{"DeleteExpired", testDeleteExpired},
 		{"ForcedFailures", testForcedFailures},
 		{"ForcedFailureRace", testForcedFailureRace},

@@ -13,14 +13,15 @@ import (
 // attempt is a reservation of key with limit at now, in a 15-minute window, lapsing after a
 // minute.
 func attempt(id, key string, limit int, now time.Time) store.Attempt {
-	return store.Attempt{ID: id, Key: key, Limit: limit, Since: now.Add(-15 * time.Minute), Now: now, Until: now.Add(time.Minute)}
+	return store.Attempt{ID: id, Keys: []store.AttemptKey{{Key: key, Limit: limit}}, Since: now.Add(-15 * time.Minute),
+		Now: now, Until: now.Add(time.Minute)}
 }
 
 func reserve(tb testing.TB, s store.Store, a store.Attempt) bool {
 	tb.Helper()
-	ok, err := s.ReserveAttempt(ctx(tb), a)
+	refused, err := s.ReserveAttempt(ctx(tb), a)
 	must(tb, err)
-	return ok
+	return refused == -1
 }
 
 // testReservations: reservations count with failures against the limit; failing one keeps
@@ -39,7 +40,7 @@ func testReservations(t *testing.T, s store.Store) {
 	if !reserve(t, s, attempt("other", "account:b", limit, base)) {
 		t.Fatal("another key's reservation was refused")
 	}
-	must(t, s.FailAttempt(ctx(t), "r0", key, base.Add(time.Second)))
+	must(t, s.FailAttempt(ctx(t), "r0", []string{key}, base.Add(time.Second)))
 	if n, err := s.LoginFailures(ctx(t), key, base.Add(-time.Hour)); err != nil || n != 1 {
 		t.Fatalf("after one failed reservation: %d failures (%v), want 1", n, err)
 	}
@@ -61,12 +62,12 @@ func testReservations(t *testing.T, s store.Store) {
 		t.Fatal("the failure within the window stopped counting")
 	}
 	// Past the window the failure no longer counts (the l* reservations have lapsed too).
-	if !reserve(t, s, store.Attempt{ID: "late", Key: key, Limit: 1, Since: base.Add(5 * time.Second),
+	if !reserve(t, s, store.Attempt{ID: "late", Keys: []store.AttemptKey{{Key: key, Limit: 1}}, Since: base.Add(5 * time.Second),
 		Now: base.Add(time.Hour), Until: base.Add(time.Hour + time.Minute)}) {
 		t.Fatal("a failure before the window still counts")
 	}
 	// Failing a reservation that is gone records the failure anyway.
-	must(t, s.FailAttempt(ctx(t), "never-made", "account:c", base))
+	must(t, s.FailAttempt(ctx(t), "never-made", []string{"account:c"}, base))
 	if n, err := s.LoginFailures(ctx(t), "account:c", base.Add(-time.Hour)); err != nil || n != 1 {
 		t.Fatalf("failing a missing reservation: %d failures (%v), want 1", n, err)
 	}
@@ -74,8 +75,40 @@ func testReservations(t *testing.T, s store.Store) {
 	if n, err := s.LoginFailures(ctx(t), key, base.Add(-time.Hour)); err != nil || n != 0 {
 		t.Fatalf("after pruning: %d failures (%v), want 0", n, err)
 	}
-	if !reserve(t, s, store.Attempt{ID: "fresh", Key: key, Limit: 1, Since: base, Now: base, Until: base.Add(time.Minute)}) {
+	if !reserve(t, s, store.Attempt{ID: "fresh", Keys: []store.AttemptKey{{Key: key, Limit: 1}}, Since: base, Now: base, Until: base.Add(time.Minute)}) {
 		t.Fatal("pruning left reservations behind")
+	}
+}
+
+// testMultiKeyReservations: a reservation under several keys is all or nothing, reports the
+// first key at its limit, and is released or failed under every key at once.
+func testMultiKeyReservations(t *testing.T, s store.Store) {
+	two := func(id string, accountLimit, addressLimit int) store.Attempt {
+		return store.Attempt{ID: id, Keys: []store.AttemptKey{{Key: "account:m", Limit: accountLimit}, {Key: "address:m", Limit: addressLimit}},
+			Since: base.Add(-15 * time.Minute), Now: base, Until: base.Add(time.Minute)}
+	}
+	if refused, err := s.ReserveAttempt(ctx(t), two("a", 1, 5)); err != nil || refused != -1 {
+		t.Fatalf("first: refused %d (%v), want reserved", refused, err)
+	}
+	if refused, err := s.ReserveAttempt(ctx(t), two("b", 1, 5)); err != nil || refused != 0 {
+		t.Fatalf("account at its limit: refused %d (%v), want 0", refused, err)
+	}
+	if refused, err := s.ReserveAttempt(ctx(t), two("c", 5, 1)); err != nil || refused != 1 {
+		t.Fatalf("address at its limit: refused %d (%v), want 1", refused, err)
+	}
+	// The refused ones reserved nothing: the address has one reservation in flight (a's).
+	if !reserve(t, s, attempt("d", "address:m", 2, base)) || reserve(t, s, attempt("e", "address:m", 2, base)) {
+		t.Fatal("a refused multi-key reservation left a row behind")
+	}
+	must(t, s.FailAttempt(ctx(t), "a", []string{"account:m", "address:m"}, base))
+	for _, k := range []string{"account:m", "address:m"} {
+		if n, err := s.LoginFailures(ctx(t), k, base.Add(-time.Hour)); err != nil || n != 1 {
+			t.Fatalf("%s after failing: %d failures (%v), want 1", k, n, err)
+		}
+	}
+	must(t, s.ReleaseAttempt(ctx(t), "d"))
+	if !reserve(t, s, attempt("f", "address:m", 2, base)) {
+		t.Fatal("a released reservation still counts")
 	}
 }
 
@@ -99,12 +132,12 @@ func RaceTwoStores(t *testing.T, a, b store.Store) {
 		}
 		wg.Go(func() {
 			<-start
-			ok, err := s.ReserveAttempt(ctx(t), attempt(fmt.Sprint("race", i), key, limit, base.Add(time.Second)))
+			refused, err := s.ReserveAttempt(ctx(t), attempt(fmt.Sprint("race", i), key, limit, base.Add(time.Second)))
 			if err != nil {
 				errs <- err
 				return
 			}
-			if ok {
+			if refused == -1 {
 				granted.Add(1)
 			}
 		})
