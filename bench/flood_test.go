@@ -129,10 +129,10 @@ func runFlood(b *testing.B, workers int, edit func(*config.Config)) floodResult 
 	}
 	start := time.Now()
 	if workers > 0 {
-		time.Sleep(time.Second) // the flood is under way
+		time.Sleep(3 * time.Second) // the flood is under way
 	}
 	var lat []time.Duration
-	for i := range 20 {
+	for i := range 15 {
 		f, cookies := form()
 		t0 := time.Now()
 		code := post(f, cookies, user, secret, fmt.Sprintf("203.0.113.%d", i+1))

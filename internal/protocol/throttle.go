@@ -20,7 +20,7 @@ import (
 //
 // Passwords are also admitted per client address by an in-memory gate on each node (a
 // concurrency limit and a token bucket) before they reach the hashing queue, where an address
-// that has not been checking passwords lately (and a known device) goes ahead of one that has:
+// that has not been checking passwords lately (and a known device) goes ahead of those that have:
 // a flood from many addresses is refused cheaply, and a real user's sign-in stays quick.
 
 // Limits of a credential check's reservation and of its wait for a hashing slot; the wait is
@@ -136,8 +136,9 @@ func (g *addressGate) fill(e *gateEntry, now time.Time) {
 }
 
 // admit admits one check from addr. It returns done, to call when the check is over, and
-// whether the address is fresh (it had checked at most two passwords lately: it goes ahead
-// in the hashing queue); or, when refused, how long to wait before trying again.
+// whether the address is fresh (its bucket was full: it had not checked a password for
+// burst × refill, and goes ahead in the hashing queue); or, when refused, how long to wait
+// before trying again.
 func (g *addressGate) admit(addr string) (done func(), fresh bool, wait time.Duration) {
 	now := g.now()
 	g.mu.Lock()
@@ -164,7 +165,7 @@ func (g *addressGate) admit(addr string) (done func(), fresh bool, wait time.Dur
 	case e.tokens < 1:
 		return nil, false, time.Duration((1 - e.tokens) * float64(g.refill))
 	}
-	fresh = e.tokens > g.burst-3
+	fresh = e.tokens >= g.burst
 	e.tokens--
 	e.inFlight++
 	return func() {
