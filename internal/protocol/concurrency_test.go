@@ -52,57 +52,72 @@ func (h *holdFailures) RecordLoginFailure(ctx context.Context, key string, at ti
 	return h.Store.RecordLoginFailure(ctx, key, at)
 }
 
-// flood sends n requests at once (made by req(i)) and returns their answers once the server
-// holds or has answered every one of them, bounded by 30 s; what the answers are is read by
-// answer, on the goroutine of each request. release lets the held ones finish; wait returns
-// them all.
-type flood struct {
-	answers chan string
-	n       int
+// race is one scenario: wrong guesses, the right one last. guess(i, right) is request i (the
+// last one, i == wrongGuesses, is the right credential), sent by client(i); answer reads an
+// answer's error code, checked is the code of a wrong guess that was checked, refused that of a
+// guess refused by the throttle.
+type race struct {
+	client           func(i int) *http.Client
+	guess            func(i int, right bool) *http.Request
+	answer           func(*http.Response, string) string
+	checked, refused string
 }
 
-func startFlood(t *testing.T, h *holdFailures, c func(i int) *http.Client, n int, req func(i int) *http.Request,
-	answer func(*http.Response, string) string) *flood {
+// wrongGuesses is how many wrong guesses are in flight together; the limit is 10.
+const wrongGuesses = 99
+
+// run sends the wrong guesses at once and waits, bounded by 30 s, until the server holds or
+// has answered every one; then it sends the right one, which must be refused, releases the
+// held ones and checks that at most 10 were checked.
+func (r race) run(t *testing.T, h *holdFailures) {
 	t.Helper()
-	f := &flood{answers: make(chan string, n), n: n}
-	for i := range n {
-		go func() {
-			resp, err := c(i).Do(req(i))
-			if err != nil {
-				f.answers <- "transport error: " + err.Error()
-				return
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			f.answers <- answer(resp, string(b))
-		}()
+	answers := make(chan string, wrongGuesses)
+	send := func(i int) string {
+		resp, err := r.client(i).Do(r.guess(i, i == wrongGuesses))
+		if err != nil {
+			return "transport error: " + err.Error()
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return r.answer(resp, string(b))
+	}
+	for i := range wrongGuesses {
+		go func() { answers <- send(i) }()
 	}
 	deadline := time.Now().Add(30 * time.Second)
-	for int(h.held.Load())+len(f.answers) < n {
+	for int(h.held.Load())+len(answers) < wrongGuesses {
 		if time.Now().After(deadline) {
-			t.Errorf("after 30 s, %d requests held and %d answered of %d", h.held.Load(), len(f.answers), n)
+			t.Errorf("after 30 s, %d requests held and %d answered of %d", h.held.Load(), len(answers), wrongGuesses)
 			break
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	return f
-}
-
-// finish releases the held requests and counts the answers.
-func (f *flood) finish(t *testing.T, h *holdFailures) map[string]int {
-	t.Helper()
+	if got := send(wrongGuesses); got != r.refused {
+		t.Errorf("the right credential while %d wrong ones were in flight: %s, want %s (refused)", wrongGuesses, got, r.refused)
+	}
 	close(h.release)
 	got := map[string]int{}
 	timeout := time.After(30 * time.Second)
-	for range f.n {
+	for range wrongGuesses {
 		select {
-		case a := <-f.answers:
+		case a := <-answers:
 			got[a]++
 		case <-timeout:
 			t.Fatalf("answers after release: %v so far", got)
 		}
 	}
-	return got
+	if got[r.checked] > 10 || got[r.checked]+got[r.refused] != wrongGuesses {
+		t.Errorf("answers to %d concurrent wrong guesses: %v; want at most 10 checked (%s), the rest refused (%s)",
+			wrongGuesses, got, r.checked, r.refused)
+	}
+}
+
+// pageCode reads a page's data-error-code.
+func pageCode(resp *http.Response, body string) string {
+	if c := pageErrorCode(body); c != "" {
+		return c
+	}
+	return fmt.Sprint(resp.StatusCode, " without an error code")
 }
 
 func postRequest(rawURL string, form url.Values, header http.Header) *http.Request {
@@ -116,129 +131,88 @@ func postRequest(rawURL string, form url.Values, header http.Header) *http.Reque
 
 func TestConcurrentPasswordGuesses(t *testing.T) {
 	t.Parallel()
-	const wrong = 99
 	h := newHoldFailures()
 	// Each guess comes from its own address (through a trusted proxy), so that only the
 	// account's count can stop them — as from an attacker's many machines.
 	e := newEnvStore(t, func(c *config.Config) { c.TrustedProxies = []string{"127.0.0.1"} }, h.wrap)
-	browsers, forms := make([]*http.Client, wrong+1), make([]url.Values, wrong+1)
+	browsers, forms := make([]*http.Client, wrongGuesses+1), make([]url.Values, wrongGuesses+1)
 	for i := range browsers {
 		browsers[i] = e.newBrowser()
 		forms[i] = e.loginForm(t, browsers[i])
 	}
-	login := func(i int, password string) *http.Request {
-		f := url.Values{"username": {alice}, "password": {password}}
-		for k, v := range forms[i] {
-			f[k] = v
-		}
-		return postRequest(e.url+"/-/login", f, http.Header{"X-Forwarded-For": {fmt.Sprintf("198.51.%d.%d", i/200, i%200+1)}})
-	}
-	code := func(resp *http.Response, body string) string {
-		if c := pageErrorCode(body); c != "" {
-			return c
-		}
-		return fmt.Sprint(resp.StatusCode, " without an error code")
-	}
-	f := startFlood(t, h, func(i int) *http.Client { return browsers[i] }, wrong,
-		func(i int) *http.Request { return login(i, "wrong") }, code)
-
-	resp, err := browsers[wrong].Do(login(wrong, pw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if got := code(resp, string(b)); got != "AADSTS50053" {
-		t.Errorf("the right password while 99 wrong ones were in flight: %s, want AADSTS50053 (locked)", got)
-	}
-	got := f.finish(t, h)
-	if got["AADSTS50126"] > 10 || got["AADSTS50126"]+got["AADSTS50053"] != wrong {
-		t.Errorf("answers to %d concurrent wrong passwords: %v; want at most 10 checked (AADSTS50126), the rest refused (AADSTS50053)", wrong, got)
-	}
+	race{
+		client: func(i int) *http.Client { return browsers[i] },
+		guess: func(i int, right bool) *http.Request {
+			f := url.Values{"username": {alice}, "password": {"wrong"}}
+			if right {
+				f.Set("password", pw)
+			}
+			for k, v := range forms[i] {
+				f[k] = v
+			}
+			return postRequest(e.url+"/-/login", f, http.Header{"X-Forwarded-For": {fmt.Sprintf("198.51.%d.%d", i/200, i%200+1)}})
+		},
+		answer: pageCode, checked: "AADSTS50126", refused: "AADSTS50053",
+	}.run(t, h)
 	// Afterwards the account is locked for the rest of the window.
 	c := e.newBrowser()
-	resp2, body := e.submitLogin(c, e.loginForm(t, c), alice, pw, false)
-	wantLoginAgain(t, resp2, body, "AADSTS50053")
+	resp, body := e.submitLogin(c, e.loginForm(t, c), alice, pw, false)
+	wantLoginAgain(t, resp, body, "AADSTS50053")
 }
 
 func TestConcurrentClientSecretGuesses(t *testing.T) {
 	t.Parallel()
-	const wrong = 99
 	h := newHoldFailures()
 	e := newEnvStore(t, nil, h.wrap)
-	secret := func(s string) *http.Request {
-		return postRequest(e.tokenURL(tenantID), url.Values{"grant_type": {"client_credentials"}, "client_id": {webClient},
-			"client_secret": {s}, "scope": {"api://todo/.default"}}, nil)
-	}
-	code := func(resp *http.Response, body string) string {
-		var m struct {
-			Error string `json:"error"`
-			Codes []int  `json:"error_codes"`
-		}
-		if err := json.Unmarshal([]byte(body), &m); err != nil || len(m.Codes) != 1 {
-			return fmt.Sprint(resp.StatusCode, " ", m.Error)
-		}
-		return fmt.Sprint(m.Codes[0])
-	}
 	api := e.api()
-	f := startFlood(t, h, func(int) *http.Client { return api }, wrong, func(i int) *http.Request { return secret(fmt.Sprint("wrong-", i)) }, code)
-	resp, err := api.Do(secret(webSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if got := code(resp, string(b)); got != "7000222" {
-		t.Errorf("the right secret while 99 wrong ones were in flight: %s, want 7000222 (client throttled)", got)
-	}
-	got := f.finish(t, h)
-	if got["7000215"] > 10 || got["7000215"]+got["7000222"] != wrong {
-		t.Errorf("answers to %d concurrent wrong secrets: %v; want at most 10 checked (7000215), the rest refused (7000222)", wrong, got)
-	}
+	race{
+		client: func(int) *http.Client { return api },
+		guess: func(i int, right bool) *http.Request {
+			secret := fmt.Sprint("wrong-", i)
+			if right {
+				secret = webSecret
+			}
+			return postRequest(e.tokenURL(tenantID), url.Values{"grant_type": {"client_credentials"}, "client_id": {webClient},
+				"client_secret": {secret}, "scope": {"api://todo/.default"}}, nil)
+		},
+		answer: func(resp *http.Response, body string) string {
+			var m struct {
+				Error string `json:"error"`
+				Codes []int  `json:"error_codes"`
+			}
+			if err := json.Unmarshal([]byte(body), &m); err != nil || len(m.Codes) != 1 {
+				return fmt.Sprint(resp.StatusCode, " ", m.Error)
+			}
+			return fmt.Sprint(m.Codes[0])
+		},
+		checked: "7000215", refused: "7000222",
+	}.run(t, h)
 }
 
 func TestConcurrentUserCodeGuesses(t *testing.T) {
 	t.Parallel()
-	const wrong = 99
 	h := newHoldFailures()
 	e := newEnvStore(t, func(c *config.Config) { withCLI(c); c.LoginThrottle.IPFailures = 10 }, h.wrap)
 	userCode := str(e.startDevice("openid"), "user_code")
-	browsers, forms := make([]*http.Client, wrong+1), make([]url.Values, wrong+1)
+	browsers, forms := make([]*http.Client, wrongGuesses+1), make([]url.Values, wrongGuesses+1)
 	for i := range browsers {
 		browsers[i] = e.newBrowser()
 		_, page := e.get(browsers[i], e.url+"/devicelogin")
 		forms[i] = hiddenFields(page)
 	}
-	enter := func(i int, code string) *http.Request {
-		f := url.Values{"user_code": {code}}
-		for k, v := range forms[i] {
-			f[k] = v
-		}
-		return postRequest(e.url+"/-/devicelogin", f, nil)
-	}
-	code := func(resp *http.Response, body string) string {
-		if c := pageErrorCode(body); c != "" {
-			return c
-		}
-		return fmt.Sprint(resp.StatusCode, " without an error code")
-	}
-	// Wrong codes of the right shape: BCDFGHJKL and on (the alphabet has no vowels).
-	wrongCode := func(i int) string {
-		return fmt.Sprintf("BCDFGH%c%c%c", "BCDFGHJKLMNPQRSTVWXZ"[i%20], "BCDFG"[i/20%5], 'Z')
-	}
-	f := startFlood(t, h, func(i int) *http.Client { return browsers[i] }, wrong,
-		func(i int) *http.Request { return enter(i, wrongCode(i)) }, code)
-	resp, err := browsers[wrong].Do(enter(wrong, userCode))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if got := code(resp, string(b)); got != "AADSTS50053" {
-		t.Errorf("the right user code while 99 wrong ones were in flight: %s, want AADSTS50053 (address locked)", got)
-	}
-	got := f.finish(t, h)
-	if got["AADSTS70018"] > 10 || got["AADSTS70018"]+got["AADSTS50053"] != wrong {
-		t.Errorf("answers to %d concurrent wrong user codes: %v; want at most 10 checked (AADSTS70018), the rest refused (AADSTS50053)", wrong, got)
-	}
+	race{
+		client: func(i int) *http.Client { return browsers[i] },
+		guess: func(i int, right bool) *http.Request {
+			// Wrong codes of the right shape (the alphabet has no vowels).
+			f := url.Values{"user_code": {fmt.Sprintf("BCDFGH%c%cZ", "BCDFGHJKLMNPQRSTVWXZ"[i%20], "BCDFG"[i/20%5])}}
+			if right {
+				f.Set("user_code", userCode)
+			}
+			for k, v := range forms[i] {
+				f[k] = v
+			}
+			return postRequest(e.url+"/-/devicelogin", f, nil)
+		},
+		answer: pageCode, checked: "AADSTS70018", refused: "AADSTS50053",
+	}.run(t, h)
 }
