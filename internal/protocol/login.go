@@ -102,7 +102,8 @@ func (s *Server) checkPassword(ctx context.Context, username, pw, addr string, d
 		encoded = s.dummyHash
 	}
 	wctx, cancel := context.WithTimeout(ctx, hashWait)
-	err = s.hashing.acquire(wctx, fresh || known)
+	priority := fresh || known
+	err = s.hashing.acquire(wctx, priority)
 	cancel()
 	if err != nil {
 		res.release(ctx)
@@ -114,7 +115,7 @@ func (s *Server) checkPassword(ctx context.Context, username, pw, addr string, d
 		return user, false, e
 	}
 	ok, verr := password.Verify(encoded, pw)
-	s.hashing.release()
+	s.hashing.release(priority)
 	if verr != nil || !ok || user.ID == "" {
 		return user, false, res.fail(ctx)
 	}

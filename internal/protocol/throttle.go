@@ -3,6 +3,7 @@ package protocol
 import (
 	"context"
 	"math"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -92,7 +93,8 @@ func (r *reservation) fail(ctx context.Context) error {
 // at once, and a token bucket of burst checks refilled by one every refill. The map is
 // bounded: when it is full, addresses that are back to a full bucket with nothing in flight
 // (indistinguishable from new ones) are forgotten, and if none is, new addresses are refused
-// until some are (failing closed).
+// until some are (failing closed). Loopback clients — this machine: test suites, local tools —
+// pass (behind a proxy on this machine, trustedProxies makes the client's address known).
 type addressGate struct {
 	mu         sync.Mutex
 	entries    map[string]*gateEntry
@@ -140,6 +142,9 @@ func (g *addressGate) fill(e *gateEntry, now time.Time) {
 // burst × refill, and goes ahead in the hashing queue); or, when refused, how long to wait
 // before trying again.
 func (g *addressGate) admit(addr string) (done func(), fresh bool, wait time.Duration) {
+	if a, err := netip.ParseAddr(addr); err == nil && a.IsLoopback() {
+		return func() {}, true, 0 // this machine: a test suite, a local tool
+	}
 	now := g.now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -176,20 +181,24 @@ func (g *addressGate) admit(addr string) (done func(), fresh bool, wait time.Dur
 }
 
 // hashQueue hands out the password-hashing slots (each argon2id check holds ~19 MiB), first
-// to the checks with priority, in order, then to the others, in order.
+// to the checks with priority, in order, then to the others, in order; the others never hold
+// the last slot, so that a check with priority finds one free at once (and a core to run on)
+// unless other checks with priority hold them all.
 type hashQueue struct {
 	mu        sync.Mutex
 	free      int
+	lowBusy   int // slots held by checks without priority
+	lowMax    int
 	high, low []chan struct{}
 }
 
-func newHashQueue(slots int) *hashQueue { return &hashQueue{free: slots} }
+func newHashQueue(slots int) *hashQueue { return &hashQueue{free: slots, lowMax: max(1, slots-1)} }
 
-// acquire waits for a slot until ctx ends.
+// acquire waits for a slot until ctx ends; release(priority) gives it back.
 func (q *hashQueue) acquire(ctx context.Context, priority bool) error {
 	q.mu.Lock()
-	if q.free > 0 {
-		q.free--
+	if q.free > 0 && (priority || q.lowBusy < q.lowMax) {
+		q.take(priority)
 		q.mu.Unlock()
 		return nil
 	}
@@ -217,22 +226,40 @@ func (q *hashQueue) acquire(ctx context.Context, priority bool) error {
 	}
 	q.mu.Unlock()
 	if !waiting { // the slot was handed over as ctx ended: pass it on
-		q.release()
+		q.release(priority)
 	}
 	return ctx.Err()
 }
 
-// release returns a slot, handing it to the next waiter if any.
-func (q *hashQueue) release() {
+func (q *hashQueue) take(priority bool) {
+	q.free--
+	if !priority {
+		q.lowBusy++
+	}
+}
+
+// release returns a slot taken with the given priority and hands free slots to waiters.
+func (q *hashQueue) release(priority bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for _, list := range []*[]chan struct{}{&q.high, &q.low} {
-		if len(*list) > 0 {
-			ch := (*list)[0]
-			*list = (*list)[1:]
+	q.free++
+	if !priority {
+		q.lowBusy--
+	}
+	for q.free > 0 {
+		switch {
+		case len(q.high) > 0:
+			ch := q.high[0]
+			q.high = q.high[1:]
+			q.take(true)
 			ch <- struct{}{}
+		case len(q.low) > 0 && q.lowBusy < q.lowMax:
+			ch := q.low[0]
+			q.low = q.low[1:]
+			q.take(false)
+			ch <- struct{}{}
+		default:
 			return
 		}
 	}
-	q.free++
 }

@@ -67,6 +67,7 @@ func TestAddressGate(t *testing.T) {
 
 func TestHashQueuePriority(t *testing.T) {
 	q := newHashQueue(1)
+	q.lowMax = 1 // one slot: it is everyone's
 	if err := q.acquire(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func TestHashQueuePriority(t *testing.T) {
 				return
 			}
 			order <- w.name
-			q.release()
+			q.release(w.priority)
 		}()
 		<-started
 		// Wait until it is queued, so the order of arrival is fixed.
@@ -103,7 +104,7 @@ func TestHashQueuePriority(t *testing.T) {
 	if err := q.acquire(ctx, true); err == nil {
 		t.Fatal("acquire with a cancelled context succeeded while the slot is held")
 	}
-	q.release()
+	q.release(false)
 	var got []string
 	for range 4 {
 		got = append(got, <-order)
@@ -113,6 +114,27 @@ func TestHashQueuePriority(t *testing.T) {
 	}
 	if q.free != 1 {
 		t.Errorf("%d free slots at the end, want 1", q.free)
+	}
+}
+
+// TestHashQueueKeepsASlot: checks without priority never hold the last slot.
+func TestHashQueueKeepsASlot(t *testing.T) {
+	q := newHashQueue(2)
+	if err := q.acquire(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := q.acquire(ctx, false); err == nil {
+		t.Fatal("a second check without priority got the last slot")
+	}
+	if err := q.acquire(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	q.release(true)
+	q.release(false)
+	if q.free != 2 || q.lowBusy != 0 || len(q.low)+len(q.high) != 0 {
+		t.Errorf("free %d, lowBusy %d, waiting %d; want 2, 0, 0", q.free, q.lowBusy, len(q.low)+len(q.high))
 	}
 }
 
