@@ -4,6 +4,9 @@
 //	sigil serve --config sigil.yaml   run the server from a configuration file
 //	sigil dev                         run it with a demo tenant, user and SPA
 //	sigil version                     print the version (also: sigil --version)
+//	sigil users list|add|disable|enable|set-password|delete --config sigil.yaml …
+//	sigil apps list --config sigil.yaml --tenant contoso.test
+//	sigil hash-password               a passwordHash for the bootstrap file
 //
 // Exit status: 0 on a clean stop, 1 when the server cannot start or fails, 2 for usage errors
 // (an unknown command or flag, a missing argument).
@@ -35,6 +38,10 @@ type cli struct {
 	Serve   serveCmd   `cmd:"" help:"Run the server from a configuration file."`
 	Dev     devCmd     `cmd:"" help:"Run Sigil with a demo tenant, user and single-page app; no configuration needed."`
 	Version versionCmd `cmd:"" help:"Print the version."`
+
+	Users        usersCmd        `cmd:"" help:"Administer the users of a configuration's store (safe beside a running server)."`
+	Apps         appsCmd         `cmd:"" help:"Look at the app registrations of a configuration's store."`
+	HashPassword hashPasswordCmd `cmd:"" name:"hash-password" help:"Read a password from standard input and print its argon2id hash, for passwordHash in the bootstrap file."`
 }
 
 // overrides are the settings a flag or environment variable may take over from the file.
@@ -59,7 +66,7 @@ func (c *serveCmd) Run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, cfg, app.Options{Logger: log})
+	a, err := app.New(ctx, cfg, app.Options{Logger: log, KeyEncryptionKey: os.Getenv("SIGIL_KEY_ENCRYPTION_KEY")})
 	if err != nil {
 		return err
 	}
@@ -76,7 +83,22 @@ func (c *serveCmd) Run(ctx context.Context, log *slog.Logger) error {
 	if a.CAMade() {
 		log.Info("tls.auto made a local CA; trust it in your browser or OS to avoid certificate warnings", "ca_file", a.CAFile())
 	}
-	return a.Serve(ctx, ln)
+	if a.AdminHandler() == nil {
+		return a.Serve(ctx, ln)
+	}
+	adminLn, err := app.Bind(cfg.Admin.Listen, "admin.listen in "+c.Config)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	log.Info("sigil admin listener serving", "admin_listen", adminLn.Addr().String())
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	adminErr := make(chan error, 1)
+	go func() { adminErr <- a.ServeAdmin(ctx, adminLn) }()
+	err = a.Serve(ctx, ln)
+	stop()
+	return errors.Join(err, <-adminErr)
 }
 
 // storageName is the storage setting without credentials, for logs.

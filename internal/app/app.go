@@ -21,7 +21,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sigil-idp/sigil/internal/admin"
 	"github.com/sigil-idp/sigil/internal/config"
+	"github.com/sigil-idp/sigil/internal/directory"
+	"github.com/sigil-idp/sigil/internal/graph"
 	"github.com/sigil-idp/sigil/internal/localca"
 	"github.com/sigil-idp/sigil/internal/password"
 	"github.com/sigil-idp/sigil/internal/protocol"
@@ -38,10 +41,13 @@ type App struct {
 	log     *slog.Logger
 	store   store.Store
 	keys    *tokens.KeySet
+	ring    *tokens.KeyRing // seals the signing keys' private keys
 	handler http.Handler
-	tls     *tls.Config // nil: plain HTTP behind a TLS-terminating proxy
-	caFile  string      // the local CA of tls.auto, "" otherwise
-	caMade  bool        // tls.auto made that CA on this start
+	tls     *tls.Config  // nil: plain HTTP behind a TLS-terminating proxy
+	caFile  string       // the local CA of tls.auto, "" otherwise
+	caMade  bool         // tls.auto made that CA on this start
+	admin   http.Handler // the admin listener's, nil when admin.listen is unset
+	metrics *metrics     // served at the admin listener's /metrics; nil without one
 }
 
 // Options adjust an App beyond its configuration.
@@ -58,6 +64,9 @@ type Options struct {
 	// Dev is sigil dev: error pages carry notes for the developer (registered redirect URIs,
 	// the configuration key to edit), and the test-control API is on.
 	Dev bool
+	// KeyEncryptionKey is what SIGIL_KEY_ENCRYPTION_KEY holds (base64 keys, the first seals),
+	// used when keyEncryptionKeyFile is not set.
+	KeyEncryptionKey string
 }
 
 // New builds an App: the store is opened and migrated, the configuration applied, the keys
@@ -72,7 +81,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	if o.HashParams == (password.Params{}) {
 		o.HashParams = password.DefaultParams()
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := OpenStore(ctx, cfg, o.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -90,29 +99,28 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 // prepare applies the configuration while the signing key loads (a first start generates
 // an RSA key, which takes a while), then builds the handler and TLS.
 func (a *App) prepare(ctx context.Context, o Options) error {
+	ring, err := a.keyRing(ctx, o)
+	if err != nil {
+		return err
+	}
+	a.ring = ring
 	var wg sync.WaitGroup
 	var keyErr error
-	wg.Go(func() { a.keys, keyErr = tokens.LoadKeys(ctx, a.store, o.Now) })
+	wg.Go(func() { a.keys, keyErr = tokens.LoadKeys(ctx, a.store, ring, o.Now) })
 	applyErr := config.Apply(ctx, a.cfg, a.store, o.HashParams)
 	wg.Wait()
 	if err := errors.Join(applyErr, keyErr); err != nil {
 		return err
 	}
-	seed := make([]byte, 32)
-	rand.Read(seed)
-	pairwise, err := a.store.Secret(ctx, "pairwise-subject", seed)
+	pairwise, err := a.secret(ctx, "pairwise-subject")
 	if err != nil {
 		return err
 	}
-	seed = make([]byte, 32)
-	rand.Read(seed)
-	interactionKey, err := a.store.Secret(ctx, "interaction-seal", seed)
+	interactionKey, err := a.secret(ctx, "interaction-seal")
 	if err != nil {
 		return err
 	}
-	seed = make([]byte, 32)
-	rand.Read(seed)
-	deviceKey, err := a.store.Secret(ctx, "device-cookie", seed)
+	deviceKey, err := a.secret(ctx, "device-cookie")
 	if err != nil {
 		return err
 	}
@@ -130,6 +138,12 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 		control = &protocol.TestControl{Token: c.Testing.ControlToken,
 			Reset: func(ctx context.Context) error { return config.Apply(ctx, c, a.store, o.HashParams) }}
 	}
+	var observe func(protocol.RequestInfo)
+	var tokenIssued func(string, string)
+	if c.Admin.Listen != "" {
+		a.metrics = newMetrics()
+		observe, tokenIssued = a.metrics.observe, a.metrics.tokenIssued
+	}
 	srv, err := protocol.NewServer(protocol.Options{
 		PublicURL: c.PublicURL, Store: a.store, Keys: a.keys, PairwiseKey: pairwise, Pages: pages,
 		Sessions:  session.NewManager(a.store, time.Duration(c.Sessions.Lifetime), time.Duration(c.Sessions.RememberLifetime)),
@@ -139,33 +153,88 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 			AddressBurst: c.LoginThrottle.AddressBurst, AddressRefill: time.Duration(c.LoginThrottle.AddressRefill)},
 		DeviceKey: deviceKey, Proxies: proxies,
 		Passwords: o.HashParams, InteractionKey: interactionKey, Logger: a.log, Now: o.Now, GroupsOverageLimit: c.GroupsOverageLimit, Dev: o.Dev,
-		TestControl: control,
+		TestControl: control, Observe: observe, TokenIssued: tokenIssued,
 	})
 	if err != nil {
 		return err
 	}
 	a.handler = srv.Handler()
+	if c.Admin.Listen != "" {
+		a.admin = a.adminHandler(srv, o)
+	}
 	if o.Wrap != nil {
 		a.handler = o.Wrap(a.handler)
 	}
 	return a.prepareTLS(o.Now())
 }
 
-// openStore opens the configured storage: a SQLite file (in dataDir by default) or
-// PostgreSQL.
-func openStore(ctx context.Context, c config.Config) (store.Store, error) {
+// secret returns the named 32-byte instance secret, the same on every node: the first node
+// to start stores a random one, sealed by the key-encryption key; one stored unsealed by an
+// older Sigil, or sealed by an older KEK, is sealed anew (conditionally: racing nodes agree).
+func (a *App) secret(ctx context.Context, name string) ([]byte, error) {
+	seed := make([]byte, 32)
+	rand.Read(seed)
+	blob, err := a.store.Secret(ctx, name, a.ring.SealSecret(name, seed))
+	if err != nil {
+		return nil, err
+	}
+	value, current, err := a.ring.OpenSecret(name, blob)
+	if err != nil {
+		return nil, err
+	}
+	if !current {
+		err := a.store.ResealSecret(ctx, name, blob, a.ring.SealSecret(name, value))
+		if err != nil && !errors.Is(err, store.ErrConflict) {
+			return nil, err
+		}
+	}
+	return value, nil
+}
+
+// OpenStore opens (and migrates) the configured storage: a SQLite file (in dataDir by
+// default) or PostgreSQL. The admin commands use it beside a running server. With SQLite the
+// data folder is made (or narrowed to) 0700 first: it holds the database, the tls.auto keys and the
+// generated key-encryption key; log says when it was narrowed.
+func OpenStore(ctx context.Context, c config.Config, log *slog.Logger) (store.Store, error) {
+	if !isPostgres(c.Storage) {
+		if err := dataDir(c.DataDir, log); err != nil {
+			return nil, err
+		}
+	}
 	switch {
-	case strings.HasPrefix(c.Storage, "postgres://"), strings.HasPrefix(c.Storage, "postgresql://"):
+	case isPostgres(c.Storage):
 		return sqlstore.OpenPostgres(ctx, c.Storage)
 	case c.Storage == "sqlite":
-		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("app: data directory: %w", err)
-		}
 		return sqlstore.OpenSQLite(ctx, filepath.Join(c.DataDir, "sigil.db"))
 	case strings.HasPrefix(c.Storage, "sqlite:"):
 		return sqlstore.OpenSQLite(ctx, strings.TrimPrefix(c.Storage, "sqlite:"))
 	}
 	return nil, fmt.Errorf("app: unsupported storage %q", c.Storage)
+}
+
+func isPostgres(storage string) bool {
+	return strings.HasPrefix(storage, "postgres://") || strings.HasPrefix(storage, "postgresql://")
+}
+
+// dataDir makes the data folder, 0700; one that exists with wider permissions is narrowed to
+// 0700 (a warning when that is not possible: the folder may be another user's).
+func dataDir(dir string, log *slog.Logger) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("app: data directory: %w", err)
+	}
+	info, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("app: data directory: %w", err)
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			log.Warn("the data folder is open to other users and could not be narrowed to 0700", "dir", dir,
+				"mode", fmt.Sprintf("%04o", perm), "error", err.Error())
+		} else {
+			log.Info("narrowed the data folder to 0700", "dir", dir, "was", fmt.Sprintf("%04o", perm))
+		}
+	}
+	return nil
 }
 
 // prepareTLS loads the configured certificate, or with tls.auto makes (or reuses) a local CA
@@ -200,6 +269,9 @@ func (a *App) prepareTLS(now time.Time) error {
 // Handler is the whole HTTP surface, for serving elsewhere or testing in-process.
 func (a *App) Handler() http.Handler { return a.handler }
 
+// KeyRing is the key-encryption keys that seal the signing keys in the store.
+func (a *App) KeyRing() *tokens.KeyRing { return a.ring }
+
 // Store is the App's store.
 func (a *App) Store() store.Store { return a.store }
 
@@ -212,6 +284,39 @@ func (a *App) CAFile() string { return a.caFile }
 // CAMade reports whether tls.auto made its local CA on this start (rather than reusing the
 // one in the data folder), so the user must trust it anew.
 func (a *App) CAMade() bool { return a.caMade }
+
+// adminHandler is the admin listener's URL map: the Graph-shaped admin API under /v1.0/,
+// Prometheus metrics at /metrics, and /healthz and /readyz as the main listener answers them.
+func (a *App) adminHandler(srv *protocol.Server, o Options) http.Handler {
+	api := &graph.API{Guard: srv.Guard(directory.AdminResource), BaseURL: "http://" + a.cfg.Admin.Listen,
+		Admin: &admin.Admin{Store: a.store, Hash: o.HashParams, Log: a.log, Now: o.Now, Actor: "admin-api"}}
+	mux := http.NewServeMux()
+	mux.Handle("/v1.0/", api.Handler())
+	mux.Handle("GET /metrics", a.metrics.handler())
+	mux.Handle("GET /healthz", a.handler)
+	mux.Handle("GET /readyz", a.handler)
+	return mux
+}
+
+// AdminHandler is the admin listener's handler, nil when admin.listen is unset.
+func (a *App) AdminHandler() http.Handler { return a.admin }
+
+// ServeAdmin serves the admin listener on ln (plain HTTP) until ctx ends.
+func (a *App) ServeAdmin(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: a.admin, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug)}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
 
 // Listen opens the configured listen address, naming setting (how the user changes it) in
 // the error if it cannot. Serve serves on it.
@@ -246,14 +351,15 @@ func (e *BindError) Error() string {
 func (e *BindError) Unwrap() error { return e.Err }
 
 // Serve serves on ln, with the background jobs, until ctx ends; then it shuts down
-// gracefully (in-flight requests get ten seconds).
+// gracefully (in-flight requests get transport.shutdownTimeout). Connections over the
+// transport caps are closed as they are accepted; over TLS the server offers HTTP/2.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	t := a.cfg.Transport
+	ln = limitConnections(ln, t.MaxConnections, t.MaxConnectionsPerAddress)
+	srv := a.httpServer()
 	if a.tls != nil {
-		ln = tls.NewListener(ln, a.tls)
+		ln = tls.NewListener(ln, srv.TLSConfig)
 	}
-	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
-		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug)}
 	jobs, stopJobs := context.WithCancel(ctx)
 	defer stopJobs()
 	go a.background(jobs)
@@ -264,12 +370,31 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	shutdown, cancel := context.WithTimeout(context.Background(), time.Duration(t.ShutdownTimeout))
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil {
 		return err
 	}
 	return nil
+}
+
+// httpServer is the HTTP server of the transport settings: HTTP/1.1, and HTTP/2 over TLS
+// (offered by ALPN) with at most maxConcurrentStreams streams a connection.
+func (a *App) httpServer() *http.Server {
+	t := a.cfg.Transport
+	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: time.Duration(t.ReadHeaderTimeout),
+		ReadTimeout: time.Duration(t.ReadTimeout), WriteTimeout: time.Duration(t.WriteTimeout),
+		IdleTimeout: time.Duration(t.IdleTimeout), MaxHeaderBytes: t.MaxHeaderBytes,
+		HTTP2:    &http.HTTP2Config{MaxConcurrentStreams: t.MaxConcurrentStreams, MaxDecoderHeaderTableSize: 4 << 10},
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug)}
+	srv.Protocols = new(http.Protocols)
+	srv.Protocols.SetHTTP1(true)
+	if a.tls != nil {
+		srv.Protocols.SetHTTP2(true)
+		srv.TLSConfig = a.tls.Clone()
+		srv.TLSConfig.NextProtos = []string{"h2", "http/1.1"}
+	}
+	return srv
 }
 
 // background reloads the signing keys every minute (another node may rotate them) and

@@ -45,11 +45,19 @@ func (m *memKeys) AddSigningKey(_ context.Context, k store.SigningKey) error {
 	return nil
 }
 
+func (m *memKeys) ResealSigningKey(context.Context, string, []byte, []byte) error {
+	return store.ErrConflict
+}
+
 func (m *memKeys) Secret(context.Context, string, []byte) ([]byte, error) { return nil, nil }
+
+func (m *memKeys) ResealSecret(context.Context, string, []byte, []byte) error {
+	return store.ErrConflict
+}
 
 func newGuard(tb testing.TB) (*Guard, *tokens.KeySet) {
 	tb.Helper()
-	keys, err := tokens.LoadKeys(tb.Context(), &memKeys{}, func() time.Time { return now })
+	keys, err := tokens.LoadKeys(tb.Context(), &memKeys{}, nil, func() time.Time { return now })
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func Apply(ctx context.Context, c Config, st store.Store, hashParams password.Pa
 		if err := st.UpsertTenant(ctx, directory.Tenant{ID: t.ID, Domains: t.Domains, DisplayName: t.DisplayName}); err != nil {
 			return fmt.Errorf("config: tenant %s: %w", t.ID, err)
 		}
-		for _, a := range t.APIs {
+		for _, a := range append(t.APIs[:len(t.APIs):len(t.APIs)], AdminAPI()) {
 			if err := st.UpsertAPI(ctx, toAPI(t.ID, a)); err != nil {
 				return fmt.Errorf("config: api %s: %w", a.AppIDURI, err)
 			}

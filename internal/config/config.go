@@ -28,12 +28,27 @@ type Config struct {
 	// ForwardedHeader is the header those proxies write: X-Forwarded-For (the
 	// default) or Forwarded (RFC 7239). The other one is never read.
 	ForwardedHeader string `yaml:"forwardedHeader"`
+	// Transport bounds connections and the HTTP server's timeouts and sizes.
+	Transport Transport `yaml:"transport"`
+	// KeyEncryptionKeyFile names a file of key-encryption keys (base64, one a line, the
+	// first seals) that seal the signing keys' private keys in the store. The environment
+	// variable SIGIL_KEY_ENCRYPTION_KEY may give them instead.
+	KeyEncryptionKeyFile string `yaml:"keyEncryptionKeyFile"`
 	// GroupsOverageLimit is the most groups a token lists in its groups claim; a user in
 	// more gets Entra's overage form instead (Entra's limit for JWTs is 200).
 	GroupsOverageLimit int      `yaml:"groupsOverageLimit"`
 	Tenants            []Tenant `yaml:"tenants"`
 	// Testing turns on what end-to-end test suites use; never for production.
 	Testing Testing `yaml:"testing"`
+	// Admin is the admin listener: the Graph-shaped admin API, health and readiness.
+	Admin Admin `yaml:"admin"`
+}
+
+// Admin configures the admin listener, which is off unless Listen is set. It speaks plain
+// HTTP: keep it on a loopback or private address.
+type Admin struct {
+	// Listen is the admin listener's host:port, such as 127.0.0.1:9464.
+	Listen string `yaml:"listen"`
 }
 
 // Testing configures the test-control API (README: "The test-control API"). sigil dev turns
@@ -96,6 +111,21 @@ type LoginThrottle struct {
 	AddressConcurrency int      `yaml:"addressConcurrency"`
 	AddressBurst       int      `yaml:"addressBurst"`
 	AddressRefill      Duration `yaml:"addressRefill"`
+}
+
+// Transport bounds what one client can hold of the server: connections in all and per
+// client address (0: no cap), the HTTP server's timeouts, the largest request header, and the
+// streams one HTTP/2 connection may run at once.
+type Transport struct {
+	MaxConnections           int      `yaml:"maxConnections"`
+	MaxConnectionsPerAddress int      `yaml:"maxConnectionsPerAddress"`
+	ReadHeaderTimeout        Duration `yaml:"readHeaderTimeout"`
+	ReadTimeout              Duration `yaml:"readTimeout"`
+	WriteTimeout             Duration `yaml:"writeTimeout"`
+	IdleTimeout              Duration `yaml:"idleTimeout"`
+	ShutdownTimeout          Duration `yaml:"shutdownTimeout"`
+	MaxHeaderBytes           int      `yaml:"maxHeaderBytes"`
+	MaxConcurrentStreams     int      `yaml:"maxConcurrentStreams"`
 }
 
 // Tenant is a directory: its id and domains both work as the {tenant} path
@@ -262,5 +292,9 @@ func Default() Config {
 		LoginThrottle: LoginThrottle{AccountFailures: 10, IPFailures: 100, Window: Duration(15 * time.Minute),
 			AddressConcurrency: 2, AddressBurst: 5, AddressRefill: Duration(10 * time.Second)},
 		GroupsOverageLimit: 200,
+		Transport: Transport{MaxConnections: 4096, MaxConnectionsPerAddress: 256,
+			ReadHeaderTimeout: Duration(10 * time.Second), ReadTimeout: Duration(30 * time.Second),
+			WriteTimeout: Duration(30 * time.Second), IdleTimeout: Duration(2 * time.Minute),
+			ShutdownTimeout: Duration(10 * time.Second), MaxHeaderBytes: 64 << 10, MaxConcurrentStreams: 100},
 	}
 }

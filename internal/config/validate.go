@@ -117,6 +117,9 @@ func (v *validator) server(c *Config) {
 		v.addf("storage", "%s", msg) // never quoted: it may hold a password
 	}
 	v.testing(c)
+	if c.Admin.Listen != "" {
+		v.check("admin.listen", c.Admin.Listen, checkListen(c.Admin.Listen))
+	}
 }
 
 // testing checks the test-control API settings: anyone who reaches it can create users and
@@ -206,5 +209,27 @@ func (v *validator) lifetimes(c *Config) {
 	}
 	if h := c.ForwardedHeader; h != "" && !strings.EqualFold(h, "X-Forwarded-For") && !strings.EqualFold(h, "Forwarded") {
 		v.addf("forwardedHeader", "must be X-Forwarded-For or Forwarded, got %q", h)
+	}
+	v.transport(c.Transport)
+}
+
+// transport checks the connection caps, timeouts and sizes: every timeout is needed (a zero
+// one would let a client hold a connection for ever), the caps may be 0 (no cap).
+func (v *validator) transport(t Transport) {
+	v.durations("transport", []namedDuration{
+		{"readHeaderTimeout", t.ReadHeaderTimeout, false}, {"readTimeout", t.ReadTimeout, false},
+		{"writeTimeout", t.WriteTimeout, false}, {"idleTimeout", t.IdleTimeout, false},
+		{"shutdownTimeout", t.ShutdownTimeout, false},
+	})
+	for _, n := range []struct {
+		name       string
+		value, min int
+	}{
+		{"maxConnections", t.MaxConnections, 0}, {"maxConnectionsPerAddress", t.MaxConnectionsPerAddress, 0},
+		{"maxHeaderBytes", t.MaxHeaderBytes, 4 << 10}, {"maxConcurrentStreams", t.MaxConcurrentStreams, 1},
+	} {
+		if n.value < n.min {
+			v.addf(field("transport", n.name), "must be at least %d, got %d", n.min, n.value)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"crypto/x509"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -102,6 +103,9 @@ func (s *Server) authenticateClient(ctx context.Context, tr *tokenRequest, c cli
 	}
 	res, err := s.reserve(ctx, throttleKey{"client:" + tr.app.ClientID, s.throttle.Account,
 		errClientThrottled.new(tr.app.ClientID)})
+	if e := (*Error)(nil); errors.As(err, &e) && e.AADSTS == errClientThrottled.aadsts {
+		s.event(ctx, evClientThrottled, ofApp(tr.app), e)
+	}
 	if err != nil {
 		return authNone, err
 	}
@@ -120,6 +124,7 @@ func (s *Server) authenticateClient(ctx context.Context, tr *tokenRequest, c cli
 		if err := res.fail(ctx); err != nil {
 			return authNone, err
 		}
+		s.event(ctx, evClientAuthFail, ofApp(tr.app), asError(failure))
 		return authNone, failure
 	}
 	res.release(ctx)

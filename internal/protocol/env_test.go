@@ -124,11 +124,24 @@ var cheapHashes = password.Params{Memory: 64, Time: 1, Threads: 1}
 // newEnv starts a server with testConfig, adjusted by edit when not nil.
 func newEnv(t *testing.T, edit func(*config.Config)) *env {
 	t.Helper()
-	return newEnvStore(t, edit, nil)
+	return newEnvWith(t, edit, nil, nil)
+}
+
+// newEnvLogged is newEnv with Sigil's log (JSON, every level) written to log when not nil.
+func newEnvLogged(t *testing.T, edit func(*config.Config), log io.Writer) *env {
+	t.Helper()
+	return newEnvWith(t, edit, log, nil)
 }
 
 // newEnvStore is newEnv with the server's store wrapped by wrap when not nil.
 func newEnvStore(t *testing.T, edit func(*config.Config), wrap func(store.Store) store.Store) *env {
+	t.Helper()
+	return newEnvWith(t, edit, nil, wrap)
+}
+
+// newEnvWith is newEnv with Sigil's log written to log, and its store wrapped by wrap, when
+// not nil.
+func newEnvWith(t *testing.T, edit func(*config.Config), log io.Writer, wrap func(store.Store) store.Store) *env {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	cfg := testConfig()
@@ -144,6 +157,9 @@ func newEnvStore(t *testing.T, edit func(*config.Config), wrap func(store.Store)
 	logger := slog.New(slog.DiscardHandler)
 	if os.Getenv("SIGIL_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	if log != nil {
+		logger = slog.New(slog.NewJSONHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	a, err := app.New(t.Context(), cfg, app.Options{Logger: logger, HashParams: cheapHashes, Now: clk.Now, WrapStore: wrap})
 	if err != nil {

@@ -26,6 +26,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	pw := form.Get("password")
 	again := func(e *Error) {
 		s.logError(ctx, "login", e)
+		s.signInFailed(ctx, f.tenant, &f.app, username, e)
 		s.showLogin(w, r, f, username, e)
 	}
 	if username == "" || pw == "" || len(username) > 256 || len(pw) > 1024 {
@@ -63,6 +64,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.failPage(w, r, "login", err)
 		return
 	}
+	s.event(ctx, evSignInSuccess, ofUser(user).withApp(&f.app), nil)
 	f.account = &sess
 	s.proceed(w, r, f)
 }
@@ -102,8 +104,7 @@ func (s *Server) checkPassword(ctx context.Context, username, pw, addr string, d
 		encoded = s.dummyHash
 	}
 	wctx, cancel := context.WithTimeout(ctx, hashWait)
-	priority := fresh || known
-	err = s.hashing.acquire(wctx, priority)
+	priority, err := s.hashing.acquire(wctx, fresh || known)
 	cancel()
 	if err != nil {
 		res.release(ctx)

@@ -43,6 +43,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /-/consent", forms.Handler(http.HandlerFunc(s.consent)))
 	mux.Handle("POST /-/pick", forms.Handler(http.HandlerFunc(s.pick)))
 	mux.Handle("POST /-/devicelogin", forms.Handler(http.HandlerFunc(s.deviceLogin)))
+	mux.Handle("POST /-/signout", forms.Handler(http.HandlerFunc(s.confirmLogout)))
 	mux.Handle("GET /-/assets/", s.pages.Assets())
 	// For people: what this server is, and a tenant's settings at its authority URL.
 	mux.HandleFunc("GET /{$}", s.landing)
@@ -66,7 +67,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.failJSON(w, r, "route", errNotFound.new(truncate(r.Method+" "+r.URL.Path, 200)))
 	})
-	return withIDs(mux)
+	return s.withIDs(mux)
 }
 
 // Guard returns a bearer-token guard for access tokens issued for audience.

@@ -194,13 +194,22 @@ type hashQueue struct {
 
 func newHashQueue(slots int) *hashQueue { return &hashQueue{free: slots, lowMax: max(1, slots-1)} }
 
-// acquire waits for a slot until ctx ends; release(priority) gives it back.
-func (q *hashQueue) acquire(ctx context.Context, priority bool) error {
+// maxHighWaiting is how many checks may wait with priority: a wave of fresh addresses (the
+// first attempts of a distributed flood) beyond it queues without priority, so a user who
+// arrives after the wave does not wait behind it.
+const maxHighWaiting = 4
+
+// acquire waits for a slot until ctx ends, asking for priority; it returns whether the slot
+// was taken with priority, to give to release.
+func (q *hashQueue) acquire(ctx context.Context, priority bool) (bool, error) {
 	q.mu.Lock()
+	if priority && len(q.high) >= maxHighWaiting {
+		priority = false
+	}
 	if q.free > 0 && (priority || q.lowBusy < q.lowMax) {
 		q.take(priority)
 		q.mu.Unlock()
-		return nil
+		return priority, nil
 	}
 	ch := make(chan struct{}, 1)
 	if priority {
@@ -211,7 +220,7 @@ func (q *hashQueue) acquire(ctx context.Context, priority bool) error {
 	q.mu.Unlock()
 	select {
 	case <-ch:
-		return nil
+		return priority, nil
 	case <-ctx.Done():
 	}
 	q.mu.Lock()
@@ -228,7 +237,7 @@ func (q *hashQueue) acquire(ctx context.Context, priority bool) error {
 	if !waiting { // the slot was handed over as ctx ended: pass it on
 		q.release(priority)
 	}
-	return ctx.Err()
+	return priority, ctx.Err()
 }
 
 func (q *hashQueue) take(priority bool) {

@@ -68,7 +68,7 @@ func TestAddressGate(t *testing.T) {
 func TestHashQueuePriority(t *testing.T) {
 	q := newHashQueue(1)
 	q.lowMax = 1 // one slot: it is everyone's
-	if err := q.acquire(context.Background(), false); err != nil {
+	if _, err := q.acquire(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
 	order := make(chan string, 4)
@@ -79,12 +79,13 @@ func TestHashQueuePriority(t *testing.T) {
 	}{{"low1", false}, {"low2", false}, {"high1", true}, {"high2", true}} {
 		go func() {
 			started <- struct{}{}
-			if err := q.acquire(context.Background(), w.priority); err != nil {
+			got, err := q.acquire(context.Background(), w.priority)
+			if err != nil {
 				order <- "error " + err.Error()
 				return
 			}
 			order <- w.name
-			q.release(w.priority)
+			q.release(got)
 		}()
 		<-started
 		// Wait until it is queued, so the order of arrival is fixed.
@@ -101,7 +102,7 @@ func TestHashQueuePriority(t *testing.T) {
 	// A waiter that gives up leaves no slot behind.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := q.acquire(ctx, true); err == nil {
+	if _, err := q.acquire(ctx, true); err == nil {
 		t.Fatal("acquire with a cancelled context succeeded while the slot is held")
 	}
 	q.release(false)
@@ -120,21 +121,64 @@ func TestHashQueuePriority(t *testing.T) {
 // TestHashQueueKeepsASlot: checks without priority never hold the last slot.
 func TestHashQueueKeepsASlot(t *testing.T) {
 	q := newHashQueue(2)
-	if err := q.acquire(context.Background(), false); err != nil {
+	if _, err := q.acquire(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	if err := q.acquire(ctx, false); err == nil {
+	if _, err := q.acquire(ctx, false); err == nil {
 		t.Fatal("a second check without priority got the last slot")
 	}
-	if err := q.acquire(context.Background(), true); err != nil {
+	if _, err := q.acquire(context.Background(), true); err != nil {
 		t.Fatal(err)
 	}
 	q.release(true)
 	q.release(false)
 	if q.free != 2 || q.lowBusy != 0 || len(q.low)+len(q.high) != 0 {
 		t.Errorf("free %d, lowBusy %d, waiting %d; want 2, 0, 0", q.free, q.lowBusy, len(q.low)+len(q.high))
+	}
+}
+
+// TestHashQueueWave: past maxHighWaiting waiters with priority, more ask in vain.
+func TestHashQueueWave(t *testing.T) {
+	q := newHashQueue(1)
+	q.lowMax = 1
+	if _, err := q.acquire(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan bool, maxHighWaiting+1)
+	for i := range maxHighWaiting + 1 {
+		go func() {
+			p, err := q.acquire(context.Background(), true)
+			if err == nil {
+				got <- p
+			}
+			q.release(p)
+		}()
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			q.mu.Lock()
+			n := len(q.high) + len(q.low)
+			q.mu.Unlock()
+			if n == i+1 {
+				break
+			}
+		}
+	}
+	q.mu.Lock()
+	high, low := len(q.high), len(q.low)
+	q.mu.Unlock()
+	if high != maxHighWaiting || low != 1 {
+		t.Errorf("%d waiting with priority and %d without, want %d and 1", high, low, maxHighWaiting)
+	}
+	q.release(true)
+	n := 0
+	for range maxHighWaiting + 1 {
+		if <-got {
+			n++
+		}
+	}
+	if n != maxHighWaiting {
+		t.Errorf("%d slots taken with priority, want %d", n, maxHighWaiting)
 	}
 }
 

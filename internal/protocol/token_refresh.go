@@ -61,6 +61,9 @@ func (s *Server) refreshGrant(ctx context.Context, tr *tokenRequest) (*tokenResp
 	}
 	rt, fam, err := s.store.RotateRefreshToken(ctx, store.Rotation{Hash: hash, NewHash: tokens.Hash(next), Now: now,
 		ReuseCutoff: now.Add(-life.RefreshReuse), Expires: expires})
+	if errors.Is(err, store.ErrReused) {
+		s.refreshReused(ctx, fam.Grant)
+	}
 	if err != nil {
 		return nil, refreshError(err, fam, life, now)
 	}

@@ -63,9 +63,21 @@ type Directory interface {
 	UserByID(ctx context.Context, id string) (directory.User, error)
 	// UserByUsername finds a user by lower-case username across all tenants.
 	UserByUsername(ctx context.Context, username string) (directory.User, error)
+	// Users lists a tenant's users by username, at most limit of them after the username
+	// after ("" from the start).
+	Users(ctx context.Context, tenantID, after string, limit int) ([]directory.User, error)
+	// SetUserEnabled enables or disables a user in one statement; ErrNotFound when none.
+	SetUserEnabled(ctx context.Context, id string, enabled bool) error
+	// SetUserPassword replaces a user's password hash in one statement; ErrNotFound when none.
+	SetUserPassword(ctx context.Context, id, hash string) error
+	// UpdateUserProfile sets the profile fields of p that are not nil, in one statement (two
+	// concurrent changes of different fields both stay); ErrNotFound when there is no user.
+	UpdateUserProfile(ctx context.Context, id string, p UserProfile) error
 
 	UpsertApp(ctx context.Context, a directory.App) error
 	AppByClientID(ctx context.Context, clientID string) (directory.App, error)
+	// AppIDs lists the client ids of the apps registered in a tenant, sorted.
+	AppIDs(ctx context.Context, tenantID string) ([]string, error)
 	// IsSPAOrigin reports whether origin is the origin of any spa redirect URI registered by
 	// any app (for CORS on bearer-token endpoints, where no client is named).
 	IsSPAOrigin(ctx context.Context, origin string) (bool, error)
@@ -104,6 +116,12 @@ type RolesAndGroups interface {
 	GroupByID(ctx context.Context, id string) (directory.Group, error)
 	// UserGroups returns the groups the user is a member of, by id, without their members.
 	UserGroups(ctx context.Context, userID string) ([]directory.Group, error)
+}
+
+// UserProfile is a partial change of a user's profile: nil fields are left as they are.
+type UserProfile struct {
+	DisplayName, GivenName, Surname, Email *string
+	Admin                                  *bool
 }
 
 // Session is one account signed in in one browser. A browser (identified by the hash of its
@@ -300,7 +318,7 @@ const (
 type SigningKey struct {
 	ID          string // kid
 	Algorithm   string // JOSE alg, e.g. RS256
-	PrivateKey  []byte // PKCS #8 DER
+	PrivateKey  []byte // PKCS #8 DER, sealed by a key-encryption key (tokens.KeyRing)
 	Certificate []byte // DER of a self-signed certificate for the public key (x5c)
 	State       KeyState
 	CreatedAt   time.Time
@@ -311,9 +329,16 @@ type Keys interface {
 	SigningKeys(ctx context.Context) ([]SigningKey, error)
 	// AddSigningKey stores a key. Adding a second current key yields ErrConflict.
 	AddSigningKey(ctx context.Context, k SigningKey) error
+	// ResealSigningKey replaces key id's stored private key old with sealed, only while it
+	// is still old (one conditional statement: of several nodes sealing at once, one wins);
+	// otherwise ErrConflict.
+	ResealSigningKey(ctx context.Context, id string, old, sealed []byte) error
 	// Secret returns the named instance secret, storing value first if none exists yet
 	// (the first of several racing nodes wins; all get the same bytes back).
 	Secret(ctx context.Context, name string, value []byte) ([]byte, error)
+	// ResealSecret replaces the named secret's stored value old with sealed, only while it
+	// is still old (one conditional statement); otherwise ErrConflict.
+	ResealSecret(ctx context.Context, name string, old, sealed []byte) error
 }
 
 // Attempt asks ReserveAttempt for one credential check (a password, a client secret or

@@ -43,6 +43,19 @@ func (s *Store) AddSigningKey(ctx context.Context, k store.SigningKey) error {
 	return nil
 }
 
+// ResealSigningKey replaces the private key of key id while it is still old.
+func (s *Store) ResealSigningKey(ctx context.Context, id string, old, sealed []byte) error {
+	res, err := s.auto().exec(ctx, `UPDATE signing_keys SET private_key = $1 WHERE id = $2 AND private_key = $3`,
+		sealed, id, old)
+	if err != nil {
+		return fmt.Errorf("sqlstore: reseal signing key: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("signing key %s: %w", id, store.ErrConflict)
+	}
+	return nil
+}
+
 // Secret returns the named instance secret, storing value first when there is none.
 func (s *Store) Secret(ctx context.Context, name string, value []byte) ([]byte, error) {
 	if _, err := s.auto().exec(ctx, `INSERT INTO instance_secrets (name, value) VALUES ($1, $2)
@@ -54,4 +67,16 @@ func (s *Store) Secret(ctx context.Context, name string, value []byte) ([]byte, 
 		return nil, notFound(err, "secret")
 	}
 	return out, nil
+}
+
+// ResealSecret replaces the named secret's value while it is still old.
+func (s *Store) ResealSecret(ctx context.Context, name string, old, sealed []byte) error {
+	res, err := s.auto().exec(ctx, `UPDATE instance_secrets SET value = $1 WHERE name = $2 AND value = $3`, sealed, name, old)
+	if err != nil {
+		return fmt.Errorf("sqlstore: reseal secret: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("secret %s: %w", name, store.ErrConflict)
+	}
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,7 +41,14 @@ var _ store.Store = (*Store)(nil)
 // OpenSQLite opens (creating it if needed) the SQLite database file at path and brings its
 // schema up to date. Write transactions take the write lock when they begin, so concurrent
 // writers queue on the busy timeout instead of failing halfway.
+//
+// The file is created 0600 before SQLite opens it (SQLite gives its -wal and -shm files the
+// database's permissions), and an existing database and its -wal and -shm are narrowed to
+// 0600: the database holds password hashes, refresh-token hashes and the sealed signing keys.
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
+	if err := ownerOnly(path); err != nil {
+		return nil, err
+	}
 	q := url.Values{}
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
@@ -54,6 +62,31 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxIdleConns(8)
 	db.SetConnMaxIdleTime(0)
 	return open(ctx, db, "sqlite")
+}
+
+// ownerOnly creates the database file path 0600 when it does not exist, and narrows it and
+// its -wal and -shm files to 0600 when they do.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlstore: open %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("sqlstore: %w", err)
+		}
+		if info.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, 0o600); err != nil {
+				return fmt.Errorf("sqlstore: narrow %s to 0600: %w", p, err)
+			}
+		}
+	}
+	return nil
 }
 
 // OpenPostgres opens the PostgreSQL database named by a postgres:// URL and brings its

@@ -59,6 +59,7 @@ func Run(t *testing.T, newStore func(testing.TB) store.Store) {
 		{"ForcedFailureRace", testForcedFailureRace},
 		{"RevokeAndDeleteUser", testRevokeAndDeleteUser},
 		{"ResetState", testResetState},
+		{"UserAdmin", testUserAdmin},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
