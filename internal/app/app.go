@@ -42,12 +42,15 @@ type App struct {
 	store   store.Store
 	keys    *tokens.KeySet
 	ring    *tokens.KeyRing // seals the signing keys' private keys
+	srv     *protocol.Server
 	handler http.Handler
-	tls     *tls.Config  // nil: plain HTTP behind a TLS-terminating proxy
-	caFile  string       // the local CA of tls.auto, "" otherwise
-	caMade  bool         // tls.auto made that CA on this start
-	admin   http.Handler // the admin listener's, nil when admin.listen is unset
-	metrics *metrics     // served at the admin listener's /metrics; nil without one
+	// shutdownDelay is how long Serve keeps serving, not ready, once asked to stop.
+	shutdownDelay time.Duration
+	tls           *tls.Config  // nil: plain HTTP behind a TLS-terminating proxy
+	caFile        string       // the local CA of tls.auto, "" otherwise
+	caMade        bool         // tls.auto made that CA on this start
+	admin         http.Handler // the admin listener's, nil when admin.listen is unset
+	metrics       *metrics     // served at the admin listener's /metrics; nil without one
 }
 
 // Options adjust an App beyond its configuration.
@@ -67,6 +70,11 @@ type Options struct {
 	// KeyEncryptionKey is what SIGIL_KEY_ENCRYPTION_KEY holds (base64 keys, the first seals),
 	// used when keyEncryptionKeyFile is not set.
 	KeyEncryptionKey string
+	// ShutdownDelay is how long Serve goes on serving once its context ends, with /readyz
+	// answering 503 and every answer closing its connection, before it stops accepting: the
+	// time a load balancer needs to take the node out of rotation (a few of its health-check
+	// intervals), so that a rolling restart loses no request. Zero stops at once.
+	ShutdownDelay time.Duration
 }
 
 // New builds an App: the store is opened and migrated, the configuration applied, the keys
@@ -88,7 +96,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	if o.WrapStore != nil {
 		st = o.WrapStore(st)
 	}
-	a := &App{cfg: cfg, log: o.Logger, store: st}
+	a := &App{cfg: cfg, log: o.Logger, store: st, shutdownDelay: o.ShutdownDelay}
 	if err := a.prepare(ctx, o); err != nil {
 		st.Close()
 		return nil, err
@@ -144,6 +152,9 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 		a.metrics = newMetrics()
 		observe, tokenIssued = a.metrics.observe, a.metrics.tokenIssued
 	}
+	if c.AccessLog {
+		observe = a.accessLog(observe)
+	}
 	srv, err := protocol.NewServer(protocol.Options{
 		PublicURL: c.PublicURL, Store: a.store, Keys: a.keys, PairwiseKey: pairwise, Pages: pages,
 		Sessions:  session.NewManager(a.store, time.Duration(c.Sessions.Lifetime), time.Duration(c.Sessions.RememberLifetime)),
@@ -158,7 +169,8 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	a.handler = srv.Handler()
+	a.srv = srv
+	a.handler = closeWhenDraining(srv, srv.Handler())
 	if c.Admin.Listen != "" {
 		a.admin = a.adminHandler(srv, o)
 	}
@@ -189,6 +201,23 @@ func (a *App) secret(ctx context.Context, name string) ([]byte, error) {
 		}
 	}
 	return value, nil
+}
+
+// Migrate brings the configured database's schema up to date and closes it, reporting the
+// versions of the migrations it applied (none when there was nothing to do) and the schema
+// version now — `sigil migrate`, run once ahead of a rollout so that the new nodes start on a
+// migrated database. A schema newer than this binary is refused
+// ([sqlstore.SchemaTooNewError]).
+func Migrate(ctx context.Context, cfg config.Config, log *slog.Logger) (applied []int64, version int64, err error) {
+	st, err := OpenStore(ctx, cfg, log)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer st.Close()
+	if m, ok := st.(interface{ Migrations() ([]int64, int64) }); ok {
+		applied, version = m.Migrations()
+	}
+	return applied, version, nil
 }
 
 // OpenStore opens (and migrates) the configured storage: a SQLite file (in dataDir by
@@ -269,6 +298,24 @@ func (a *App) prepareTLS(now time.Time) error {
 // Handler is the whole HTTP surface, for serving elsewhere or testing in-process.
 func (a *App) Handler() http.Handler { return a.handler }
 
+// RotateKeys makes the next signing key current now (sigil keys rotate), refusing while it
+// has been published for less than signingKeys.publishAhead unless ignoreAhead; it reports the
+// kid that signs from now on.
+func (a *App) RotateKeys(ctx context.Context, ignoreAhead bool) (string, error) {
+	if _, err := a.keys.Rotate(ctx, a.cfg.KeyRotation(), true, ignoreAhead); err != nil {
+		return "", err
+	}
+	return a.keys.CurrentKeyID(), nil
+}
+
+// Keys describes the stored signing keys (sigil keys list), after running the schedule once.
+func (a *App) Keys(ctx context.Context) ([]tokens.KeyInfo, error) {
+	if _, err := a.keys.Rotate(ctx, a.cfg.KeyRotation(), false, false); err != nil {
+		return nil, err
+	}
+	return a.keys.Keys(ctx)
+}
+
 // KeyRing is the key-encryption keys that seal the signing keys in the store.
 func (a *App) KeyRing() *tokens.KeyRing { return a.ring }
 
@@ -284,6 +331,18 @@ func (a *App) CAFile() string { return a.caFile }
 // CAMade reports whether tls.auto made its local CA on this start (rather than reusing the
 // one in the data folder), so the user must trust it anew.
 func (a *App) CAMade() bool { return a.caMade }
+
+// accessLog returns an observer that logs each request, then calls next (when not nil).
+func (a *App) accessLog(next func(protocol.RequestInfo)) func(protocol.RequestInfo) {
+	return func(info protocol.RequestInfo) {
+		a.log.Info("access", "method", info.Method, "path", info.Path, "route", info.Route, "status", info.Status,
+			"aadsts", info.AADSTS, "duration_ms", float64(info.Duration.Microseconds())/1000, "trace_id", info.TraceID,
+			"client_address", info.Address)
+		if next != nil {
+			next(info)
+		}
+	}
+}
 
 // adminHandler is the admin listener's URL map: the Graph-shaped admin API under /v1.0/,
 // Prometheus metrics at /metrics, and /healthz and /readyz as the main listener answers them.
@@ -370,6 +429,15 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
+	if a.shutdownDelay > 0 {
+		a.Drain()
+		a.log.Info("sigil draining: /readyz answers 503 until the server stops", "shutdown_delay", a.shutdownDelay.String())
+		select {
+		case err := <-errc:
+			return err
+		case <-time.After(a.shutdownDelay):
+		}
+	}
 	shutdown, cancel := context.WithTimeout(context.Background(), time.Duration(t.ShutdownTimeout))
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil {
@@ -397,7 +465,8 @@ func (a *App) httpServer() *http.Server {
 	return srv
 }
 
-// background reloads the signing keys every minute (another node may rotate them) and
+// background runs the signing keys' schedule every minute — publishing a next key, rotating
+// when it is due, deleting retired keys, reloading what another node changed — and
 // deletes expired records every ten minutes.
 func (a *App) background(ctx context.Context) {
 	keys := time.NewTicker(time.Minute)
@@ -409,8 +478,11 @@ func (a *App) background(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-keys.C:
-			if err := a.keys.Reload(ctx); err != nil {
-				a.log.ErrorContext(ctx, "reload signing keys", "error", err.Error())
+			rotated, err := a.keys.Rotate(ctx, a.cfg.KeyRotation(), false, false)
+			if err != nil {
+				a.log.ErrorContext(ctx, "signing key rotation", "error", err.Error())
+			} else if rotated {
+				a.log.InfoContext(ctx, "rotated the signing key: the next key signs now", "kid", a.keys.CurrentKeyID())
 			}
 		case now := <-cleanup.C:
 			err := errors.Join(a.store.DeleteExpired(ctx, now),
@@ -420,6 +492,23 @@ func (a *App) background(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// Drain makes /readyz answer 503 and every answer close its connection from now on, while
+// requests are still served: the start of a graceful stop behind a load balancer (Serve does
+// it by itself with Options.ShutdownDelay).
+func (a *App) Drain() { a.srv.Drain() }
+
+// closeWhenDraining answers "Connection: close" while the server drains, so that a balancer's
+// kept-alive connections end after an answer instead of being cut while a request is on its
+// way.
+func closeWhenDraining(srv *protocol.Server, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if srv.Draining() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Close releases the store.

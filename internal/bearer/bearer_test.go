@@ -3,6 +3,7 @@ package bearer
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -228,3 +229,9 @@ func TestWriteErrorOutsideGuard(t *testing.T) {
 		t.Fatalf("got %d %s %v", w.Code, w.Body, w.Header())
 	}
 }
+
+func (m *memKeys) PromoteSigningKey(context.Context, string, string, time.Time) error {
+	return errors.New("memKeys: no rotation")
+}
+
+func (m *memKeys) DeleteRetiredKeys(context.Context, time.Time) error { return nil }

@@ -183,3 +183,17 @@ func ApplyUser(ctx context.Context, st store.Store, tenantID string, u User, has
 	}
 	return u.ID, applyUser(ctx, st, tenantID, u, hashParams)
 }
+
+// KeyRotation is the signing keys' rotation policy: the schedule, and how long a retired key
+// stays published — the longest access or ID token lifetime of the server or any app, plus
+// five minutes of clock skew.
+func (c Config) KeyRotation() tokens.RotationPolicy {
+	longest := max(time.Duration(c.TokenLifetimes.AccessToken), time.Duration(c.TokenLifetimes.IDToken))
+	for _, t := range c.Tenants {
+		for _, a := range t.Apps {
+			longest = max(longest, time.Duration(a.TokenLifetimes.AccessToken), time.Duration(a.TokenLifetimes.IDToken))
+		}
+	}
+	return tokens.RotationPolicy{Period: time.Duration(c.SigningKeys.RotationPeriod),
+		PublishAhead: time.Duration(c.SigningKeys.PublishAhead), RetireAfter: longest + 5*time.Minute}
+}

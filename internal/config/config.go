@@ -42,6 +42,20 @@ type Config struct {
 	Testing Testing `yaml:"testing"`
 	// Admin is the admin listener: the Graph-shaped admin API, health and readiness.
 	Admin Admin `yaml:"admin"`
+	// SigningKeys is the signing keys' rotation schedule.
+	SigningKeys SigningKeys `yaml:"signingKeys"`
+	// AccessLog logs one line per request (method, path without the query, route, status,
+	// AADSTS code, duration, trace id, client address): never a query string, header, body,
+	// code or token.
+	AccessLog bool `yaml:"accessLog"`
+}
+
+// SigningKeys schedules key rotation: a next key is always published; it starts signing once
+// the current key has signed for RotationPeriod (0: only `sigil keys rotate` rotates) and it
+// has been published for PublishAhead.
+type SigningKeys struct {
+	RotationPeriod Duration `yaml:"rotationPeriod"`
+	PublishAhead   Duration `yaml:"publishAhead"`
 }
 
 // Admin configures the admin listener, which is off unless Listen is set. It speaks plain
@@ -292,6 +306,7 @@ func Default() Config {
 		LoginThrottle: LoginThrottle{AccountFailures: 10, IPFailures: 100, Window: Duration(15 * time.Minute),
 			AddressConcurrency: 2, AddressBurst: 5, AddressRefill: Duration(10 * time.Second)},
 		GroupsOverageLimit: 200,
+		SigningKeys:        SigningKeys{RotationPeriod: Duration(30 * day), PublishAhead: Duration(24 * time.Hour)},
 		Transport: Transport{MaxConnections: 4096, MaxConnectionsPerAddress: 256,
 			ReadHeaderTimeout: Duration(10 * time.Second), ReadTimeout: Duration(30 * time.Second),
 			WriteTimeout: Duration(30 * time.Second), IdleTimeout: Duration(2 * time.Minute),

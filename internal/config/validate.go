@@ -117,6 +117,11 @@ func (v *validator) server(c *Config) {
 		v.addf("storage", "%s", msg) // never quoted: it may hold a password
 	}
 	v.testing(c)
+	if c.SigningKeys.RotationPeriod < 0 || c.SigningKeys.PublishAhead < 0 {
+		v.addf("signingKeys", "durations must not be negative")
+	} else if p := c.SigningKeys.RotationPeriod; p != 0 && p <= c.SigningKeys.PublishAhead {
+		v.addf("signingKeys.rotationPeriod", "must be longer than publishAhead (%s), or 0 for no schedule", c.SigningKeys.PublishAhead)
+	}
 	if c.Admin.Listen != "" {
 		v.check("admin.listen", c.Admin.Listen, checkListen(c.Admin.Listen))
 	}

@@ -77,7 +77,8 @@ type env struct {
 	url    string
 	clock  *clock
 	client *http.Client
-	data   string // the data folder (the SQLite database is data/sigil.db)
+	data   string        // the data folder (the SQLite database is data/sigil.db)
+	cfg    config.Config // the configuration it runs
 }
 
 func testConfig() config.Config {
@@ -168,7 +169,7 @@ func newEnvWith(t *testing.T, edit func(*config.Config), log io.Writer, wrap fun
 	srv.Config.Handler = a.Handler()
 	srv.StartTLS()
 	t.Cleanup(func() { srv.Close(); a.Close() })
-	e := &env{t: t, srv: srv, app: a, url: cfg.PublicURL, clock: clk, data: cfg.DataDir}
+	e := &env{t: t, srv: srv, app: a, url: cfg.PublicURL, clock: clk, data: cfg.DataDir, cfg: cfg}
 	e.client = e.newBrowser()
 	return e
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/sigil-idp/sigil/internal/directory"
@@ -38,9 +37,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	var pe *Error
 	switch {
 	case errors.As(err, &pe) && pe.Status < http.StatusInternalServerError:
-		if pe.RetryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(pe.RetryAfter))
-		}
+		retryAfter(w, pe)
 		again(pe)
 		return
 	case err != nil:
@@ -111,9 +108,7 @@ func (s *Server) checkPassword(ctx context.Context, username, pw, addr string, d
 		if ctx.Err() != nil {
 			return user, false, ctx.Err()
 		}
-		e := errSignInBusy.new()
-		e.RetryAfter = 5
-		return user, false, e
+		return user, false, errSignInBusy.new()
 	}
 	ok, verr := password.Verify(encoded, pw)
 	s.hashing.release(priority)

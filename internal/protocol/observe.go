@@ -10,9 +10,13 @@ import (
 // the AADSTS code of an error answer (0 for none), and how long it took.
 type RequestInfo struct {
 	Route    string
+	Method   string
+	Path     string // without the query, which may carry codes and tokens
 	Status   int
 	AADSTS   int
 	Duration time.Duration
+	TraceID  string // the x-ms-request-id answered, also the trace_id of error bodies
+	Address  string // the client's address
 }
 
 // outcome collects what a request's handlers learn for RequestInfo; requestIDs carries it.
@@ -51,5 +55,7 @@ func (s *Server) observed(w http.ResponseWriter, r *http.Request, next http.Hand
 	if sw.status == 0 {
 		sw.status = http.StatusOK
 	}
-	s.observe(RequestInfo{Route: r.Pattern, Status: sw.status, AADSTS: o.aadsts, Duration: time.Since(start)})
+	ids := idsOf(r.Context())
+	s.observe(RequestInfo{Route: r.Pattern, Method: r.Method, Path: r.URL.Path, Status: sw.status, AADSTS: o.aadsts,
+		Duration: time.Since(start), TraceID: ids.trace, Address: ids.addr})
 }

@@ -74,9 +74,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func (s *Server) failJSON(w http.ResponseWriter, r *http.Request, where string, err error) {
 	e := asError(err)
 	s.logError(r.Context(), where, e)
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
-	}
+	retryAfter(w, e)
 	writeJSON(w, e.Status, s.errorBody(r.Context(), e))
 }
 
@@ -85,6 +83,7 @@ func (s *Server) failJSON(w http.ResponseWriter, r *http.Request, where string, 
 func (s *Server) failPage(w http.ResponseWriter, r *http.Request, where string, err error) {
 	e := asError(err)
 	s.logError(r.Context(), where, e)
+	retryAfter(w, e)
 	ids, now := idsOf(r.Context()), s.now()
 	code := ""
 	if e.AADSTS != 0 {
@@ -96,4 +95,15 @@ func (s *Server) failPage(w http.ResponseWriter, r *http.Request, where string, 
 		page.DevNotes = e.DevNotes
 	}
 	s.pages.Error(w, e.Status, page)
+}
+
+// retryAfter tells the client when to try again: e.RetryAfter when set (a throttle that
+// knows), else on a 503 (temporarily_unavailable) retryAfterSeconds.
+func retryAfter(w http.ResponseWriter, e *Error) {
+	switch {
+	case e.RetryAfter > 0:
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	case e.Status == http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", retryAfterSeconds)
+	}
 }

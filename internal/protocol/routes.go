@@ -82,10 +82,15 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ok\n"))
 }
 
-// readyz says the process can answer protocol requests: the database responds and a signing
-// key is loaded.
+// readyz says the process can answer protocol requests: it is not shutting down (Drain), the
+// database responds and a signing key is loaded.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if s.Draining() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("shutting down\n"))
+		return
+	}
 	if err := s.store.Ping(r.Context()); err != nil {
 		s.logError(r.Context(), "readyz", asError(err))
 		w.WriteHeader(http.StatusServiceUnavailable)

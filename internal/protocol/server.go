@@ -92,7 +92,16 @@ type Server struct {
 	clockOffset atomic.Int64
 	observe     func(RequestInfo)
 	tokenIssued func(grantType, resource string)
+	// draining: the process is shutting down (Drain); /readyz answers 503.
+	draining atomic.Bool
 }
+
+// Drain marks the server as shutting down: from now on /readyz answers 503 so that load
+// balancers stop sending it requests, while the requests that still arrive are served.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// Draining reports whether Drain was called.
+func (s *Server) Draining() bool { return s.draining.Load() }
 
 // NewServer builds the server.
 func NewServer(o Options) (*Server, error) {

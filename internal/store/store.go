@@ -322,13 +322,23 @@ type SigningKey struct {
 	Certificate []byte // DER of a self-signed certificate for the public key (x5c)
 	State       KeyState
 	CreatedAt   time.Time
+	StateSince  time.Time // when it entered State (CreatedAt for a key added in it)
 }
 
 // Keys keeps signing keys and instance-wide secrets.
 type Keys interface {
 	SigningKeys(ctx context.Context) ([]SigningKey, error)
-	// AddSigningKey stores a key. Adding a second current key yields ErrConflict.
+	// AddSigningKey stores a key. Adding a second current or a second next key yields
+	// ErrConflict.
 	AddSigningKey(ctx context.Context, k SigningKey) error
+	// PromoteSigningKey rotates in one transaction: the current key currentID is retired and
+	// the next key nextID becomes current, at now. The retirement is conditional on currentID
+	// still being current, so of several nodes rotating at once one wins; the others (and a
+	// next key that is gone) get ErrConflict and nothing changes.
+	PromoteSigningKey(ctx context.Context, currentID, nextID string, now time.Time) error
+	// DeleteRetiredKeys deletes the retired keys retired before the cutoff (no token they
+	// signed is still valid).
+	DeleteRetiredKeys(ctx context.Context, retiredBefore time.Time) error
 	// ResealSigningKey replaces key id's stored private key old with sealed, only while it
 	// is still old (one conditional statement: of several nodes sealing at once, one wins);
 	// otherwise ErrConflict.

@@ -190,3 +190,9 @@ func BenchmarkSign(b *testing.B) {
 		}
 	}
 }
+
+func (m *memKeys) PromoteSigningKey(context.Context, string, string, time.Time) error {
+	return errors.New("memKeys: no rotation")
+}
+
+func (m *memKeys) DeleteRetiredKeys(context.Context, time.Time) error { return nil }

@@ -2,14 +2,16 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/sigil-idp/sigil/internal/store"
 )
 
 // SigningKeys returns every signing key, oldest first.
 func (s *Store) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
-	rows, err := s.auto().query(ctx, `SELECT id, algorithm, private_key, certificate, state, created_at
+	rows, err := s.auto().query(ctx, `SELECT id, algorithm, private_key, certificate, state, created_at, state_since
 		FROM signing_keys ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: signing keys: %w", err)
@@ -19,11 +21,11 @@ func (s *Store) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
 	for rows.Next() {
 		var k store.SigningKey
 		var state string
-		var created int64
-		if err := rows.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, &k.Certificate, &state, &created); err != nil {
+		var created, since int64
+		if err := rows.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, &k.Certificate, &state, &created, &since); err != nil {
 			return nil, fmt.Errorf("sqlstore: signing keys: %w", err)
 		}
-		k.State, k.CreatedAt = store.KeyState(state), fromMS(created)
+		k.State, k.CreatedAt, k.StateSince = store.KeyState(state), fromMS(created), fromMS(since)
 		out = append(out, k)
 	}
 	return out, rows.Err()
@@ -31,14 +33,46 @@ func (s *Store) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
 
 // AddSigningKey stores a key; a second current key (or a duplicate id) is store.ErrConflict.
 func (s *Store) AddSigningKey(ctx context.Context, k store.SigningKey) error {
-	res, err := s.auto().exec(ctx, `INSERT INTO signing_keys (id, algorithm, private_key, certificate, state, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-		k.ID, k.Algorithm, k.PrivateKey, k.Certificate, string(k.State), ms(k.CreatedAt))
+	since := k.StateSince
+	if since.IsZero() {
+		since = k.CreatedAt
+	}
+	res, err := s.auto().exec(ctx, `INSERT INTO signing_keys (id, algorithm, private_key, certificate, state, created_at,
+		state_since) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+		k.ID, k.Algorithm, k.PrivateKey, k.Certificate, string(k.State), ms(k.CreatedAt), ms(since))
 	if err != nil {
 		return fmt.Errorf("sqlstore: add signing key: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("signing key %s: %w", k.ID, store.ErrConflict)
+	}
+	return nil
+}
+
+// PromoteSigningKey retires currentID and makes nextID current, in one transaction whose
+// first statement — the retirement, conditional on currentID being current — is the gate.
+func (s *Store) PromoteSigningKey(ctx context.Context, currentID, nextID string, now time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		c := s.in(tx)
+		for _, step := range []struct{ id, from, to string }{{currentID, "current", "retired"}, {nextID, "next", "current"}} {
+			res, err := c.exec(ctx, `UPDATE signing_keys SET state = $3, state_since = $4 WHERE id = $1 AND state = $2`,
+				step.id, step.from, step.to, ms(now))
+			if err != nil {
+				return fmt.Errorf("sqlstore: promote signing key: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return fmt.Errorf("signing key %s is not %s: %w", step.id, step.from, store.ErrConflict)
+			}
+		}
+		return nil
+	})
+}
+
+// DeleteRetiredKeys deletes keys retired before the cutoff.
+func (s *Store) DeleteRetiredKeys(ctx context.Context, retiredBefore time.Time) error {
+	if _, err := s.auto().exec(ctx, `DELETE FROM signing_keys WHERE state = 'retired' AND state_since < $1`,
+		ms(retiredBefore)); err != nil {
+		return fmt.Errorf("sqlstore: delete retired keys: %w", err)
 	}
 	return nil
 }

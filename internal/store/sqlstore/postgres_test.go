@@ -13,12 +13,17 @@ import (
 // it; the database is dropped when the test ends.
 func freshPostgres(tb testing.TB, dsn string) *Store {
 	tb.Helper()
-	s, _ := freshPostgresURL(tb, dsn)
+	s, err := OpenPostgres(context.Background(), emptyPostgres(tb, dsn))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
 	return s
 }
 
-// freshPostgresURL is freshPostgres, also returning the new database's URL.
-func freshPostgresURL(tb testing.TB, dsn string) (*Store, string) {
+// emptyPostgres creates a throw-away database next to the one dsn names and returns its URL;
+// the database is dropped when the test ends.
+func emptyPostgres(tb testing.TB, dsn string) string {
 	tb.Helper()
 	admin, err := sql.Open("pgx", dsn)
 	if err != nil {
@@ -35,10 +40,5 @@ func freshPostgresURL(tb testing.TB, dsn string) (*Store, string) {
 		tb.Fatal(err)
 	}
 	u.Path = "/" + name
-	s, err := OpenPostgres(context.Background(), u.String())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	return s, u.String()
+	return u.String()
 }

@@ -54,13 +54,17 @@ func TestReserveRacePostgres(t *testing.T) {
 	if dsn == "" {
 		t.Skip("SIGIL_TEST_POSTGRES is not set")
 	}
-	a, url := freshPostgresURL(t, dsn)
-	b, err := OpenPostgres(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
+	url := emptyPostgres(t, dsn)
+	var two [2]*Store
+	for i := range two {
+		s, err := OpenPostgres(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		two[i] = s
 	}
-	t.Cleanup(func() { b.Close() })
-	storetest.RaceTwoStores(t, a, b)
+	storetest.RaceTwoStores(t, two[0], two[1])
 }
 
 func TestMigrationsAreIdempotent(t *testing.T) {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/sigil-idp/sigil/internal/directory"
 	"github.com/sigil-idp/sigil/internal/store"
@@ -44,5 +45,40 @@ func testUserAdmin(t *testing.T, s store.Store) {
 	must(t, err)
 	if len(ids) != 1 || ids[0] != clientID {
 		t.Fatalf("apps: %v", ids)
+	}
+}
+
+// testKeyRotation: one next key at a time; promotion retires the current key and makes the
+// next current, once — a second node promoting the same pair changes nothing; retired keys
+// are deleted after the cutoff only.
+func testKeyRotation(t *testing.T, s store.Store) {
+	key := func(id string, state store.KeyState, at time.Time) store.SigningKey {
+		return store.SigningKey{ID: id, Algorithm: "RS256", PrivateKey: []byte(id), Certificate: []byte{1}, State: state, CreatedAt: at}
+	}
+	must(t, s.AddSigningKey(ctx(t), key("k1", store.KeyCurrent, base)))
+	must(t, s.AddSigningKey(ctx(t), key("k2", store.KeyNext, base.Add(time.Hour))))
+	wantErr(t, s.AddSigningKey(ctx(t), key("k3", store.KeyNext, base.Add(time.Hour))), store.ErrConflict)
+	at := base.Add(30 * 24 * time.Hour)
+	must(t, s.PromoteSigningKey(ctx(t), "k1", "k2", at))
+	wantErr(t, s.PromoteSigningKey(ctx(t), "k1", "k2", at.Add(time.Second)), store.ErrConflict)
+	wantErr(t, s.PromoteSigningKey(ctx(t), "k2", "nosuch", at.Add(time.Second)), store.ErrConflict)
+	keys, err := s.SigningKeys(ctx(t))
+	must(t, err)
+	states := map[string]store.SigningKey{}
+	for _, k := range keys {
+		states[k.ID] = k
+	}
+	if states["k1"].State != store.KeyRetired || states["k2"].State != store.KeyCurrent || len(keys) != 2 {
+		t.Fatalf("after promotion: %+v", keys)
+	}
+	sameTime(t, "k1 retired at", states["k1"].StateSince, at)
+	sameTime(t, "k2 created", states["k2"].CreatedAt, base.Add(time.Hour))
+	must(t, s.DeleteRetiredKeys(ctx(t), at))
+	if keys, _ = s.SigningKeys(ctx(t)); len(keys) != 2 {
+		t.Fatalf("a key retired at the cutoff was deleted: %+v", keys)
+	}
+	must(t, s.DeleteRetiredKeys(ctx(t), at.Add(time.Millisecond)))
+	if keys, _ = s.SigningKeys(ctx(t)); len(keys) != 1 || keys[0].ID != "k2" {
+		t.Fatalf("after deleting retired keys: %+v", keys)
 	}
 }

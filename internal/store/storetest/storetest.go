@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore func(testing.TB) store.Store) {
 		{"RevokeAndDeleteUser", testRevokeAndDeleteUser},
 		{"ResetState", testResetState},
 		{"UserAdmin", testUserAdmin},
+		{"KeyRotation", testKeyRotation},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
