@@ -35,16 +35,7 @@ func TestPostgres(t *testing.T) {
 // processes would have) on one SQLite file.
 func TestReserveRaceSQLite(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sigil.db")
-	var two [2]*Store
-	for i := range two {
-		s, err := OpenSQLite(context.Background(), path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		two[i] = s
-	}
-	storetest.RaceTwoStores(t, two[0], two[1])
+	raceTwoStores(t, func() (*Store, error) { return OpenSQLite(context.Background(), path) })
 }
 
 // TestReserveRacePostgres races reservations through two stores on one PostgreSQL database
@@ -55,9 +46,14 @@ func TestReserveRacePostgres(t *testing.T) {
 		t.Skip("SIGIL_TEST_POSTGRES is not set")
 	}
 	url := emptyPostgres(t, dsn)
+	raceTwoStores(t, func() (*Store, error) { return OpenPostgres(context.Background(), url) })
+}
+
+// raceTwoStores runs storetest.RaceTwoStores on two stores that open opens on one database.
+func raceTwoStores(t *testing.T, open func() (*Store, error)) {
 	var two [2]*Store
 	for i := range two {
-		s, err := OpenPostgres(context.Background(), url)
+		s, err := open()
 		if err != nil {
 			t.Fatal(err)
 		}
