@@ -37,6 +37,10 @@ var ErrNotFound = errors.New("not found")
 // ErrExists is a username that is taken.
 var ErrExists = errors.New("already exists")
 
+// Audit logs an administrative change made through the store directly (the admin API's
+// group and consent endpoints).
+func (a *Admin) Audit(ctx context.Context, event string, attrs ...any) { a.audit(ctx, event, attrs...) }
+
 func (a *Admin) audit(ctx context.Context, event string, attrs ...any) {
 	if a.Log == nil {
 		return

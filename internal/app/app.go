@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -151,6 +152,8 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 	if c.Admin.Listen != "" {
 		a.metrics = newMetrics()
 		observe, tokenIssued = a.metrics.observe, a.metrics.tokenIssued
+		a.keys.OnSign = a.metrics.signed
+		a.metrics.watchKeys(a.keys.Keys)
 	}
 	if c.AccessLog {
 		observe = a.accessLog(observe)
@@ -352,6 +355,13 @@ func (a *App) adminHandler(srv *protocol.Server, o Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1.0/", api.Handler())
 	mux.Handle("GET /metrics", a.metrics.handler())
+	if a.cfg.Admin.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	mux.Handle("GET /healthz", a.handler)
 	mux.Handle("GET /readyz", a.handler)
 	return mux

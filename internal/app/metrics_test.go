@@ -87,6 +87,12 @@ func TestMetrics(t *testing.T) {
 	if v := value("sigil_http_requests_total", map[string]string{"route": route, "status": "401", "aadsts": "7000215"}); v != 1 {
 		t.Errorf("token requests answered 401 AADSTS7000215: %v, want 1", v)
 	}
+	if h := families["sigil_token_signing_duration_seconds"]; h == nil || h.Metric[0].Histogram.GetSampleCount() != 2 {
+		t.Errorf("signing durations: %v", h)
+	}
+	if g := families["sigil_signing_key_current_age_seconds"]; g == nil || g.Metric[0].Gauge.GetValue() < 0 {
+		t.Errorf("current key age: %v", g)
+	}
 	if families["go_goroutines"] == nil || families["sigil_http_request_duration_seconds"] == nil {
 		t.Errorf("runtime or latency metrics missing")
 	}

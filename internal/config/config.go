@@ -63,6 +63,8 @@ type SigningKeys struct {
 type Admin struct {
 	// Listen is the admin listener's host:port, such as 127.0.0.1:9464.
 	Listen string `yaml:"listen"`
+	// Pprof serves Go's profiler at /debug/pprof/ on the admin listener.
+	Pprof bool `yaml:"pprof"`
 }
 
 // Testing configures the test-control API (README: "The test-control API"). sigil dev turns

@@ -2,10 +2,13 @@
 // SDK calls written for Entra work against it: /v1.0/users (list with $top, $filter on
 // userPrincipalName and @odata.nextLink paging, get, create, update, delete,
 // passwordProfile) and /v1.0/users/{id}/revokeSignInSessions, with Graph's JSON shapes and
-// Graph-shaped errors. It is served on the admin listener only (admin.listen), and every
+// Graph-shaped errors; /v1.0/applications (list, get, create, update redirect URIs,
+// addPassword, removePassword) and /v1.0/servicePrincipals (list); /v1.0/groups (list, get, members, add and remove a member) and
+// /v1.0/oauth2PermissionGrants (list, delete). It is served on the admin listener only (admin.listen), and every
 // request needs a Sigil access token for the admin API (api://sigil-admin) obtained through
 // client credentials, carrying the application permission the operation needs:
-// User.ReadWrite.All to change users, it or Directory.Read.All to read them. A token acts in
+// User.ReadWrite.All to change users, Group.ReadWrite.All to change group members,
+// Application.ReadWrite.All to withdraw consents, any of them or Directory.Read.All to read. A token acts in
 // its own tenant (tid). The operations are package admin's; this package maps HTTP to them.
 package graph
 
@@ -41,6 +44,28 @@ func (a *API) Handler() http.Handler {
 		http.MethodGet: {read, a.getUser}, http.MethodPatch: {writeUsers, a.updateUser}, http.MethodDelete: {writeUsers, a.deleteUser}})))
 	mux.Handle("/v1.0/users/{id}/revokeSignInSessions", a.Guard.Protect("POST", a.op(map[string]operation{
 		http.MethodPost: {writeUsers, a.revokeSessions}})))
+	mux.Handle("/v1.0/applications", a.Guard.Protect("GET, POST", a.op(map[string]operation{
+		http.MethodGet: {readApps, a.listApplications}, http.MethodPost: {writeApps, a.createApplication}})))
+	mux.Handle("/v1.0/applications/{id}", a.Guard.Protect("GET, PATCH", a.op(map[string]operation{
+		http.MethodGet: {readApps, a.getApplication}, http.MethodPatch: {writeApps, a.updateApplication}})))
+	mux.Handle("/v1.0/applications/{id}/addPassword", a.Guard.Protect("POST", a.op(map[string]operation{
+		http.MethodPost: {writeApps, a.addPassword}})))
+	mux.Handle("/v1.0/applications/{id}/removePassword", a.Guard.Protect("POST", a.op(map[string]operation{
+		http.MethodPost: {writeApps, a.removePassword}})))
+	mux.Handle("/v1.0/servicePrincipals", a.Guard.Protect("GET", a.op(map[string]operation{
+		http.MethodGet: {readApps, a.listServicePrincipals}})))
+	mux.Handle("/v1.0/groups", a.Guard.Protect("GET", a.op(map[string]operation{http.MethodGet: {readGroups, a.listGroups}})))
+	mux.Handle("/v1.0/groups/{id}", a.Guard.Protect("GET", a.op(map[string]operation{http.MethodGet: {readGroups, a.getGroup}})))
+	mux.Handle("/v1.0/groups/{id}/members", a.Guard.Protect("GET", a.op(map[string]operation{
+		http.MethodGet: {readGroups, a.listMembers}})))
+	mux.Handle("/v1.0/groups/{id}/members/$ref", a.Guard.Protect("POST", a.op(map[string]operation{
+		http.MethodPost: {writeGroups, a.addMember}})))
+	mux.Handle("/v1.0/groups/{id}/members/{member}/$ref", a.Guard.Protect("DELETE", a.op(map[string]operation{
+		http.MethodDelete: {writeGroups, a.removeMember}})))
+	mux.Handle("/v1.0/oauth2PermissionGrants", a.Guard.Protect("GET", a.op(map[string]operation{
+		http.MethodGet: {readGrants, a.listGrants}})))
+	mux.Handle("/v1.0/oauth2PermissionGrants/{id}", a.Guard.Protect("DELETE", a.op(map[string]operation{
+		http.MethodDelete: {writeGrants, a.deleteGrant}})))
 	mux.HandleFunc("/v1.0/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusBadRequest, "BadRequest", "Resource not found for the segment '"+
 			strings.TrimPrefix(r.URL.Path, "/v1.0/")+"'.")

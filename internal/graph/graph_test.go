@@ -48,10 +48,17 @@ func newEnv(t *testing.T) *env {
 	}
 	c.Tenants = []config.Tenant{{ID: tenantID, Domains: []string{"contoso.test"},
 		Users: []config.User{{Username: "alice@contoso.test", Password: "Passw0rd!alice", DisplayName: "Alice"}},
-		APIs:  []config.API{{DisplayName: "Todo", AppIDURI: "api://todo", AppRoles: []config.AppRole{{Value: "Todo.ReadAll", AllowedMemberTypes: []string{"Application"}}}}},
-		Apps: []config.App{reg("Provisioning", writerID, "api://sigil-admin/User.ReadWrite.All"),
+		APIs: []config.API{{DisplayName: "Todo", AppIDURI: "api://todo", Scopes: []config.Scope{{Value: "Todo.Read"}},
+			AppRoles: []config.AppRole{{Value: "Todo.ReadAll", AllowedMemberTypes: []string{"Application"}}}}},
+		Groups: []config.Group{{ID: "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b", DisplayName: "Writers", Members: []string{"alice@contoso.test"}}},
+		Apps: []config.App{reg("Provisioning", writerID, "api://sigil-admin/User.ReadWrite.All", "api://sigil-admin/Group.ReadWrite.All",
+			"api://sigil-admin/Application.ReadWrite.All"),
 			reg("Auditor", readerID, "api://sigil-admin/Directory.Read.All"),
-			reg("Todo daemon", nobodyID, "api://todo/Todo.ReadAll")}},
+			func() config.App {
+				a := reg("Todo daemon", nobodyID, "api://todo/Todo.ReadAll")
+				a.AdminConsent = []string{"api://todo/Todo.Read"}
+				return a
+			}()}},
 		{ID: otherID, Domains: []string{"fabrikam.test"},
 			Users: []config.User{{Username: "carol@fabrikam.test", Password: "Passw0rd!carol", DisplayName: "Carol"}},
 			Apps:  []config.App{reg("Fabrikam provisioning", otherAppID, "api://sigil-admin/User.ReadWrite.All")}}}
@@ -226,5 +233,127 @@ func TestPermissions(t *testing.T) {
 	}
 	if status, _ := e.call(r, "GET", "/v1.0/nothingHere", ""); status != 400 {
 		t.Errorf("an unknown segment: %d", status)
+	}
+}
+
+// TestGroupsAndGrants: groups with their members, adding and removing a member by Graph's
+// $ref, and the tenant's consents as oauth2PermissionGrants, withdrawn by id.
+func TestGroupsAndGrants(t *testing.T) {
+	e := newEnv(t)
+	w := e.token("contoso.test", writerID, "api://sigil-admin/.default")
+	const gid = "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b"
+	status, m := e.call(w, "GET", "/v1.0/groups", "")
+	if v, _ := m["value"].([]any); status != 200 || len(v) != 1 || v[0].(map[string]any)["displayName"] != "Writers" {
+		t.Fatalf("groups: %d %v", status, m)
+	}
+	status, u := e.call(w, "POST", "/v1.0/users", `{"displayName": "Bob", "userPrincipalName": "bob@contoso.test",
+		"passwordProfile": {"password": "Passw0rd!bob"}}`)
+	if status != 201 {
+		t.Fatalf("create bob: %d %v", status, u)
+	}
+	ref := `{"@odata.id": "https://graph.microsoft.com/v1.0/directoryObjects/` + u["id"].(string) + `"}`
+	if status, m := e.call(w, "POST", "/v1.0/groups/"+gid+"/members/$ref", ref); status != 204 {
+		t.Fatalf("add bob: %d %v", status, m)
+	}
+	if status, m := e.call(w, "POST", "/v1.0/groups/"+gid+"/members/$ref", ref); status != 400 {
+		t.Errorf("add bob twice: %d %v", status, m)
+	}
+	members := func() []string {
+		_, m := e.call(w, "GET", "/v1.0/groups/"+gid+"/members", "")
+		var names []string
+		for _, v := range m["value"].([]any) {
+			names = append(names, v.(map[string]any)["userPrincipalName"].(string))
+		}
+		return names
+	}
+	if got := strings.Join(members(), ","); got != "alice@contoso.test,bob@contoso.test" && got != "bob@contoso.test,alice@contoso.test" {
+		t.Errorf("members: %s", got)
+	}
+	if status, m := e.call(w, "DELETE", "/v1.0/groups/"+gid+"/members/"+u["id"].(string)+"/$ref", ""); status != 204 {
+		t.Fatalf("remove bob: %d %v", status, m)
+	}
+	if got := members(); len(got) != 1 {
+		t.Errorf("members after removing bob: %v", got)
+	}
+	reader := e.token("contoso.test", readerID, "api://sigil-admin/.default")
+	if status, _ := e.call(reader, "DELETE", "/v1.0/groups/"+gid+"/members/"+u["id"].(string)+"/$ref", ""); status != 403 {
+		t.Errorf("reader removes a member: %d", status)
+	}
+
+	status, m = e.call(reader, "GET", "/v1.0/oauth2PermissionGrants", "")
+	v, _ := m["value"].([]any)
+	var todo map[string]any
+	for _, g := range v {
+		if g := g.(map[string]any); g["scope"] == "todo.read" {
+			todo = g
+		}
+	}
+	if status != 200 || todo == nil || todo["consentType"] != "AllPrincipals" || todo["principalId"] != nil {
+		t.Fatalf("grants: %d %v", status, m)
+	}
+	if status, _ := e.call(reader, "DELETE", "/v1.0/oauth2PermissionGrants/"+todo["id"].(string), ""); status != 403 {
+		t.Errorf("reader deletes a grant: %d", status)
+	}
+	if status, m := e.call(w, "DELETE", "/v1.0/oauth2PermissionGrants/"+todo["id"].(string), ""); status != 204 {
+		t.Fatalf("delete the grant: %d %v", status, m)
+	}
+	if status, _ := e.call(w, "DELETE", "/v1.0/oauth2PermissionGrants/"+todo["id"].(string), ""); status != 404 {
+		t.Errorf("delete the grant twice: %d", status)
+	}
+}
+
+// TestApplications: an app registered through the API, its redirect URIs changed, a secret
+// added (which then authenticates at the token endpoint) and removed (which then does not),
+// and the service principals listed.
+func TestApplications(t *testing.T) {
+	e := newEnv(t)
+	w := e.token("contoso.test", writerID, "api://sigil-admin/.default")
+	status, app := e.call(w, "POST", "/v1.0/applications", `{"displayName": "Orders SPA", "spa": {"redirectUris": ["https://orders.example.test/"]}}`)
+	if status != 201 || app["appId"] == "" || app["id"] == app["appId"] || app["displayName"] != "Orders SPA" {
+		t.Fatalf("create: %d %v", status, app)
+	}
+	id, appID := app["id"].(string), app["appId"].(string)
+	if status, m := e.call(w, "PATCH", "/v1.0/applications/"+id, `{"web": {"redirectUris": ["http://localhost:5000/cb"]}}`); status != 204 {
+		t.Fatalf("update: %d %v", status, m)
+	}
+	if status, m := e.call(w, "PATCH", "/v1.0/applications/"+id, `{"spa": {"redirectUris": ["http://evil.example/"]}}`); status != 400 {
+		t.Errorf("an http redirect URI off loopback: %d %v", status, m)
+	}
+	_, got := e.call(w, "GET", "/v1.0/applications/"+appID, "") // by appId too
+	spa, web := got["spa"].(map[string]any)["redirectUris"].([]any), got["web"].(map[string]any)["redirectUris"].([]any)
+	if len(spa) != 1 || len(web) != 1 || web[0] != "http://localhost:5000/cb" {
+		t.Errorf("after the update: %v", got)
+	}
+	status, pw := e.call(w, "POST", "/v1.0/applications/"+id+"/addPassword", `{"passwordCredential": {"displayName": "ci"}}`)
+	secret, _ := pw["secretText"].(string)
+	if status != 200 || len(secret) < 32 || pw["keyId"] == "" {
+		t.Fatalf("addPassword: %d %v", status, pw)
+	}
+	resp, err := e.idpClient.PostForm(e.idp+"/contoso.test/oauth2/v2.0/token", url.Values{"grant_type": {"client_credentials"},
+		"client_id": {appID}, "client_secret": {secret}, "scope": {"api://sigil-admin/.default"}})
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("client credentials with the new secret: %v %v", resp.StatusCode, err)
+	}
+	resp.Body.Close()
+	if status, m := e.call(w, "POST", "/v1.0/applications/"+id+"/removePassword", `{"keyId": "`+pw["keyId"].(string)+`"}`); status != 204 {
+		t.Fatalf("removePassword: %d %v", status, m)
+	}
+	resp, err = e.idpClient.PostForm(e.idp+"/contoso.test/oauth2/v2.0/token", url.Values{"grant_type": {"client_credentials"},
+		"client_id": {appID}, "client_secret": {secret}, "scope": {"api://sigil-admin/.default"}})
+	if err != nil || resp.StatusCode != 401 {
+		t.Errorf("client credentials with the removed secret: %v %v", resp.StatusCode, err)
+	}
+	resp.Body.Close()
+	_, sps := e.call(w, "GET", "/v1.0/servicePrincipals", "")
+	found := false
+	for _, sp := range sps["value"].([]any) {
+		found = found || sp.(map[string]any)["appId"] == appID
+	}
+	if !found {
+		t.Errorf("service principals lack %s: %v", appID, sps)
+	}
+	r := e.token("contoso.test", readerID, "api://sigil-admin/.default")
+	if status, _ := e.call(r, "POST", "/v1.0/applications", `{"displayName": "x"}`); status != 403 {
+		t.Errorf("reader creates an app: %d", status)
 	}
 }

@@ -78,6 +78,12 @@ type Directory interface {
 	AppByClientID(ctx context.Context, clientID string) (directory.App, error)
 	// AppIDs lists the client ids of the apps registered in a tenant, sorted.
 	AppIDs(ctx context.Context, tenantID string) ([]string, error)
+	// TenantGrants lists every consent in a tenant, one Grant per (app, user or tenant-wide,
+	// resource).
+	TenantGrants(ctx context.Context, tenantID string) ([]directory.Grant, error)
+	// DeleteGrant withdraws one consent (every scope of it) in one statement; ErrNotFound
+	// when there is none.
+	DeleteGrant(ctx context.Context, tenantID, clientID, userID, resource string) error
 	// IsSPAOrigin reports whether origin is the origin of any spa redirect URI registered by
 	// any app (for CORS on bearer-token endpoints, where no client is named).
 	IsSPAOrigin(ctx context.Context, origin string) (bool, error)
@@ -116,6 +122,13 @@ type RolesAndGroups interface {
 	GroupByID(ctx context.Context, id string) (directory.Group, error)
 	// UserGroups returns the groups the user is a member of, by id, without their members.
 	UserGroups(ctx context.Context, userID string) ([]directory.Group, error)
+	// TenantGroups lists a tenant's groups by display name, without their members.
+	TenantGroups(ctx context.Context, tenantID string) ([]directory.Group, error)
+	// AddGroupMember adds a user of the group's tenant to it in one statement; ErrConflict
+	// when it is a member already or either is unknown.
+	AddGroupMember(ctx context.Context, groupID, userID string) error
+	// RemoveGroupMember removes a member in one statement; ErrNotFound when it was none.
+	RemoveGroupMember(ctx context.Context, groupID, userID string) error
 }
 
 // UserProfile is a partial change of a user's profile: nil fields are left as they are.

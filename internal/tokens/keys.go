@@ -27,6 +27,9 @@ import (
 // (next, current, retired) verifies and appears in the JWKS. It is loaded from the store once
 // and refreshed by Reload, never per request.
 type KeySet struct {
+	// OnSign, when set before the first Sign, learns how long each signature took (metrics).
+	OnSign func(time.Duration)
+
 	st   store.Keys
 	ring *KeyRing // seals the private keys in the store; nil: stored unsealed (tests)
 	now  func() time.Time
@@ -224,7 +227,11 @@ func (ks *KeySet) Sign(claims any) (string, error) {
 	enc.Write(payload)
 	enc.Close()
 	digest := sha256.Sum256(b.Bytes())
+	start := time.Now()
 	sig, err := rsa.SignPKCS1v15(nil, key.priv, crypto.SHA256, digest[:])
+	if observe := ks.OnSign; observe != nil {
+		observe(time.Since(start))
+	}
 	if err != nil {
 		return "", fmt.Errorf("tokens: sign: %w", err)
 	}

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -84,4 +85,81 @@ func (s *Store) AppIDs(ctx context.Context, tenantID string) ([]string, error) {
 		out = append(out, id)
 	}
 	return out, rows.Err()
+}
+
+// TenantGrants lists a tenant's consents, one per (app, user, resource).
+func (s *Store) TenantGrants(ctx context.Context, tenantID string) ([]directory.Grant, error) {
+	rows, err := s.auto().query(ctx, `SELECT client_id, user_id, resource, scope FROM grants WHERE tenant_id = $1
+		ORDER BY client_id, user_id, resource, scope`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: tenant grants: %w", err)
+	}
+	defer rows.Close()
+	var out []directory.Grant
+	for rows.Next() {
+		var client, user, resource, scope string
+		if err := rows.Scan(&client, &user, &resource, &scope); err != nil {
+			return nil, fmt.Errorf("sqlstore: tenant grants: %w", err)
+		}
+		if n := len(out); n == 0 || out[n-1].ClientID != client || out[n-1].UserID != user || out[n-1].Resource != resource {
+			out = append(out, directory.Grant{TenantID: tenantID, ClientID: client, UserID: user, Resource: resource})
+		}
+		out[len(out)-1].Scopes = append(out[len(out)-1].Scopes, scope)
+	}
+	return out, rows.Err()
+}
+
+// DeleteGrant deletes every scope of one consent.
+func (s *Store) DeleteGrant(ctx context.Context, tenantID, clientID, userID, resource string) error {
+	return rowsOrNotFound(s.auto().exec(ctx, `DELETE FROM grants WHERE tenant_id = $1 AND client_id = $2 AND user_id = $3
+		AND resource = $4`, tenantID, clientID, userID, resource))
+}
+
+// TenantGroups lists a tenant's groups.
+func (s *Store) TenantGroups(ctx context.Context, tenantID string) ([]directory.Group, error) {
+	rows, err := s.auto().query(ctx, `SELECT id, display_name FROM security_groups WHERE tenant_id = $1
+		ORDER BY display_name, id`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: groups: %w", err)
+	}
+	defer rows.Close()
+	var out []directory.Group
+	for rows.Next() {
+		g := directory.Group{TenantID: tenantID}
+		if err := rows.Scan(&g.ID, &g.DisplayName); err != nil {
+			return nil, fmt.Errorf("sqlstore: groups: %w", err)
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// AddGroupMember inserts the membership only when group and user are of one tenant.
+func (s *Store) AddGroupMember(ctx context.Context, groupID, userID string) error {
+	res, err := s.auto().exec(ctx, `INSERT INTO group_members (group_id, user_id)
+		SELECT g.id, u.id FROM security_groups g JOIN users u ON u.tenant_id = g.tenant_id WHERE g.id = $1 AND u.id = $2
+		ON CONFLICT DO NOTHING`, groupID, userID)
+	if err != nil {
+		return fmt.Errorf("sqlstore: add group member: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return errors.Join(store.ErrConflict, err)
+	}
+	return nil
+}
+
+// RemoveGroupMember deletes one membership.
+func (s *Store) RemoveGroupMember(ctx context.Context, groupID, userID string) error {
+	return rowsOrNotFound(s.auto().exec(ctx, `DELETE FROM group_members WHERE group_id = $1 AND user_id = $2`, groupID, userID))
+}
+
+// rowsOrNotFound turns a write that touched no row into ErrNotFound.
+func rowsOrNotFound(res sql.Result, err error) error {
+	if err != nil {
+		return fmt.Errorf("sqlstore: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return errors.Join(store.ErrNotFound, err)
+	}
+	return nil
 }

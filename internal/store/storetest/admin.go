@@ -82,3 +82,40 @@ func testKeyRotation(t *testing.T, s store.Store) {
 		t.Fatalf("after deleting retired keys: %+v", keys)
 	}
 }
+
+// testGroupAndGrantAdmin: groups are listed and members added and removed one statement
+// each; consents are listed per (app, user, resource) and withdrawn whole.
+func testGroupAndGrantAdmin(t *testing.T, s store.Store) {
+	seed(t, s)
+	must(t, s.UpsertGroup(ctx(t), directory.Group{ID: "g1", TenantID: tenantID, DisplayName: "Writers"}))
+	groups, err := s.TenantGroups(ctx(t), tenantID)
+	must(t, err)
+	if len(groups) != 1 || groups[0].DisplayName != "Writers" {
+		t.Fatalf("groups: %+v", groups)
+	}
+	must(t, s.AddGroupMember(ctx(t), "g1", userID))
+	wantErr(t, s.AddGroupMember(ctx(t), "g1", userID), store.ErrConflict)
+	wantErr(t, s.AddGroupMember(ctx(t), "g1", "nobody"), store.ErrConflict)
+	g, err := s.GroupByID(ctx(t), "g1")
+	must(t, err)
+	if len(g.Members) != 1 || g.Members[0] != userID {
+		t.Fatalf("members: %+v", g)
+	}
+	must(t, s.RemoveGroupMember(ctx(t), "g1", userID))
+	wantErr(t, s.RemoveGroupMember(ctx(t), "g1", userID), store.ErrNotFound)
+
+	must(t, s.AddGrant(ctx(t), directory.Grant{TenantID: tenantID, ClientID: clientID, UserID: userID, Resource: "api://todo",
+		Scopes: []string{"Todo.Read", "Todo.Write"}}, base))
+	must(t, s.AddGrant(ctx(t), directory.Grant{TenantID: tenantID, ClientID: clientID, Resource: "api://todo",
+		Scopes: []string{"Todo.Read"}}, base))
+	grants, err := s.TenantGrants(ctx(t), tenantID)
+	must(t, err)
+	if len(grants) != 2 || grants[0].UserID != "" || len(grants[1].Scopes) != 2 {
+		t.Fatalf("grants: %+v", grants)
+	}
+	must(t, s.DeleteGrant(ctx(t), tenantID, clientID, userID, "api://todo"))
+	wantErr(t, s.DeleteGrant(ctx(t), tenantID, clientID, userID, "api://todo"), store.ErrNotFound)
+	if grants, _ = s.TenantGrants(ctx(t), tenantID); len(grants) != 1 {
+		t.Fatalf("grants after the delete: %+v", grants)
+	}
+}
