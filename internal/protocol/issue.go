@@ -93,7 +93,7 @@ func (s *Server) issueTokens(r *http.Request, f *flow, grant store.Grant, user d
 		grant.Scopes = withOpenID(grant.Scopes) // response_type=id_token signs in
 	}
 	claims, _ := parseClaimsRequest(grant.Claims) // validated with the request
-	m := mintRequest{app: f.app, grant: grant, user: &user, nonce: f.req.Nonce, claims: claims, ipaddr: clientAddress(r), now: now}
+	m := mintRequest{app: f.app, grant: grant, user: &user, nonce: f.req.Nonce, claims: claims, ipaddr: s.clientAddress(r), now: now}
 	if err := s.loadDirectoryClaims(r.Context(), &m, user, true); err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func (s *Server) issueEncrypted(r *http.Request, f *flow, grant store.Grant, use
 	grant.Scopes = withOpenID(grant.Scopes)       // MSAL requires the ID token
 	claims, _ := parseClaimsRequest(grant.Claims) // validated with the request
 	resp, err := s.mint(r.Context(), mintRequest{app: f.app, grant: grant, user: &user, nonce: f.req.Nonce,
-		claims: claims, ipaddr: clientAddress(r), newFamily: true, now: s.now()})
+		claims: claims, ipaddr: s.clientAddress(r), newFamily: true, now: s.now()})
 	if err != nil {
 		return nil, err
 	}

@@ -122,7 +122,7 @@ func open(ctx context.Context, db *sql.DB, engine string) (*Store, error) {
 // store opens because transactions never prepare (see conn.stmt).
 var txStatements = []string{qRedeem, qClaimCode, qInsertFamily, qInsertToken, qTokenFamily, qRotate, qRevokeFamily,
 	qMarkReplay, qRevokeCodeFamilies, qBurnChildCodes, qRevokeChildFamilies, qInsertCode, qDeleteSession, qRevokeSessionFamilies,
-	qEnterUserCode, qPollDevice, qRedeemDevice, qDeviceByHash}
+	qEnterUserCode, qPollDevice, qRedeemDevice, qDeviceByHash, qReserveAttempt}
 
 // Close closes the database.
 func (s *Store) Close() error {

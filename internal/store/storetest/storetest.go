@@ -52,6 +52,8 @@ func Run(t *testing.T, newStore func(testing.TB) store.Store) {
 		{"SigningKeys", testSigningKeys},
 		{"Secrets", testSecrets},
 		{"Throttle", testThrottle},
+		{"ThrottleReservations", testReservations},
+		{"ThrottleMultiKey", testMultiKeyReservations},
 		{"DeleteExpired", testDeleteExpired},
 		{"ForcedFailures", testForcedFailures},
 		{"ForcedFailureRace", testForcedFailureRace},
