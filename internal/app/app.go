@@ -105,6 +105,12 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	seed = make([]byte, 32)
+	rand.Read(seed)
+	refreshKey, err := a.store.Secret(ctx, "refresh-token", seed)
+	if err != nil {
+		return err
+	}
 	pages, err := web.New()
 	if err != nil {
 		return err
@@ -121,7 +127,7 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 		Lifetimes: c.Lifetimes(),
 		Throttle: protocol.Throttle{Account: c.LoginThrottle.AccountFailures, Address: c.LoginThrottle.IPFailures,
 			Window: time.Duration(c.LoginThrottle.Window)},
-		Passwords: o.HashParams, InteractionKey: interactionKey, Logger: a.log, Now: o.Now, GroupsOverageLimit: c.GroupsOverageLimit, Dev: o.Dev,
+		Passwords: o.HashParams, InteractionKey: interactionKey, RefreshKey: refreshKey, Logger: a.log, Now: o.Now, GroupsOverageLimit: c.GroupsOverageLimit, Dev: o.Dev,
 		TestControl: control,
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -31,8 +32,11 @@ type Options struct {
 	// InteractionKey (32 bytes, the same on every node) seals pending interactions into
 	// the sign-in pages' forms.
 	InteractionKey []byte
-	Logger         *slog.Logger
-	Now            func() time.Time
+	// RefreshKey (32 bytes, the same on every node) derives refresh tokens' successors from
+	// them and authenticates refresh tokens (token_refresh.go).
+	RefreshKey []byte
+	Logger     *slog.Logger
+	Now        func() time.Time
 	// Dev (sigil dev) adds notes for the developer to error pages: the registered redirect
 	// URIs of the app, the configuration key to edit.
 	Dev bool
@@ -51,21 +55,22 @@ type Throttle struct {
 // Server answers the Microsoft identity platform v2.0 endpoints. Build it with NewServer and
 // mount Handler.
 type Server struct {
-	publicURL string
-	store     store.Store
-	keys      *tokens.KeySet
-	pairwise  []byte
-	sessions  *session.Manager
-	pages     *web.Pages
-	lifetimes directory.Lifetimes
-	throttle  Throttle
-	log       *slog.Logger
-	now       func() time.Time
-	hashing   chan struct{} // bounds concurrent password hashing (memory × concurrency)
-	dev       bool          // error pages carry notes for the developer
-	sealer    *interactionSealer
-	dummyHash string // verified for unknown usernames, so they cost what known ones do
-	passwords password.Params
+	publicURL  string
+	store      store.Store
+	keys       *tokens.KeySet
+	pairwise   []byte
+	sessions   *session.Manager
+	pages      *web.Pages
+	lifetimes  directory.Lifetimes
+	throttle   Throttle
+	log        *slog.Logger
+	now        func() time.Time
+	hashing    chan struct{} // bounds concurrent password hashing (memory × concurrency)
+	dev        bool          // error pages carry notes for the developer
+	sealer     *interactionSealer
+	refreshKey []byte
+	dummyHash  string // verified for unknown usernames, so they cost what known ones do
+	passwords  password.Params
 	// groupsOverage is the most groups a token lists (mint_roles.go).
 	groupsOverage int
 	// control is the test-control API's settings, nil when it is off; clockOffset (ns) is
@@ -88,7 +93,10 @@ func NewServer(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{sealer: sealer,
+	if len(o.RefreshKey) < 32 {
+		return nil, errors.New("protocol: the refresh-token key must have 32 bytes")
+	}
+	s := &Server{sealer: sealer, refreshKey: o.RefreshKey,
 		publicURL: o.PublicURL, store: o.Store, keys: o.Keys, pairwise: o.PairwiseKey, sessions: o.Sessions,
 		pages: o.Pages, lifetimes: o.Lifetimes, throttle: o.Throttle, log: o.Logger, now: now,
 		hashing: make(chan struct{}, 2), dummyHash: dummy, passwords: o.Passwords, groupsOverage: o.GroupsOverageLimit, dev: o.Dev,

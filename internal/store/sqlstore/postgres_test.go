@@ -10,8 +10,8 @@ import (
 )
 
 // freshPostgres creates a throw-away database next to the one dsn names and opens a Store on
-// it; the database is dropped when the test ends.
-func freshPostgres(tb testing.TB, dsn string) *Store {
+// it, returning the database's URL too; the database is dropped when the test ends.
+func freshPostgres(tb testing.TB, dsn string) (*Store, string) {
 	tb.Helper()
 	admin, err := sql.Open("pgx", dsn)
 	if err != nil {
@@ -33,5 +33,5 @@ func freshPostgres(tb testing.TB, dsn string) *Store {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { s.Close() })
-	return s
+	return s, u.String()
 }

@@ -47,16 +47,22 @@ func testForcedFailures(t *testing.T, s store.Store) {
 }
 
 // testForcedFailureRace: n concurrent requests use a failure of k requests exactly k times.
-func testForcedFailureRace(t *testing.T, s store.Store) {
+func testForcedFailureRace(t *testing.T, s, s2 store.Store) {
 	seed(t, s)
 	const n, k = 8, 3
 	must(t, s.AddForcedFailure(ctx(t), store.ForcedFailure{ID: "f", Error: "login_required", Remaining: k, CreatedAt: base}))
 	var mu sync.Mutex
 	var used, none int
 	var wg sync.WaitGroup
-	for range n {
+	start := make(chan struct{})
+	for i := range n {
+		st := s
+		if i%2 == 1 {
+			st = s2 // another instance on the same database
+		}
 		wg.Go(func() {
-			_, err := s.TakeForcedFailure(ctx(t), clientID, userID)
+			<-start
+			_, err := st.TakeForcedFailure(ctx(t), clientID, userID)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -69,6 +75,7 @@ func testForcedFailureRace(t *testing.T, s store.Store) {
 			}
 		})
 	}
+	close(start)
 	wg.Wait()
 	if used != k || none != n-k {
 		t.Fatalf("%d uses and %d misses, want %d and %d", used, none, k, n-k)
