@@ -253,10 +253,19 @@ type raceResult struct {
 	err  error
 }
 
-// racePresent presents the same token n times at once, alternating between two store
-// instances on one database, released together.
+// racePresent presents the same token n times at once through two store instances.
 func racePresent(t *testing.T, a, b store.Store, n int, r store.Rotation) []raceResult {
 	out := make([]raceResult, n)
+	together(a, b, n, func(i int, s store.Store) {
+		next, _, err := s.RotateRefreshToken(ctx(t), r)
+		out[i] = raceResult{next, err}
+	})
+	return out
+}
+
+// together runs fn n times at once, released together, alternating between two store
+// instances on one database.
+func together(a, b store.Store, n int, fn func(i int, s store.Store)) {
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range n {
@@ -266,26 +275,29 @@ func racePresent(t *testing.T, a, b store.Store, n int, r store.Rotation) []race
 		}
 		wg.Go(func() {
 			<-start
-			next, _, err := s.RotateRefreshToken(ctx(t), r)
-			out[i] = raceResult{next, err}
+			fn(i, s)
 		})
 	}
 	close(start)
 	wg.Wait()
-	return out
 }
 
 const raceRounds, raceN = 4, 16
+
+// raceFamily creates a family for one round of a race test and returns its first token.
+func raceFamily(t *testing.T, s store.Store, prefix string, round int) string {
+	id, code := fmt.Sprintf("%s%d", prefix, round), fmt.Sprintf("%s-code%d", prefix, round)
+	must(t, s.CreateAuthCode(ctx(t), newCode(code)))
+	createFamily(t, s, id, code)
+	return id + "-rt0"
+}
 
 // testRefreshRaceGrace: concurrent presentations within the interval, on two instances, all
 // get the one successor, and only one was stored.
 func testRefreshRaceGrace(t *testing.T, a, b store.Store) {
 	seed(t, a)
 	for round := range raceRounds {
-		id, code := fmt.Sprintf("g%d", round), fmt.Sprintf("g-code%d", round)
-		must(t, a.CreateAuthCode(ctx(t), newCode(code)))
-		createFamily(t, a, id, code)
-		rt0 := id + "-rt0"
+		rt0 := raceFamily(t, a, "g", round)
 		res := racePresent(t, a, b, raceN, rotation(rt0, base.Add(time.Minute), 30*time.Second))
 		for i, r := range res {
 			if r.err != nil || r.next.Hash != rt0+">1" {
@@ -306,10 +318,7 @@ func testRefreshRaceGrace(t *testing.T, a, b store.Store) {
 func testRefreshRaceStrict(t *testing.T, a, b store.Store) {
 	seed(t, a)
 	for round := range raceRounds {
-		id, code := fmt.Sprintf("s%d", round), fmt.Sprintf("s-code%d", round)
-		must(t, a.CreateAuthCode(ctx(t), newCode(code)))
-		createFamily(t, a, id, code)
-		rt0 := id + "-rt0"
+		rt0 := raceFamily(t, a, "s", round)
 		res := racePresent(t, a, b, raceN, rotation(rt0, base.Add(time.Minute), 0))
 		var gens []int
 		for i, r := range res {
@@ -343,10 +352,7 @@ func testRefreshRaceUseVersusRetry(t *testing.T, a, b store.Store) {
 	seed(t, a)
 	const r = 30 * time.Second
 	for round := range raceRounds * 2 {
-		id, code := fmt.Sprintf("u%d", round), fmt.Sprintf("u-code%d", round)
-		must(t, a.CreateAuthCode(ctx(t), newCode(code)))
-		createFamily(t, a, id, code)
-		rt0 := id + "-rt0"
+		rt0 := raceFamily(t, a, "u", round)
 		_, _, err := a.RotateRefreshToken(ctx(t), rotation(rt0, base.Add(time.Minute), r))
 		must(t, err)
 		now := base.Add(2 * time.Minute)
@@ -391,30 +397,18 @@ func testCodeRedeemRace(t *testing.T, a, b store.Store) {
 	}
 }
 
-// race2 runs fn n times at once, alternating between two store instances, released
-// together, and counts the nil results.
+// race2 runs fn n times at once through two store instances and counts the nil results.
 func race2(a, b store.Store, n int, fn func(store.Store) error) (wins int, errs []error) {
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		s := a
-		if i%2 == 1 {
-			s = b
+	together(a, b, n, func(_ int, s store.Store) {
+		err := fn(s)
+		mu.Lock()
+		defer mu.Unlock()
+		if err == nil {
+			wins++
+		} else {
+			errs = append(errs, err)
 		}
-		wg.Go(func() {
-			<-start
-			err := fn(s)
-			mu.Lock()
-			defer mu.Unlock()
-			if err == nil {
-				wins++
-			} else {
-				errs = append(errs, err)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
+	})
 	return wins, errs
 }
