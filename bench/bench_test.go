@@ -182,7 +182,7 @@ func BenchmarkTwoSignatures(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	keys, err := tokens.LoadKeys(context.Background(), st, time.Now)
+	keys, err := tokens.LoadKeys(context.Background(), st, nil, time.Now)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -290,7 +290,7 @@ func BenchmarkOneSignature(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	keys, err := tokens.LoadKeys(context.Background(), st, time.Now)
+	keys, err := tokens.LoadKeys(context.Background(), st, nil, time.Now)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -45,7 +46,7 @@ const axeJS = `(async () => {
 
 // TestPagesAccessible renders each of Sigil's pages — error, sign-in, sign-in with an error,
 // consent, account picker, the device code page (with a wrong code) and its success and
-// declined results, signed out — in the light and the dark scheme at 320, 483 and
+// declined results, the sign-out confirmation and its cancel answer, signed out — in the light and the dark scheme at 320, 483 and
 // 1280 px, and checks each with axe-core: no serious or critical violation, no horizontal
 // overflow, a visible focus on every control. It writes a screenshot of each to
 // e2e/screenshots/.
@@ -106,6 +107,15 @@ func TestPagesAccessible(t *testing.T) {
 		}
 		return e.IdP + "/" + harness.Domain + "/oauth2/v2.0/authorize?" + q.Encode()
 	}
+	// crossSiteLogout starts a logout from a page of another site (about:blank's opaque
+	// origin): with no hint Sigil asks before signing out.
+	crossSiteLogout := func() error {
+		if err := p.Navigate("about:blank"); err != nil {
+			return err
+		}
+		_, err := browser.Eval[bool](p, `location.href = `+strconv.Quote(e.IdP+"/"+harness.Domain+"/oauth2/v2.0/logout")+`; true`)
+		return err
+	}
 	steps := []struct {
 		name  string
 		act   func() error
@@ -150,9 +160,17 @@ func TestPagesAccessible(t *testing.T) {
 			"[data-device-code-result=success]"},
 		{"device-code-declined", func() error { return deviceConsent(p, e, "openid User.Read", "decline") },
 			"[data-device-code-result=declined]"},
+		{"sign-out-confirm", crossSiteLogout, "button[name=signout][value=confirm]"},
+		{"sign-out-cancelled", func() error { return p.Click("button[name=signout][value=cancel]") }, "[data-still-signed-in]"},
 		{"signed-out", func() error {
-			return p.Navigate(e.IdP + "/" + harness.Domain + "/oauth2/v2.0/logout")
-		}, "main"},
+			if err := crossSiteLogout(); err != nil {
+				return err
+			}
+			if err := p.WaitVisible("button[name=signout][value=confirm]", 20*time.Second); err != nil {
+				return err
+			}
+			return p.Click("button[name=signout][value=confirm]")
+		}, "[data-signed-out]"},
 		{"landing", func() error { return p.Navigate(e.IdP + "/") }, "main dl"},
 		{"tenant-landing", func() error { return p.Navigate(e.IdP + "/" + harness.Domain) }, "main dl"},
 	}

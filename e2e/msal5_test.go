@@ -39,34 +39,7 @@ func TestMSAL5SilentPath(t *testing.T) {
 		t.Fatalf("home account id %q is not oid.tid (client_info)", r.Account.HomeAccountID)
 	}
 
-	tokens := e.Requests.TokenRequests()
-	r = mustSucceed(t, "silent from cache", e.Call(p, "t.silent("+userRead+")"))
-	if !r.FromCache || e.Requests.TokenRequests() != tokens {
-		t.Fatalf("silent call was not served from the cache: fromCache=%v, token requests %d → %d", r.FromCache, tokens, e.Requests.TokenRequests())
-	}
-
-	tokens, iframes := e.Requests.TokenRequests(), e.Requests.SilentAuthorizeRequests()
-	r = mustSucceed(t, "forceRefresh", e.Call(p, "t.silent("+userRead+", {forceRefresh: true})"))
-	if r.FromCache || e.Requests.TokenRequests() != tokens+1 || e.Requests.SilentAuthorizeRequests() != iframes {
-		t.Fatalf("forceRefresh did not use the refresh token alone: fromCache=%v tokens %d→%d iframes %d→%d",
-			r.FromCache, tokens, e.Requests.TokenRequests(), iframes, e.Requests.SilentAuthorizeRequests())
-	}
-
-	api, err := browser.EvalTimeout[struct {
-		Status int            `json:"status"`
-		Body   map[string]any `json:"body"`
-	}](p, "t.callAPI("+jsString(e.IdP+"/v1.0/me")+", "+jsString(r.AccessToken)+")", 20*time.Second)
-	if err != nil || api.Status != 200 || api.Body["userPrincipalName"] != harness.Alice {
-		t.Fatalf("GET /v1.0/me with the bearer token: %+v, %v", api, err)
-	}
-
-	forget(t, p, "refreshtoken")
-	tokens, iframes = e.Requests.TokenRequests(), e.Requests.SilentAuthorizeRequests()
-	mustSucceed(t, "silent without a refresh token", e.Call(p, "t.silent("+userRead+", {forceRefresh: true})"))
-	if e.Requests.SilentAuthorizeRequests() != iframes+1 || e.Requests.TokenRequests() != tokens+1 {
-		t.Fatalf("without a refresh token the hidden iframe should get a code: iframes %d→%d, tokens %d→%d",
-			iframes, e.Requests.SilentAuthorizeRequests(), tokens, e.Requests.TokenRequests())
-	}
+	silentPath(t, e, p, 1)
 
 	// Sigil's session ends (its cookie is gone) and so does the refresh token: the silent
 	// call must fail fast with InteractionRequiredAuthError, not time out.
@@ -121,6 +94,42 @@ func TestMSAL5RedirectAndLogout(t *testing.T) {
 		if c.Name == "__Host-sigil-session" {
 			t.Fatalf("Sigil's session cookie survived sign-out: %+v", c)
 		}
+	}
+}
+
+// silentPath walks the silent half of the pattern after a sign-in: a token from the cache (no
+// request), forceRefresh the given number of times (the refresh token alone each time), the
+// API call with the last access token, then the hidden iframe once the refresh token is gone.
+func silentPath(t *testing.T, e *harness.Env, p *browser.Page, refreshes int) {
+	t.Helper()
+	tokens := e.Requests.TokenRequests()
+	r := mustSucceed(t, "silent from cache", e.Call(p, "t.silent("+userRead+")"))
+	if !r.FromCache || e.Requests.TokenRequests() != tokens {
+		t.Fatalf("silent call was not served from the cache: fromCache=%v, token requests %d → %d", r.FromCache, tokens, e.Requests.TokenRequests())
+	}
+	for i := range refreshes {
+		tokens, iframes := e.Requests.TokenRequests(), e.Requests.SilentAuthorizeRequests()
+		r = mustSucceed(t, "forceRefresh", e.Call(p, "t.silent("+userRead+", {forceRefresh: true})"))
+		if r.FromCache || e.Requests.TokenRequests() != tokens+1 || e.Requests.SilentAuthorizeRequests() != iframes {
+			t.Fatalf("forceRefresh %d did not use the refresh token alone: fromCache=%v tokens %d→%d iframes %d→%d",
+				i+1, r.FromCache, tokens, e.Requests.TokenRequests(), iframes, e.Requests.SilentAuthorizeRequests())
+		}
+	}
+
+	api, err := browser.EvalTimeout[struct {
+		Status int            `json:"status"`
+		Body   map[string]any `json:"body"`
+	}](p, "t.callAPI("+jsString(e.IdP+"/v1.0/me")+", "+jsString(r.AccessToken)+")", 20*time.Second)
+	if err != nil || api.Status != 200 || api.Body["userPrincipalName"] != harness.Alice {
+		t.Fatalf("GET /v1.0/me with the bearer token: %+v, %v", api, err)
+	}
+
+	forget(t, p, "refreshtoken")
+	tokens, iframes := e.Requests.TokenRequests(), e.Requests.SilentAuthorizeRequests()
+	mustSucceed(t, "silent without a refresh token", e.Call(p, "t.silent("+userRead+", {forceRefresh: true})"))
+	if e.Requests.SilentAuthorizeRequests() != iframes+1 || e.Requests.TokenRequests() != tokens+1 {
+		t.Fatalf("without a refresh token the hidden iframe should get a code: iframes %d→%d, tokens %d→%d",
+			iframes, e.Requests.SilentAuthorizeRequests(), tokens, e.Requests.TokenRequests())
 	}
 }
 

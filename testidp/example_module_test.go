@@ -2,10 +2,8 @@ package testidp_test
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 )
@@ -16,9 +14,9 @@ func TestExampleModule(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds another module; skipped with -short")
 	}
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goBin); err != nil {
-		goBin = "go"
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("no go command on the PATH: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()

@@ -31,7 +31,8 @@ func (d *devCmd) Run(ctx context.Context, log *slog.Logger) error {
 	}
 	start := time.Now()
 	dev, err := demo.StartDev(ctx, demo.DevOptions{PublicURL: d.PublicURL, Listen: d.Listen, SPAListen: d.SPAListen,
-		DataDir: d.DataDir, NodeModules: d.NodeModules, ConfigFile: d.Config, NoDemo: d.NoDemo, Logger: log})
+		DataDir: d.DataDir, NodeModules: d.NodeModules, ConfigFile: d.Config, NoDemo: d.NoDemo, Logger: log,
+		KeyEncryptionKey: os.Getenv("SIGIL_KEY_ENCRYPTION_KEY")})
 	if err != nil {
 		return err
 	}

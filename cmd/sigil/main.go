@@ -3,7 +3,12 @@
 //
 //	sigil serve --config sigil.yaml   run the server from a configuration file
 //	sigil dev                         run it with a demo tenant, user and SPA
+//	sigil migrate --config sigil.yaml apply the database migrations and exit (before a rollout)
 //	sigil version                     print the version (also: sigil --version)
+//	sigil users list|add|disable|enable|set-password|delete --config sigil.yaml …
+//	sigil apps list --config sigil.yaml --tenant contoso.test
+//	sigil keys list|rotate --config sigil.yaml
+//	sigil hash-password               a passwordHash for the bootstrap file
 //
 // Exit status: 0 on a clean stop, 1 when the server cannot start or fails, 2 for usage errors
 // (an unknown command or flag, a missing argument).
@@ -19,6 +24,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/alecthomas/kong"
 
@@ -34,7 +40,13 @@ type cli struct {
 
 	Serve   serveCmd   `cmd:"" help:"Run the server from a configuration file."`
 	Dev     devCmd     `cmd:"" help:"Run Sigil with a demo tenant, user and single-page app; no configuration needed."`
+	Migrate migrateCmd `cmd:"" help:"Apply the database migrations and exit: run it once before rolling out a new version."`
 	Version versionCmd `cmd:"" help:"Print the version."`
+
+	Users        usersCmd        `cmd:"" help:"Administer the users of a configuration's store (safe beside a running server)."`
+	Apps         appsCmd         `cmd:"" help:"Look at the app registrations of a configuration's store."`
+	Keys         keysCmd         `cmd:"" help:"List and rotate the signing keys of a configuration's store."`
+	HashPassword hashPasswordCmd `cmd:"" name:"hash-password" help:"Read a password from standard input and print its argon2id hash, for passwordHash in the bootstrap file."`
 }
 
 // overrides are the settings a flag or environment variable may take over from the file.
@@ -52,6 +64,7 @@ func (o overrides) config() config.Overrides {
 type serveCmd struct {
 	Config string `short:"c" required:"" help:"The configuration file (YAML)." env:"SIGIL_CONFIG"`
 	overrides
+	ShutdownDelay time.Duration `name:"shutdown-delay" help:"On SIGTERM, keep serving this long with /readyz answering 503 before stopping, so a load balancer drains the node first (e.g. 5s)." default:"0s" env:"SIGIL_SHUTDOWN_DELAY"`
 }
 
 func (c *serveCmd) Run(ctx context.Context, log *slog.Logger) error {
@@ -59,7 +72,8 @@ func (c *serveCmd) Run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, cfg, app.Options{Logger: log})
+	a, err := app.New(ctx, cfg, app.Options{Logger: log, KeyEncryptionKey: os.Getenv("SIGIL_KEY_ENCRYPTION_KEY"),
+		ShutdownDelay: c.ShutdownDelay})
 	if err != nil {
 		return err
 	}
@@ -76,7 +90,51 @@ func (c *serveCmd) Run(ctx context.Context, log *slog.Logger) error {
 	if a.CAMade() {
 		log.Info("tls.auto made a local CA; trust it in your browser or OS to avoid certificate warnings", "ca_file", a.CAFile())
 	}
-	return a.Serve(ctx, ln)
+	if a.AdminHandler() == nil {
+		return a.Serve(ctx, ln)
+	}
+	adminLn, err := app.Bind(cfg.Admin.Listen, "admin.listen in "+c.Config)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	log.Info("sigil admin listener serving", "admin_listen", adminLn.Addr().String())
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	adminErr := make(chan error, 1)
+	go func() { adminErr <- a.ServeAdmin(ctx, adminLn) }()
+	err = a.Serve(ctx, ln)
+	stop()
+	return errors.Join(err, <-adminErr)
+}
+
+type migrateCmd struct {
+	Config  string `short:"c" help:"The configuration file (YAML); only its storage and dataDir are used. Without it, --storage and --data-dir (or their defaults)." env:"SIGIL_CONFIG"`
+	Storage string `help:"sqlite, sqlite:/path/file.db, or postgres://user:pw@host/db." env:"SIGIL_STORAGE"`
+	DataDir string `name:"data-dir" help:"Folder for the SQLite database." env:"SIGIL_DATA_DIR"`
+}
+
+func (c *migrateCmd) Run(ctx context.Context, log *slog.Logger) error {
+	cfg := config.Default() // only storage and dataDir matter: a file without tenants will do
+	if c.Config != "" {
+		var err error
+		if cfg, err = config.Load(c.Config, config.Overrides{Storage: c.Storage, DataDir: c.DataDir}); err != nil {
+			return err
+		}
+	}
+	if c.Storage != "" {
+		cfg.Storage = c.Storage
+	}
+	if c.DataDir != "" {
+		cfg.DataDir = c.DataDir
+	}
+	applied, version, err := app.Migrate(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	log.Info("sigil migrate: schema up to date", "storage", storageName(cfg.Storage), "applied", len(applied),
+		"migrations", fmt.Sprint(applied), "schema_version", version)
+	return nil
 }
 
 // storageName is the storage setting without credentials, for logs.

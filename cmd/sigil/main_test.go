@@ -1,9 +1,13 @@
 package main
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/sigil-idp/sigil/internal/store/sqlstore"
 )
 
 // TestExitCodes: usage errors exit 2, --help and --version 0, a server that cannot start 1.
@@ -32,7 +36,8 @@ func TestExitCodes(t *testing.T) {
 func TestFlagsHaveEnvironmentVariables(t *testing.T) {
 	env := map[string]string{"SIGIL_LISTEN": "127.0.0.1:9443", "SIGIL_PUBLIC_URL": "https://login.example.test:9443",
 		"SIGIL_DATA_DIR": "/tmp/d", "SIGIL_SPA_LISTEN": "127.0.0.1:3101", "SIGIL_NODE_MODULES": "/tmp/nm",
-		"SIGIL_NO_DEMO": "true", "SIGIL_STORAGE": "sqlite:/tmp/x.db", "SIGIL_LOG_LEVEL": "debug", "SIGIL_LOG_FORMAT": "json"}
+		"SIGIL_NO_DEMO": "true", "SIGIL_STORAGE": "sqlite:/tmp/x.db", "SIGIL_LOG_LEVEL": "debug", "SIGIL_LOG_FORMAT": "json",
+		"SIGIL_SHUTDOWN_DELAY": "5s"}
 	for k, v := range env {
 		t.Setenv(k, v)
 	}
@@ -59,7 +64,27 @@ func TestFlagsHaveEnvironmentVariables(t *testing.T) {
 		t.Fatal(err)
 	}
 	if s := c.Serve; s.Config != "sigil.yaml" || s.Listen != env["SIGIL_LISTEN"] || s.Storage != env["SIGIL_STORAGE"] ||
-		s.PublicURL != env["SIGIL_PUBLIC_URL"] || s.DataDir != env["SIGIL_DATA_DIR"] {
+		s.PublicURL != env["SIGIL_PUBLIC_URL"] || s.DataDir != env["SIGIL_DATA_DIR"] || s.ShutdownDelay != 5*time.Second {
 		t.Errorf("serve from the environment: %+v", s)
 	}
+}
+
+// TestMigrate: sigil migrate applies the migrations and exits 0, and again 0 with nothing to
+// do; a store opened afterwards finds nothing to apply. (The refusal of a newer schema is
+// sqlstore's TestSchemaTooNew.)
+func TestMigrate(t *testing.T) {
+	db := "sqlite:" + t.TempDir() + "/sigil.db"
+	for range 2 {
+		if got := run([]string{"migrate", "--log-level", "error", "--storage", db}); got != 0 {
+			t.Fatalf("sigil migrate exited %d", got)
+		}
+	}
+	s, err := sqlstore.OpenSQLite(t.Context(), strings.TrimPrefix(db, "sqlite:"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if applied, version := s.Migrations(); len(applied) != 0 || version == 0 {
+		t.Fatalf("after sigil migrate the store applied %v (version %d), want nothing left to apply", applied, version)
+	}
+	s.Close()
 }

@@ -11,6 +11,7 @@ package harness
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -52,8 +53,20 @@ type Env struct {
 	Browser  *browser.Browser
 	Requests *RequestLog
 
+	caFile string // the CA that signed the certificate of Sigil's origin
+
 	mu      sync.Mutex
 	todoAPI string
+}
+
+// CAFile is the PEM file of the CA that signed the certificate Sigil's origin serves.
+func (e *Env) CAFile() string { return e.caFile }
+
+// Backend is Sigil served by the test itself (Options.Backend): the TLS configuration of its
+// origin, which the test app's origin serves too, and the CA file that signed its certificate.
+type Backend struct {
+	TLS    *tls.Config
+	CAFile string
 }
 
 // SetTodoAPI sets the todoApiUrl the example apps read from /config.js (examples/todo-api's
@@ -89,6 +102,11 @@ type Options struct {
 	// configuration's tenants only (written with config.Marshal): dev mode's defaults must
 	// fill in the rest.
 	Dev bool
+	// Backend, when set, serves Sigil instead of the in-process App (Env.App is then nil):
+	// it gets the test configuration, the listener of publicUrl (the browser's
+	// login.example.test) and the request log to record into ([RequestLog.Wrap]), and must
+	// serve HTTPS on the listener until the test ends — e2e/cluster's nodes behind a proxy.
+	Backend func(t *testing.T, cfg config.Config, ln net.Listener, log *RequestLog) Backend
 }
 
 // Start brings up an Env for one test; everything stops when the test ends. It skips the
@@ -115,26 +133,34 @@ func Start(t *testing.T, o Options) *Env {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	a, err := newApp(t, o, cfg, idpLn, e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.App = a
 	ctx, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := a.Serve(ctx, idpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			t.Errorf("sigil: %v", err)
+	var tlsConfig *tls.Config
+	if o.Backend != nil {
+		b := o.Backend(t, cfg, idpLn, e.Requests)
+		tlsConfig, e.caFile = b.TLS, b.CAFile
+	} else {
+		a, err := newApp(t, o, cfg, idpLn, e)
+		if err != nil {
+			t.Fatal(err)
 		}
-	})
-	spa := &http.Server{Handler: spaHandler(e, modules, o.Site), TLSConfig: a.TLSConfig(), ReadHeaderTimeout: 5 * time.Second,
+		e.App, tlsConfig, e.caFile = a, a.TLSConfig(), a.CAFile()
+		wg.Go(func() {
+			if err := a.Serve(ctx, idpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				t.Errorf("sigil: %v", err)
+			}
+		})
+	}
+	spa := &http.Server{Handler: spaHandler(e, modules, o.Site), TLSConfig: tlsConfig, ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog: slog.NewLogLogger(slog.DiscardHandler, slog.LevelError)}
 	wg.Go(func() { spa.ServeTLS(spaLn, "", "") })
 	t.Cleanup(func() {
 		stop()
 		spa.Close()
 		wg.Wait()
-		a.Close()
+		if e.App != nil {
+			e.App.Close()
+		}
 	})
 	if !o.NoBrowser {
 		e.Browser = browser.Start(t, browser.Options{ExecPath: chromium, MapHosts: []string{"*.example.test"}})
@@ -147,7 +173,7 @@ func Start(t *testing.T, o Options) *Env {
 func newApp(t *testing.T, o Options, cfg config.Config, idpLn net.Listener, e *Env) (*app.App, error) {
 	hash := password.Params{Memory: 64, Time: 1, Threads: 1}
 	if !o.Dev {
-		return app.New(t.Context(), cfg, app.Options{Logger: testLogger(t), HashParams: hash, Wrap: e.Requests.wrap})
+		return app.New(t.Context(), cfg, app.Options{Logger: testLogger(t), HashParams: hash, Wrap: e.Requests.Wrap})
 	}
 	only := config.Default()
 	only.Tenants = cfg.Tenants
@@ -160,7 +186,7 @@ func newApp(t *testing.T, o Options, cfg config.Config, idpLn net.Listener, e *E
 		return nil, err
 	}
 	dev, err := demo.StartDev(t.Context(), demo.DevOptions{ConfigFile: file, NoDemo: true, PublicURL: e.IdP,
-		IdPListener: idpLn, DataDir: cfg.DataDir, Logger: testLogger(t), HashParams: hash, Wrap: e.Requests.wrap})
+		IdPListener: idpLn, DataDir: cfg.DataDir, Logger: testLogger(t), HashParams: hash, Wrap: e.Requests.Wrap})
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +342,8 @@ type Request struct {
 	GrantType, Origin    string
 }
 
-func (l *RequestLog) wrap(next http.Handler) http.Handler {
+// Wrap records every request next serves.
+func (l *RequestLog) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := Request{Method: r.Method, Path: r.URL.Path, Prompt: r.URL.Query().Get("prompt")}
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/oauth2/v2.0/authorize") {

@@ -20,7 +20,7 @@ import (
 // msal-node starts with getAuthCodeUrl), without Chromium.
 func (e *Env) HTTPBrowser() *http.Client {
 	e.T.Helper()
-	pem, err := os.ReadFile(e.App.CAFile())
+	pem, err := os.ReadFile(e.CAFile())
 	if err != nil {
 		e.T.Fatal(err)
 	}

@@ -101,7 +101,7 @@ func (e *Env) StartNode(script string, args ...string) func() (NodeResult, error
 	ctx, cancel := context.WithTimeout(e.T.Context(), NodeTimeout)
 	cmd := exec.CommandContext(ctx, node, append([]string{filepath.Join(dir, script)}, args...)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "NODE_EXTRA_CA_CERTS="+e.App.CAFile(), "NODE_NO_WARNINGS=1")
+	cmd.Env = append(os.Environ(), "NODE_EXTRA_CA_CERTS="+e.CAFile(), "NODE_NO_WARNINGS=1")
 	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -21,7 +22,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sigil-idp/sigil/internal/admin"
 	"github.com/sigil-idp/sigil/internal/config"
+	"github.com/sigil-idp/sigil/internal/directory"
+	"github.com/sigil-idp/sigil/internal/graph"
 	"github.com/sigil-idp/sigil/internal/localca"
 	"github.com/sigil-idp/sigil/internal/password"
 	"github.com/sigil-idp/sigil/internal/protocol"
@@ -38,10 +42,16 @@ type App struct {
 	log     *slog.Logger
 	store   store.Store
 	keys    *tokens.KeySet
+	ring    *tokens.KeyRing // seals the signing keys' private keys
+	srv     *protocol.Server
 	handler http.Handler
-	tls     *tls.Config // nil: plain HTTP behind a TLS-terminating proxy
-	caFile  string      // the local CA of tls.auto, "" otherwise
-	caMade  bool        // tls.auto made that CA on this start
+	// shutdownDelay is how long Serve keeps serving, not ready, once asked to stop.
+	shutdownDelay time.Duration
+	tls           *tls.Config  // nil: plain HTTP behind a TLS-terminating proxy
+	caFile        string       // the local CA of tls.auto, "" otherwise
+	caMade        bool         // tls.auto made that CA on this start
+	admin         http.Handler // the admin listener's, nil when admin.listen is unset
+	metrics       *metrics     // served at the admin listener's /metrics; nil without one
 }
 
 // Options adjust an App beyond its configuration.
@@ -56,6 +66,14 @@ type Options struct {
 	// Dev is sigil dev: error pages carry notes for the developer (registered redirect URIs,
 	// the configuration key to edit), and the test-control API is on.
 	Dev bool
+	// KeyEncryptionKey is what SIGIL_KEY_ENCRYPTION_KEY holds (base64 keys, the first seals),
+	// used when keyEncryptionKeyFile is not set.
+	KeyEncryptionKey string
+	// ShutdownDelay is how long Serve goes on serving once its context ends, with /readyz
+	// answering 503 and every answer closing its connection, before it stops accepting: the
+	// time a load balancer needs to take the node out of rotation (a few of its health-check
+	// intervals), so that a rolling restart loses no request. Zero stops at once.
+	ShutdownDelay time.Duration
 }
 
 // New builds an App: the store is opened and migrated, the configuration applied, the keys
@@ -70,11 +88,11 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	if o.HashParams == (password.Params{}) {
 		o.HashParams = password.DefaultParams()
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := OpenStore(ctx, cfg, o.Logger)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: o.Logger, store: st}
+	a := &App{cfg: cfg, log: o.Logger, store: st, shutdownDelay: o.ShutdownDelay}
 	if err := a.prepare(ctx, o); err != nil {
 		st.Close()
 		return nil, err
@@ -85,29 +103,28 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 // prepare applies the configuration while the signing key loads (a first start generates
 // an RSA key, which takes a while), then builds the handler and TLS.
 func (a *App) prepare(ctx context.Context, o Options) error {
+	ring, err := a.keyRing(ctx, o)
+	if err != nil {
+		return err
+	}
+	a.ring = ring
 	var wg sync.WaitGroup
 	var keyErr error
-	wg.Go(func() { a.keys, keyErr = tokens.LoadKeys(ctx, a.store, o.Now) })
+	wg.Go(func() { a.keys, keyErr = tokens.LoadKeys(ctx, a.store, ring, o.Now) })
 	applyErr := config.Apply(ctx, a.cfg, a.store, o.HashParams)
 	wg.Wait()
 	if err := errors.Join(applyErr, keyErr); err != nil {
 		return err
 	}
-	seed := make([]byte, 32)
-	rand.Read(seed)
-	pairwise, err := a.store.Secret(ctx, "pairwise-subject", seed)
+	pairwise, err := a.secret(ctx, "pairwise-subject")
 	if err != nil {
 		return err
 	}
-	seed = make([]byte, 32)
-	rand.Read(seed)
-	interactionKey, err := a.store.Secret(ctx, "interaction-seal", seed)
+	interactionKey, err := a.secret(ctx, "interaction-seal")
 	if err != nil {
 		return err
 	}
-	seed = make([]byte, 32)
-	rand.Read(seed)
-	refreshKey, err := a.store.Secret(ctx, "refresh-token", seed)
+	refreshKey, err := a.secret(ctx, "refresh-token")
 	if err != nil {
 		return err
 	}
@@ -121,6 +138,17 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 		control = &protocol.TestControl{Token: c.Testing.ControlToken,
 			Reset: func(ctx context.Context) error { return config.Apply(ctx, c, a.store, o.HashParams) }}
 	}
+	var observe func(protocol.RequestInfo)
+	var tokenIssued func(string, string)
+	if c.Admin.Listen != "" {
+		a.metrics = newMetrics()
+		observe, tokenIssued = a.metrics.observe, a.metrics.tokenIssued
+		a.keys.OnSign = a.metrics.signed
+		a.metrics.watchKeys(a.keys.Keys)
+	}
+	if c.AccessLog {
+		observe = a.accessLog(observe)
+	}
 	srv, err := protocol.NewServer(protocol.Options{
 		PublicURL: c.PublicURL, Store: a.store, Keys: a.keys, PairwiseKey: pairwise, Pages: pages,
 		Sessions:  session.NewManager(a.store, time.Duration(c.Sessions.Lifetime), time.Duration(c.Sessions.RememberLifetime)),
@@ -128,33 +156,106 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 		Throttle: protocol.Throttle{Account: c.LoginThrottle.AccountFailures, Address: c.LoginThrottle.IPFailures,
 			Window: time.Duration(c.LoginThrottle.Window)},
 		Passwords: o.HashParams, InteractionKey: interactionKey, RefreshKey: refreshKey, Logger: a.log, Now: o.Now, GroupsOverageLimit: c.GroupsOverageLimit, Dev: o.Dev,
-		TestControl: control,
+		TestControl: control, Observe: observe, TokenIssued: tokenIssued,
 	})
 	if err != nil {
 		return err
 	}
-	a.handler = srv.Handler()
+	a.srv = srv
+	a.handler = closeWhenDraining(srv, srv.Handler())
+	if c.Admin.Listen != "" {
+		a.admin = a.adminHandler(srv, o)
+	}
 	if o.Wrap != nil {
 		a.handler = o.Wrap(a.handler)
 	}
 	return a.prepareTLS(o.Now())
 }
 
-// openStore opens the configured storage: a SQLite file (in dataDir by default) or
-// PostgreSQL.
-func openStore(ctx context.Context, c config.Config) (store.Store, error) {
+// secret returns the named 32-byte instance secret, the same on every node: the first node
+// to start stores a random one, sealed by the key-encryption key; one stored unsealed by an
+// older Sigil, or sealed by an older KEK, is sealed anew (conditionally: racing nodes agree).
+func (a *App) secret(ctx context.Context, name string) ([]byte, error) {
+	seed := make([]byte, 32)
+	rand.Read(seed)
+	blob, err := a.store.Secret(ctx, name, a.ring.SealSecret(name, seed))
+	if err != nil {
+		return nil, err
+	}
+	value, current, err := a.ring.OpenSecret(name, blob)
+	if err != nil {
+		return nil, err
+	}
+	if !current {
+		err := a.store.ResealSecret(ctx, name, blob, a.ring.SealSecret(name, value))
+		if err != nil && !errors.Is(err, store.ErrConflict) {
+			return nil, err
+		}
+	}
+	return value, nil
+}
+
+// Migrate brings the configured database's schema up to date and closes it, reporting the
+// versions of the migrations it applied (none when there was nothing to do) and the schema
+// version now — `sigil migrate`, run once ahead of a rollout so that the new nodes start on a
+// migrated database. A schema newer than this binary is refused
+// ([sqlstore.SchemaTooNewError]).
+func Migrate(ctx context.Context, cfg config.Config, log *slog.Logger) (applied []int64, version int64, err error) {
+	st, err := OpenStore(ctx, cfg, log)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer st.Close()
+	if m, ok := st.(interface{ Migrations() ([]int64, int64) }); ok {
+		applied, version = m.Migrations()
+	}
+	return applied, version, nil
+}
+
+// OpenStore opens (and migrates) the configured storage: a SQLite file (in dataDir by
+// default) or PostgreSQL. The admin commands use it beside a running server. With SQLite the
+// data folder is made (or narrowed to) 0700 first: it holds the database, the tls.auto keys and the
+// generated key-encryption key; log says when it was narrowed.
+func OpenStore(ctx context.Context, c config.Config, log *slog.Logger) (store.Store, error) {
+	if !isPostgres(c.Storage) {
+		if err := dataDir(c.DataDir, log); err != nil {
+			return nil, err
+		}
+	}
 	switch {
-	case strings.HasPrefix(c.Storage, "postgres://"), strings.HasPrefix(c.Storage, "postgresql://"):
+	case isPostgres(c.Storage):
 		return sqlstore.OpenPostgres(ctx, c.Storage)
 	case c.Storage == "sqlite":
-		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("app: data directory: %w", err)
-		}
 		return sqlstore.OpenSQLite(ctx, filepath.Join(c.DataDir, "sigil.db"))
 	case strings.HasPrefix(c.Storage, "sqlite:"):
 		return sqlstore.OpenSQLite(ctx, strings.TrimPrefix(c.Storage, "sqlite:"))
 	}
 	return nil, fmt.Errorf("app: unsupported storage %q", c.Storage)
+}
+
+func isPostgres(storage string) bool {
+	return strings.HasPrefix(storage, "postgres://") || strings.HasPrefix(storage, "postgresql://")
+}
+
+// dataDir makes the data folder, 0700; one that exists with wider permissions is narrowed to
+// 0700 (a warning when that is not possible: the folder may be another user's).
+func dataDir(dir string, log *slog.Logger) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("app: data directory: %w", err)
+	}
+	info, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("app: data directory: %w", err)
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			log.Warn("the data folder is open to other users and could not be narrowed to 0700", "dir", dir,
+				"mode", fmt.Sprintf("%04o", perm), "error", err.Error())
+		} else {
+			log.Info("narrowed the data folder to 0700", "dir", dir, "was", fmt.Sprintf("%04o", perm))
+		}
+	}
+	return nil
 }
 
 // prepareTLS loads the configured certificate, or with tls.auto makes (or reuses) a local CA
@@ -189,6 +290,27 @@ func (a *App) prepareTLS(now time.Time) error {
 // Handler is the whole HTTP surface, for serving elsewhere or testing in-process.
 func (a *App) Handler() http.Handler { return a.handler }
 
+// RotateKeys makes the next signing key current now (sigil keys rotate), refusing while it
+// has been published for less than signingKeys.publishAhead unless ignoreAhead; it reports the
+// kid that signs from now on.
+func (a *App) RotateKeys(ctx context.Context, ignoreAhead bool) (string, error) {
+	if _, err := a.keys.Rotate(ctx, a.cfg.KeyRotation(), true, ignoreAhead); err != nil {
+		return "", err
+	}
+	return a.keys.CurrentKeyID(), nil
+}
+
+// Keys describes the stored signing keys (sigil keys list), after running the schedule once.
+func (a *App) Keys(ctx context.Context) ([]tokens.KeyInfo, error) {
+	if _, err := a.keys.Rotate(ctx, a.cfg.KeyRotation(), false, false); err != nil {
+		return nil, err
+	}
+	return a.keys.Keys(ctx)
+}
+
+// KeyRing is the key-encryption keys that seal the signing keys in the store.
+func (a *App) KeyRing() *tokens.KeyRing { return a.ring }
+
 // Store is the App's store.
 func (a *App) Store() store.Store { return a.store }
 
@@ -201,6 +323,58 @@ func (a *App) CAFile() string { return a.caFile }
 // CAMade reports whether tls.auto made its local CA on this start (rather than reusing the
 // one in the data folder), so the user must trust it anew.
 func (a *App) CAMade() bool { return a.caMade }
+
+// accessLog returns an observer that logs each request, then calls next (when not nil).
+func (a *App) accessLog(next func(protocol.RequestInfo)) func(protocol.RequestInfo) {
+	return func(info protocol.RequestInfo) {
+		a.log.Info("access", "method", info.Method, "path", info.Path, "route", info.Route, "status", info.Status,
+			"aadsts", info.AADSTS, "duration_ms", float64(info.Duration.Microseconds())/1000, "trace_id", info.TraceID,
+			"client_address", info.Address)
+		if next != nil {
+			next(info)
+		}
+	}
+}
+
+// adminHandler is the admin listener's URL map: the Graph-shaped admin API under /v1.0/,
+// Prometheus metrics at /metrics, and /healthz and /readyz as the main listener answers them.
+func (a *App) adminHandler(srv *protocol.Server, o Options) http.Handler {
+	api := &graph.API{Guard: srv.Guard(directory.AdminResource), BaseURL: "http://" + a.cfg.Admin.Listen,
+		Admin: &admin.Admin{Store: a.store, Hash: o.HashParams, Log: a.log, Now: o.Now, Actor: "admin-api"}}
+	mux := http.NewServeMux()
+	mux.Handle("/v1.0/", api.Handler())
+	mux.Handle("GET /metrics", a.metrics.handler())
+	if a.cfg.Admin.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+	mux.Handle("GET /healthz", a.handler)
+	mux.Handle("GET /readyz", a.handler)
+	return mux
+}
+
+// AdminHandler is the admin listener's handler, nil when admin.listen is unset.
+func (a *App) AdminHandler() http.Handler { return a.admin }
+
+// ServeAdmin serves the admin listener on ln (plain HTTP) until ctx ends.
+func (a *App) ServeAdmin(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: a.admin, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug)}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
 
 // Listen opens the configured listen address, naming setting (how the user changes it) in
 // the error if it cannot. Serve serves on it.
@@ -235,14 +409,15 @@ func (e *BindError) Error() string {
 func (e *BindError) Unwrap() error { return e.Err }
 
 // Serve serves on ln, with the background jobs, until ctx ends; then it shuts down
-// gracefully (in-flight requests get ten seconds).
+// gracefully (in-flight requests get transport.shutdownTimeout). Connections over the
+// transport caps are closed as they are accepted; over TLS the server offers HTTP/2.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	t := a.cfg.Transport
+	ln = limitConnections(ln, t.MaxConnections, t.MaxConnectionsPerAddress)
+	srv := a.httpServer()
 	if a.tls != nil {
-		ln = tls.NewListener(ln, a.tls)
+		ln = tls.NewListener(ln, srv.TLSConfig)
 	}
-	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
-		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug)}
 	jobs, stopJobs := context.WithCancel(ctx)
 	defer stopJobs()
 	go a.background(jobs)
@@ -253,7 +428,16 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if a.shutdownDelay > 0 {
+		a.Drain()
+		a.log.Info("sigil draining: /readyz answers 503 until the server stops", "shutdown_delay", a.shutdownDelay.String())
+		select {
+		case err := <-errc:
+			return err
+		case <-time.After(a.shutdownDelay):
+		}
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), time.Duration(t.ShutdownTimeout))
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil {
 		return err
@@ -261,7 +445,27 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// background reloads the signing keys every minute (another node may rotate them) and
+// httpServer is the HTTP server of the transport settings: HTTP/1.1, and HTTP/2 over TLS
+// (offered by ALPN) with at most maxConcurrentStreams streams a connection.
+func (a *App) httpServer() *http.Server {
+	t := a.cfg.Transport
+	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: time.Duration(t.ReadHeaderTimeout),
+		ReadTimeout: time.Duration(t.ReadTimeout), WriteTimeout: time.Duration(t.WriteTimeout),
+		IdleTimeout: time.Duration(t.IdleTimeout), MaxHeaderBytes: t.MaxHeaderBytes,
+		HTTP2:    &http.HTTP2Config{MaxConcurrentStreams: t.MaxConcurrentStreams, MaxDecoderHeaderTableSize: 4 << 10},
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug)}
+	srv.Protocols = new(http.Protocols)
+	srv.Protocols.SetHTTP1(true)
+	if a.tls != nil {
+		srv.Protocols.SetHTTP2(true)
+		srv.TLSConfig = a.tls.Clone()
+		srv.TLSConfig.NextProtos = []string{"h2", "http/1.1"}
+	}
+	return srv
+}
+
+// background runs the signing keys' schedule every minute — publishing a next key, rotating
+// when it is due, deleting retired keys, reloading what another node changed — and
 // deletes expired records every ten minutes.
 func (a *App) background(ctx context.Context) {
 	keys := time.NewTicker(time.Minute)
@@ -273,8 +477,11 @@ func (a *App) background(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-keys.C:
-			if err := a.keys.Reload(ctx); err != nil {
-				a.log.ErrorContext(ctx, "reload signing keys", "error", err.Error())
+			rotated, err := a.keys.Rotate(ctx, a.cfg.KeyRotation(), false, false)
+			if err != nil {
+				a.log.ErrorContext(ctx, "signing key rotation", "error", err.Error())
+			} else if rotated {
+				a.log.InfoContext(ctx, "rotated the signing key: the next key signs now", "kid", a.keys.CurrentKeyID())
 			}
 		case now := <-cleanup.C:
 			err := errors.Join(a.store.DeleteExpired(ctx, now),
@@ -284,6 +491,23 @@ func (a *App) background(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// Drain makes /readyz answer 503 and every answer close its connection from now on, while
+// requests are still served: the start of a graceful stop behind a load balancer (Serve does
+// it by itself with Options.ShutdownDelay).
+func (a *App) Drain() { a.srv.Drain() }
+
+// closeWhenDraining answers "Connection: close" while the server drains, so that a balancer's
+// kept-alive connections end after an answer instead of being cut while a request is on its
+// way.
+func closeWhenDraining(srv *protocol.Server, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if srv.Draining() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Close releases the store.

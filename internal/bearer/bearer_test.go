@@ -3,6 +3,7 @@ package bearer
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -45,11 +46,19 @@ func (m *memKeys) AddSigningKey(_ context.Context, k store.SigningKey) error {
 	return nil
 }
 
+func (m *memKeys) ResealSigningKey(context.Context, string, []byte, []byte) error {
+	return store.ErrConflict
+}
+
 func (m *memKeys) Secret(context.Context, string, []byte) ([]byte, error) { return nil, nil }
+
+func (m *memKeys) ResealSecret(context.Context, string, []byte, []byte) error {
+	return store.ErrConflict
+}
 
 func newGuard(tb testing.TB) (*Guard, *tokens.KeySet) {
 	tb.Helper()
-	keys, err := tokens.LoadKeys(tb.Context(), &memKeys{}, func() time.Time { return now })
+	keys, err := tokens.LoadKeys(tb.Context(), &memKeys{}, nil, func() time.Time { return now })
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -220,3 +229,9 @@ func TestWriteErrorOutsideGuard(t *testing.T) {
 		t.Fatalf("got %d %s %v", w.Code, w.Body, w.Header())
 	}
 }
+
+func (m *memKeys) PromoteSigningKey(context.Context, string, string, time.Time) error {
+	return errors.New("memKeys: no rotation")
+}
+
+func (m *memKeys) DeleteRetiredKeys(context.Context, time.Time) error { return nil }

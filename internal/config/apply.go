@@ -23,7 +23,7 @@ func Apply(ctx context.Context, c Config, st store.Store, hashParams password.Pa
 		if err := st.UpsertTenant(ctx, directory.Tenant{ID: t.ID, Domains: t.Domains, DisplayName: t.DisplayName}); err != nil {
 			return fmt.Errorf("config: tenant %s: %w", t.ID, err)
 		}
-		for _, a := range t.APIs {
+		for _, a := range append(t.APIs[:len(t.APIs):len(t.APIs)], AdminAPI()) {
 			if err := st.UpsertAPI(ctx, toAPI(t.ID, a)); err != nil {
 				return fmt.Errorf("config: api %s: %w", a.AppIDURI, err)
 			}
@@ -182,4 +182,18 @@ func ApplyUser(ctx context.Context, st store.Store, tenantID string, u User, has
 		u.ID = UserID(tenantID, u.Username)
 	}
 	return u.ID, applyUser(ctx, st, tenantID, u, hashParams)
+}
+
+// KeyRotation is the signing keys' rotation policy: the schedule, and how long a retired key
+// stays published — the longest access or ID token lifetime of the server or any app, plus
+// five minutes of clock skew.
+func (c Config) KeyRotation() tokens.RotationPolicy {
+	longest := max(time.Duration(c.TokenLifetimes.AccessToken), time.Duration(c.TokenLifetimes.IDToken))
+	for _, t := range c.Tenants {
+		for _, a := range t.Apps {
+			longest = max(longest, time.Duration(a.TokenLifetimes.AccessToken), time.Duration(a.TokenLifetimes.IDToken))
+		}
+	}
+	return tokens.RotationPolicy{Period: time.Duration(c.SigningKeys.RotationPeriod),
+		PublishAhead: time.Duration(c.SigningKeys.PublishAhead), RetireAfter: longest + 5*time.Minute}
 }

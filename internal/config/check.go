@@ -236,3 +236,7 @@ func isReservedSegment(s string) bool {
 	}
 	return false
 }
+
+// CheckRedirectURI says what is wrong with a redirect URI ("" when nothing), as the file's are
+// checked: absolute, no fragment, https (http only on a loopback host).
+func CheckRedirectURI(s string) string { return checkRedirectURI(s) }

@@ -21,12 +21,43 @@ type Config struct {
 	RefreshTokens  RefreshTokens  `yaml:"refreshTokens"`
 	Sessions       Sessions       `yaml:"sessions"`
 	LoginThrottle  LoginThrottle  `yaml:"loginThrottle"`
+	// Transport bounds connections and the HTTP server's timeouts and sizes.
+	Transport Transport `yaml:"transport"`
+	// KeyEncryptionKeyFile names a file of key-encryption keys (base64, one a line, the
+	// first seals) that seal the signing keys' private keys in the store. The environment
+	// variable SIGIL_KEY_ENCRYPTION_KEY may give them instead.
+	KeyEncryptionKeyFile string `yaml:"keyEncryptionKeyFile"`
 	// GroupsOverageLimit is the most groups a token lists in its groups claim; a user in
 	// more gets Entra's overage form instead (Entra's limit for JWTs is 200).
 	GroupsOverageLimit int      `yaml:"groupsOverageLimit"`
 	Tenants            []Tenant `yaml:"tenants"`
 	// Testing turns on what end-to-end test suites use; never for production.
 	Testing Testing `yaml:"testing"`
+	// Admin is the admin listener: the Graph-shaped admin API, health and readiness.
+	Admin Admin `yaml:"admin"`
+	// SigningKeys is the signing keys' rotation schedule.
+	SigningKeys SigningKeys `yaml:"signingKeys"`
+	// AccessLog logs one line per request (method, path without the query, route, status,
+	// AADSTS code, duration, trace id, client address): never a query string, header, body,
+	// code or token.
+	AccessLog bool `yaml:"accessLog"`
+}
+
+// SigningKeys schedules key rotation: a next key is always published; it starts signing once
+// the current key has signed for RotationPeriod (0: only `sigil keys rotate` rotates) and it
+// has been published for PublishAhead.
+type SigningKeys struct {
+	RotationPeriod Duration `yaml:"rotationPeriod"`
+	PublishAhead   Duration `yaml:"publishAhead"`
+}
+
+// Admin configures the admin listener, which is off unless Listen is set. It speaks plain
+// HTTP: keep it on a loopback or private address.
+type Admin struct {
+	// Listen is the admin listener's host:port, such as 127.0.0.1:9464.
+	Listen string `yaml:"listen"`
+	// Pprof serves Go's profiler at /debug/pprof/ on the admin listener.
+	Pprof bool `yaml:"pprof"`
 }
 
 // Testing configures the test-control API (README: "The test-control API"). sigil dev turns
@@ -84,6 +115,21 @@ type LoginThrottle struct {
 	AccountFailures int      `yaml:"accountFailures"`
 	IPFailures      int      `yaml:"ipFailures"`
 	Window          Duration `yaml:"window"`
+}
+
+// Transport bounds what one client can hold of the server: connections in all and per
+// client address (0: no cap), the HTTP server's timeouts, the largest request header, and the
+// streams one HTTP/2 connection may run at once.
+type Transport struct {
+	MaxConnections           int      `yaml:"maxConnections"`
+	MaxConnectionsPerAddress int      `yaml:"maxConnectionsPerAddress"`
+	ReadHeaderTimeout        Duration `yaml:"readHeaderTimeout"`
+	ReadTimeout              Duration `yaml:"readTimeout"`
+	WriteTimeout             Duration `yaml:"writeTimeout"`
+	IdleTimeout              Duration `yaml:"idleTimeout"`
+	ShutdownTimeout          Duration `yaml:"shutdownTimeout"`
+	MaxHeaderBytes           int      `yaml:"maxHeaderBytes"`
+	MaxConcurrentStreams     int      `yaml:"maxConcurrentStreams"`
 }
 
 // Tenant is a directory: its id and domains both work as the {tenant} path
@@ -249,5 +295,10 @@ func Default() Config {
 		Sessions:           Sessions{Lifetime: Duration(24 * time.Hour), RememberLifetime: Duration(90 * day)},
 		LoginThrottle:      LoginThrottle{AccountFailures: 10, IPFailures: 100, Window: Duration(15 * time.Minute)},
 		GroupsOverageLimit: 200,
+		SigningKeys:        SigningKeys{RotationPeriod: Duration(30 * day), PublishAhead: Duration(24 * time.Hour)},
+		Transport: Transport{MaxConnections: 4096, MaxConnectionsPerAddress: 256,
+			ReadHeaderTimeout: Duration(10 * time.Second), ReadTimeout: Duration(30 * time.Second),
+			WriteTimeout: Duration(30 * time.Second), IdleTimeout: Duration(2 * time.Minute),
+			ShutdownTimeout: Duration(10 * time.Second), MaxHeaderBytes: 64 << 10, MaxConcurrentStreams: 100},
 	}
 }

@@ -199,3 +199,14 @@ func applyGroups(ctx context.Context, st store.Store, t Tenant) error {
 	}
 	return nil
 }
+
+// AdminAPI is the built-in API of Sigil's Graph-shaped admin API, in every tenant: its
+// application permissions are what an app is granted (applicationPermissions) to call the
+// admin listener's /v1.0/ through client credentials. Its Application ID URI is reserved.
+func AdminAPI() API {
+	api := API{DisplayName: "Sigil admin API", AppIDURI: directory.AdminResource}
+	for _, r := range directory.AdminRoles {
+		api.AppRoles = append(api.AppRoles, AppRole{Value: r, AllowedMemberTypes: []string{MemberApplication}})
+	}
+	return api
+}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/sigil-idp/sigil/internal/directory"
+
 	"github.com/sigil-idp/sigil/internal/password"
 )
 
@@ -27,6 +29,9 @@ func (v *validator) tenant(t *Tenant, path string) {
 		clientIDs[lower(t.Apps[i].ClientID)] = true
 	}
 	roles := v.appRoles(t.APIs, path+".apis", clientIDs)
+	for _, r := range directory.AdminRoles { // the built-in admin API's (AdminAPI)
+		roles[lower(directory.AdminResource+"/"+r)] = roleRef{canonical: directory.AdminResource + "/" + r, forApps: true}
+	}
 	for i := range t.Apps {
 		v.appPermissions(&t.Apps[i], index(path+".apps", i), roles)
 	}
@@ -116,6 +121,8 @@ func (v *validator) apis(apis []API, path string) map[string]map[string]bool {
 		switch {
 		case api.AppIDURI == "":
 			v.addf(p+".appIdUri", "required: an absolute URI such as api://todo")
+		case strings.EqualFold(api.AppIDURI, directory.AdminResource):
+			v.addf(p+".appIdUri", "%q is reserved for Sigil's admin API", api.AppIDURI)
 		case v.check(p+".appIdUri", api.AppIDURI, checkAppIDURI(api.AppIDURI)):
 			v.unique(uris, lower(api.AppIDURI), p+".appIdUri")
 		}

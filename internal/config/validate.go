@@ -115,6 +115,14 @@ func (v *validator) server(c *Config) {
 		v.addf("storage", "%s", msg) // never quoted: it may hold a password
 	}
 	v.testing(c)
+	if c.SigningKeys.RotationPeriod < 0 || c.SigningKeys.PublishAhead < 0 {
+		v.addf("signingKeys", "durations must not be negative")
+	} else if p := c.SigningKeys.RotationPeriod; p != 0 && p <= c.SigningKeys.PublishAhead {
+		v.addf("signingKeys.rotationPeriod", "must be longer than publishAhead (%s), or 0 for no schedule", c.SigningKeys.PublishAhead)
+	}
+	if c.Admin.Listen != "" {
+		v.check("admin.listen", c.Admin.Listen, checkListen(c.Admin.Listen))
+	}
 }
 
 // testing checks the test-control API settings: anyone who reaches it can create users and
@@ -187,5 +195,27 @@ func (v *validator) lifetimes(c *Config) {
 	}
 	if c.LoginThrottle.IPFailures < 1 {
 		v.addf("loginThrottle.ipFailures", "must be at least 1, got %d", c.LoginThrottle.IPFailures)
+	}
+	v.transport(c.Transport)
+}
+
+// transport checks the connection caps, timeouts and sizes: every timeout is needed (a zero
+// one would let a client hold a connection for ever), the caps may be 0 (no cap).
+func (v *validator) transport(t Transport) {
+	v.durations("transport", []namedDuration{
+		{"readHeaderTimeout", t.ReadHeaderTimeout, false}, {"readTimeout", t.ReadTimeout, false},
+		{"writeTimeout", t.WriteTimeout, false}, {"idleTimeout", t.IdleTimeout, false},
+		{"shutdownTimeout", t.ShutdownTimeout, false},
+	})
+	for _, n := range []struct {
+		name       string
+		value, min int
+	}{
+		{"maxConnections", t.MaxConnections, 0}, {"maxConnectionsPerAddress", t.MaxConnectionsPerAddress, 0},
+		{"maxHeaderBytes", t.MaxHeaderBytes, 4 << 10}, {"maxConcurrentStreams", t.MaxConcurrentStreams, 1},
+	} {
+		if n.value < n.min {
+			v.addf(field("transport", n.name), "must be at least %d, got %d", n.min, n.value)
+		}
 	}
 }

@@ -128,6 +128,11 @@ func TestValidateRules(t *testing.T) {
 		{"accountFailures zero", func(c *Config) { c.LoginThrottle.AccountFailures = 0 }, "loginThrottle.accountFailures", "at least 1"},
 		{"ipFailures negative", func(c *Config) { c.LoginThrottle.IPFailures = -1 }, "loginThrottle.ipFailures", "at least 1"},
 		{"throttle window zero", func(c *Config) { c.LoginThrottle.Window = 0 }, "loginThrottle.window", "greater than zero"},
+		{"idle timeout zero", func(c *Config) { c.Transport.IdleTimeout = 0 }, "transport.idleTimeout", "greater than zero"},
+		{"read header timeout negative", func(c *Config) { c.Transport.ReadHeaderTimeout = -1 }, "transport.readHeaderTimeout", "must not be negative"},
+		{"connection cap negative", func(c *Config) { c.Transport.MaxConnections = -1 }, "transport.maxConnections", "at least 0"},
+		{"header bytes tiny", func(c *Config) { c.Transport.MaxHeaderBytes = 100 }, "transport.maxHeaderBytes", "at least 4096"},
+		{"no streams", func(c *Config) { c.Transport.MaxConcurrentStreams = 0 }, "transport.maxConcurrentStreams", "at least 1"},
 		// tenants
 		{"no tenants ok", func(c *Config) { c.Tenants = nil }, "", ""},
 		{"tenant id missing", func(c *Config) { t0(c).ID = "" }, "tenants[0].id", "required"},

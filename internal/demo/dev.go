@@ -41,6 +41,9 @@ type DevOptions struct {
 	HashParams password.Params
 	// Wrap, when set, wraps Sigil's HTTP handler (tests log requests with it).
 	Wrap func(http.Handler) http.Handler
+	// KeyEncryptionKey is SIGIL_KEY_ENCRYPTION_KEY (app.Options); empty: the configured
+	// file, or one generated in the data folder.
+	KeyEncryptionKey string
 }
 
 // Where `sigil dev` listens unless told otherwise, and how the user tells it.
@@ -79,7 +82,8 @@ func StartDev(ctx context.Context, o DevOptions) (*Dev, error) {
 		d.close()
 		return nil, err
 	}
-	if d.App, err = app.New(ctx, d.Config, app.Options{Logger: o.Logger, HashParams: o.HashParams, Wrap: o.Wrap, Dev: true}); err != nil {
+	if d.App, err = app.New(ctx, d.Config, app.Options{Logger: o.Logger, HashParams: o.HashParams, Wrap: o.Wrap, Dev: true,
+		KeyEncryptionKey: o.KeyEncryptionKey}); err != nil {
 		d.close()
 		return nil, err
 	}

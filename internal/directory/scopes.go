@@ -11,6 +11,15 @@ import (
 // ("https://graph.microsoft.com/User.Read"), so apps written against Entra need no change.
 const ProfileResource = "https://graph.microsoft.com"
 
+// AdminResource is the Application ID URI of Sigil's Graph-shaped admin API (served on the
+// admin listener): a resource of its own, not Graph's, so that no user's Graph token
+// (User.Read, for /v1.0/me) can ever be an admin token; apps reach it through client
+// credentials with the application permissions in AdminRoles.
+const AdminResource = "api://sigil-admin"
+
+// AdminRoles are the admin API's application permissions, named as Microsoft Graph's.
+var AdminRoles = []string{"User.ReadWrite.All", "Application.ReadWrite.All", "Group.ReadWrite.All", "Directory.Read.All"}
+
 // ProfileAudience is the aud claim of access tokens for the built-in profile API: Microsoft
 // Graph's application id, as in Entra-issued Graph tokens.
 const ProfileAudience = "00000003-0000-0000-c000-000000000000"

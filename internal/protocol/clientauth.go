@@ -105,7 +105,9 @@ func (s *Server) authenticateClient(ctx context.Context, tr *tokenRequest, c cli
 		return authNone, err
 	}
 	if n >= s.throttle.Account {
-		return authNone, errClientThrottled.new(tr.app.ClientID)
+		e := errClientThrottled.new(tr.app.ClientID)
+		s.event(ctx, evClientThrottled, ofApp(tr.app), e)
+		return authNone, e
 	}
 	var method clientAuth
 	var failure error
@@ -122,6 +124,7 @@ func (s *Server) authenticateClient(ctx context.Context, tr *tokenRequest, c cli
 		if err := s.store.RecordLoginFailure(ctx, key, now); err != nil {
 			return authNone, err
 		}
+		s.event(ctx, evClientAuthFail, ofApp(tr.app), asError(failure))
 		return authNone, failure
 	}
 	return method, nil

@@ -82,6 +82,7 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 			s.failPage(w, r, "consent", err)
 			return
 		}
+		s.event(ctx, evConsentGranted, ofConsent(g), nil)
 	}
 	f.account, f.consented = sess, true
 	s.proceed(w, r, f)

@@ -76,7 +76,8 @@ type env struct {
 	url    string
 	clock  *clock
 	client *http.Client
-	data   string // the data folder (the SQLite database is data/sigil.db)
+	data   string        // the data folder (the SQLite database is data/sigil.db)
+	cfg    config.Config // the configuration it runs
 }
 
 func testConfig() config.Config {
@@ -119,6 +120,12 @@ var cheapHashes = password.Params{Memory: 64, Time: 1, Threads: 1}
 // newEnv starts a server with testConfig, adjusted by edit when not nil.
 func newEnv(t *testing.T, edit func(*config.Config)) *env {
 	t.Helper()
+	return newEnvLogged(t, edit, nil)
+}
+
+// newEnvLogged is newEnv with Sigil's log (JSON, every level) written to log when not nil.
+func newEnvLogged(t *testing.T, edit func(*config.Config), log io.Writer) *env {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	cfg := testConfig()
 	cfg.PublicURL = "https://" + srv.Listener.Addr().String()
@@ -134,6 +141,9 @@ func newEnv(t *testing.T, edit func(*config.Config)) *env {
 	if os.Getenv("SIGIL_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+	if log != nil {
+		logger = slog.New(slog.NewJSONHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	a, err := app.New(t.Context(), cfg, app.Options{Logger: logger, HashParams: cheapHashes, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +151,7 @@ func newEnv(t *testing.T, edit func(*config.Config)) *env {
 	srv.Config.Handler = a.Handler()
 	srv.StartTLS()
 	t.Cleanup(func() { srv.Close(); a.Close() })
-	e := &env{t: t, srv: srv, app: a, url: cfg.PublicURL, clock: clk, data: cfg.DataDir}
+	e := &env{t: t, srv: srv, app: a, url: cfg.PublicURL, clock: clk, data: cfg.DataDir, cfg: cfg}
 	e.client = e.newBrowser()
 	return e
 }

@@ -3,6 +3,8 @@ package protocol
 import (
 	"errors"
 	"fmt"
+
+	"github.com/sigil-idp/sigil/internal/store"
 )
 
 // Error is every protocol error: an OAuth error code, the Entra AADSTS number for the same
@@ -49,15 +51,24 @@ func (e *Error) withDevNotes(notes ...string) *Error {
 	return &c
 }
 
-// asError turns any error into an *Error: protocol errors stay as they are, anything else is
-// server_error (the cause is logged, never shown).
+// asError turns any error into an *Error: protocol errors stay as they are, a database that
+// cannot be reached for the moment ([store.Unavailable]) is temporarily_unavailable (503,
+// with Retry-After: the client may send the same request again), anything
+// else is server_error (the cause is logged, never shown).
 func asError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
 	}
+	if store.Unavailable(err) {
+		return errUnavailable.new().because(err)
+	}
 	return errServer.new().because(err)
 }
+
+// retryAfterSeconds is the Retry-After of a temporarily_unavailable answer: about the time a
+// PostgreSQL failover or restart takes, and what MSAL waits before it tries again.
+const retryAfterSeconds = "5"
 
 // kind is one entry of the error table.
 type kind struct {
@@ -177,4 +188,8 @@ var (
 	// Everything else.
 	errNotFound = kind{0, "not_found", 404, "No endpoint answers %s."}
 	errServer   = kind{50000, "server_error", 500, "There was an error issuing a token or an issue with our sign-in service."}
+	// The database could not be reached (restart, failover, network): the same request may be
+	// sent again after Retry-After. Entra's number for its directory
+	// service being unavailable.
+	errUnavailable = kind{90033, "temporarily_unavailable", 503, "The sign-in service cannot reach its database for the moment. Send the same request again after the number of seconds in the Retry-After header."}
 )

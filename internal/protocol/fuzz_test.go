@@ -208,7 +208,7 @@ func fuzzServer(tb testing.TB) (http.Handler, []string) {
 		tb.Fatal(err)
 	}
 	now := func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
-	keys, err := tokens.LoadKeys(ctx, st, now)
+	keys, err := tokens.LoadKeys(ctx, st, nil, now)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -25,6 +25,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	pw := form.Get("password")
 	again := func(e *Error) {
 		s.logError(ctx, "login", e)
+		s.signInFailed(ctx, f.tenant, &f.app, username, e)
 		s.showLogin(w, r, f, username, e)
 	}
 	if username == "" || pw == "" || len(username) > 256 || len(pw) > 1024 {
@@ -68,6 +69,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.failPage(w, r, "login", err)
 		return
 	}
+	s.event(ctx, evSignInSuccess, ofUser(user).withApp(&f.app), nil)
 	f.account = &sess
 	s.proceed(w, r, f)
 }

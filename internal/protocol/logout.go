@@ -36,14 +36,38 @@ type idTokenHint struct {
 // logout answers GET and POST /{tenant}/oauth2/v2.0/logout (RP-initiated logout). It ends
 // the session of the account named by logout_hint or id_token_hint — or the browser's only
 // account — revoking the refresh tokens issued in it, and redirects at once to the registered
-// post_logout_redirect_uri with state. With several accounts and no hint it asks which one.
+// post_logout_redirect_uri with state. With several accounts and no hint it asks which one;
+// with one account, no hint and a request that may come from another site it asks whether to
+// sign out at all (confirmLogout), so a cross-site link cannot sign the user out.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	p, err := readParams(w, r)
 	if err != nil {
 		s.failPage(w, r, "logout", err)
 		return
 	}
-	lr, err := s.readLogout(r.Context(), r, p)
+	s.endSession(w, r, p, r.PathValue("tenant"), false)
+}
+
+// confirmLogout answers POST /-/signout, the confirmation page's form (behind the
+// cross-origin check of Sigil's forms): signout=confirm ends the session as the original
+// request asked, anything else keeps it.
+func (s *Server) confirmLogout(w http.ResponseWriter, r *http.Request) {
+	p, err := readParams(w, r)
+	if err != nil {
+		s.failPage(w, r, "logout", err)
+		return
+	}
+	if p.get("signout") != "confirm" {
+		s.pages.SignOut(w, web.SignOutPage{Cancelled: true})
+		return
+	}
+	s.endSession(w, r, p, p.get("tenant"), true)
+}
+
+// endSession is logout for the tenant path segment tenant; confirmed is the user's answer on
+// the confirmation page.
+func (s *Server) endSession(w http.ResponseWriter, r *http.Request, p params, tenant string, confirmed bool) {
+	lr, err := s.readLogout(r.Context(), tenant, p)
 	if err != nil {
 		s.failPage(w, r, "logout", err)
 		return
@@ -60,11 +84,16 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		s.showLogoutChooser(w, r, p, targets)
 		return
 	}
+	if len(targets) == 1 && !confirmed && !lr.names(p) && !sameSite(r, s.publicURL) {
+		s.showSignOutConfirm(w, r, p, lr, tenant, targets[0])
+		return
+	}
 	for _, x := range targets {
 		if err := s.sessions.SignOut(ctx, w, r, x.ID, now); err != nil {
 			s.failPage(w, r, "logout", err)
 			return
 		}
+		s.event(ctx, evLogout, ofSession(x).withApp(lr.app), nil)
 	}
 	if lr.returnTo == "" {
 		s.pages.SignedOut(w)
@@ -87,8 +116,8 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 // readLogout checks the tenant, the hints, the client and the post-logout redirect URI.
-func (s *Server) readLogout(ctx context.Context, r *http.Request, p params) (*logoutRequest, error) {
-	t, err := s.resolveTenant(ctx, r.PathValue("tenant"))
+func (s *Server) readLogout(ctx context.Context, tenant string, p params) (*logoutRequest, error) {
+	t, err := s.resolveTenant(ctx, tenant)
 	if err != nil {
 		return nil, err
 	}
@@ -183,4 +212,58 @@ func (s *Server) showLogoutChooser(w http.ResponseWriter, r *http.Request, p par
 	}
 	s.pages.Accounts(w, web.AccountsPage{Title: "Pick an account to sign out", Action: r.URL.Path, Hidden: hidden,
 		Accounts: s.accounts(r.Context(), sessions)})
+}
+
+// names reports whether the request names the account to sign out as an app does: a signed
+// id_token_hint, or logout_hint in the form of the ID token's login_hint claim (what MSAL
+// sends). A plain username, which any site can write, is not enough. The login_hint claim is
+// no secret either (it names the object id), but like Entra, Sigil honours it at once: that is
+// the documented promptless logout.
+func (lr *logoutRequest) names(p params) bool {
+	if lr.hint != nil {
+		return true
+	}
+	_, _, ok := tokens.ParseLoginHint(p.get("logout_hint"))
+	return ok
+}
+
+// sameSite reports whether a request comes from Sigil's own site, as the browser says:
+// Sec-Fetch-Site same-origin, same-site, or none (the user typed or bookmarked the URL);
+// without it (older browsers), an Origin or else a Referer of Sigil's own origin. A request
+// that says nothing (no browser, or a referrer suppressed) is not same-site.
+func sameSite(r *http.Request, publicURL string) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin", "same-site", "none":
+		return true
+	case "":
+	default:
+		return false
+	}
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		return strings.EqualFold(o, publicURL)
+	}
+	if ref := r.Header.Get("Referer"); ref != "" {
+		u, err := url.Parse(ref)
+		return err == nil && strings.EqualFold(u.Scheme+"://"+u.Host, publicURL)
+	}
+	return false
+}
+
+// showSignOutConfirm asks whether to sign out of x; the answer posts the original parameters
+// to /-/signout.
+func (s *Server) showSignOutConfirm(w http.ResponseWriter, r *http.Request, p params, lr *logoutRequest, tenant string, x store.Session) {
+	hidden := map[string]string{"tenant": tenant}
+	for _, k := range []string{"post_logout_redirect_uri", "state", "client_id"} {
+		if p.has(k) {
+			hidden[k] = p.get(k)
+		}
+	}
+	v := web.SignOutPage{Action: "/-/signout", Hidden: hidden}
+	if lr.app != nil {
+		v.AppName = lr.app.DisplayName
+	}
+	if a := s.accounts(r.Context(), []store.Session{x}); len(a) == 1 {
+		v.Username = a[0].Username
+	}
+	s.pages.SignOut(w, v)
 }

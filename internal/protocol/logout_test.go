@@ -71,18 +71,18 @@ func TestLogout(t *testing.T) {
 		c := e.newBrowser()
 		e.spaTokens(c, "contoso.test", alice, todoScopes)
 		p := url.Values{"post_logout_redirect_uri": {spaRedirect}, "state": {state}, "client_id": {spaClient}}
-		resp, _ := e.postForm(c, e.url+"/contoso.test/oauth2/v2.0/logout", p, nil)
+		resp, _ := e.postForm(c, e.url+"/contoso.test/oauth2/v2.0/logout", p, fetchSite("same-site"))
 		wantLogoutRedirect(t, resp, spaRedirect, state)
 		if e.signedInAs(t, c, alice) {
 			t.Error("alice still signed in")
 		}
 	})
 
-	t.Run("MSAL 1.x: no client_id, no state", func(t *testing.T) {
+	t.Run("MSAL 1.x: no client_id, no state, from the same site", func(t *testing.T) {
 		c := e.newBrowser()
 		e.spaTokens(c, "contoso.test", alice, todoScopes)
-		resp, _ := e.get(c, e.logoutURL("contoso.test", url.Values{"post_logout_redirect_uri": {signedOut},
-			"client-request-id": {"0194d4c2-5f1e-7c3a-9b1e-3f2a1b0c9d8e"}}))
+		resp, _ := e.getFrom(c, e.logoutURL("contoso.test", url.Values{"post_logout_redirect_uri": {signedOut},
+			"client-request-id": {"0194d4c2-5f1e-7c3a-9b1e-3f2a1b0c9d8e"}}), fetchSite("same-site"))
 		if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != signedOut {
 			t.Errorf("%d Location %q, want 302 to %s", resp.StatusCode, resp.Header.Get("Location"), signedOut)
 		}
@@ -224,7 +224,7 @@ func TestLogoutHints(t *testing.T) {
 		if action == nil {
 			t.Fatal("chooser has no form")
 		}
-		resp, _ = e.postForm(c, e.url+action[1], f, nil)
+		resp, _ = e.postForm(c, e.url+action[1], f, fetchSite("same-origin")) // the chooser is Sigil's page
 		wantLogoutRedirect(t, resp, signedOut, state)
 		if e.signedInAs(t, c, bob) || !e.signedInAs(t, c, alice) {
 			t.Error("want bob signed out and alice still signed in")

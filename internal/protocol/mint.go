@@ -24,6 +24,8 @@ type tokenResponse struct {
 	RefreshTokenExpiresIn int64  `json:"refresh_token_expires_in,omitempty"`
 	IDToken               string `json:"id_token,omitempty"`
 	ClientInfo            string `json:"client_info,omitempty"`
+	// resource is the access token's resource, for Options.TokenIssued; never sent.
+	resource string
 	// SPACode is the hybrid SPA authorization code, for a web app's code redemption with
 	// return_spa_code=1 (token_code.go). Sigil sends no spa_accountid: Entra's is the
 	// account id for a platform broker (msal-browser's nativeAccountId), which Sigil has not.
@@ -75,6 +77,7 @@ func (s *Server) mint(ctx context.Context, m mintRequest) (*tokenResponse, error
 	resp := &tokenResponse{TokenType: "Bearer", Scope: strings.Join(g.Scopes, " "),
 		ExpiresIn: int64(life.AccessToken / time.Second), ClientInfo: tokens.ClientInfo(user.ID, user.TenantID)}
 	resp.ExtExpiresIn = resp.ExpiresIn
+	resp.resource = g.Resource
 	if m.newFamily && slices.Contains(g.Scopes, directory.ScopeOfflineAccess) {
 		rt, expires, err := s.startFamily(ctx, m, life)
 		if err != nil {

@@ -73,6 +73,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func (s *Server) failJSON(w http.ResponseWriter, r *http.Request, where string, err error) {
 	e := asError(err)
 	s.logError(r.Context(), where, e)
+	retryAfter(w, e)
 	writeJSON(w, e.Status, s.errorBody(r.Context(), e))
 }
 
@@ -81,6 +82,7 @@ func (s *Server) failJSON(w http.ResponseWriter, r *http.Request, where string, 
 func (s *Server) failPage(w http.ResponseWriter, r *http.Request, where string, err error) {
 	e := asError(err)
 	s.logError(r.Context(), where, e)
+	retryAfter(w, e)
 	ids, now := idsOf(r.Context()), s.now()
 	code := ""
 	if e.AADSTS != 0 {
@@ -92,4 +94,11 @@ func (s *Server) failPage(w http.ResponseWriter, r *http.Request, where string, 
 		page.DevNotes = e.DevNotes
 	}
 	s.pages.Error(w, e.Status, page)
+}
+
+// retryAfter tells the client when to try again, on a 503 (temporarily_unavailable).
+func retryAfter(w http.ResponseWriter, e *Error) {
+	if e.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfterSeconds)
+	}
 }

@@ -43,6 +43,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /-/consent", forms.Handler(http.HandlerFunc(s.consent)))
 	mux.Handle("POST /-/pick", forms.Handler(http.HandlerFunc(s.pick)))
 	mux.Handle("POST /-/devicelogin", forms.Handler(http.HandlerFunc(s.deviceLogin)))
+	mux.Handle("POST /-/signout", forms.Handler(http.HandlerFunc(s.confirmLogout)))
 	mux.Handle("GET /-/assets/", s.pages.Assets())
 	// For people: what this server is, and a tenant's settings at its authority URL.
 	mux.HandleFunc("GET /{$}", s.landing)
@@ -66,7 +67,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.failJSON(w, r, "route", errNotFound.new(truncate(r.Method+" "+r.URL.Path, 200)))
 	})
-	return withIDs(mux)
+	return s.withIDs(mux)
 }
 
 // Guard returns a bearer-token guard for access tokens issued for audience.
@@ -81,10 +82,15 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ok\n"))
 }
 
-// readyz says the process can answer protocol requests: the database responds and a signing
-// key is loaded.
+// readyz says the process can answer protocol requests: it is not shutting down (Drain), the
+// database responds and a signing key is loaded.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if s.Draining() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("shutting down\n"))
+		return
+	}
 	if err := s.store.Ping(r.Context()); err != nil {
 		s.logError(r.Context(), "readyz", asError(err))
 		w.WriteHeader(http.StatusServiceUnavailable)

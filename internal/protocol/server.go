@@ -42,6 +42,11 @@ type Options struct {
 	Dev bool
 	// TestControl, when not nil, serves the test-control API under /-/test/ (testcontrol.go).
 	TestControl *TestControl
+	// Observe, when set, learns of every request once it is answered (metrics).
+	Observe func(RequestInfo)
+	// TokenIssued, when set, learns of every successful token response: the grant type and
+	// the resource of its access token.
+	TokenIssued func(grantType, resource string)
 }
 
 // Throttle limits failed sign-ins: after Account failures for one account, or Address
@@ -77,7 +82,18 @@ type Server struct {
 	// what its clock endpoint added to now.
 	control     *TestControl
 	clockOffset atomic.Int64
+	observe     func(RequestInfo)
+	tokenIssued func(grantType, resource string)
+	// draining: the process is shutting down (Drain); /readyz answers 503.
+	draining atomic.Bool
 }
+
+// Drain marks the server as shutting down: from now on /readyz answers 503 so that load
+// balancers stop sending it requests, while the requests that still arrive are served.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// Draining reports whether Drain was called.
+func (s *Server) Draining() bool { return s.draining.Load() }
 
 // NewServer builds the server.
 func NewServer(o Options) (*Server, error) {
@@ -100,7 +116,7 @@ func NewServer(o Options) (*Server, error) {
 		publicURL: o.PublicURL, store: o.Store, keys: o.Keys, pairwise: o.PairwiseKey, sessions: o.Sessions,
 		pages: o.Pages, lifetimes: o.Lifetimes, throttle: o.Throttle, log: o.Logger, now: now,
 		hashing: make(chan struct{}, 2), dummyHash: dummy, passwords: o.Passwords, groupsOverage: o.GroupsOverageLimit, dev: o.Dev,
-		control: o.TestControl,
+		control: o.TestControl, observe: o.Observe, tokenIssued: o.TokenIssued,
 	}
 	if s.control != nil {
 		// Everything that asks the time — token lifetimes, code and session expiry, throttle
@@ -120,14 +136,16 @@ func (s *Server) lifetimesFor(app directory.App) directory.Lifetimes {
 type requestIDs struct {
 	trace       string
 	correlation string
+	outcome     *outcome // for Options.Observe; nil when nobody observes
+	addr        string   // the client's address, for security events
 }
 
 type idsKey struct{}
 
-// withIDs is middleware that assigns request ids.
-func withIDs(next http.Handler) http.Handler {
+// withIDs is middleware that assigns request ids, and reports each request to the observer.
+func (s *Server) withIDs(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ids := requestIDs{trace: newGUID()}
+		ids := requestIDs{trace: newGUID(), addr: clientAddress(r)}
 		ids.correlation = r.URL.Query().Get("client-request-id")
 		if ids.correlation == "" {
 			ids.correlation = r.Header.Get("client-request-id")
@@ -137,7 +155,12 @@ func withIDs(next http.Handler) http.Handler {
 		}
 		w.Header().Set("x-ms-request-id", ids.trace)
 		w.Header().Set("client-request-id", ids.correlation)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), idsKey{}, ids)))
+		if s.observe == nil {
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), idsKey{}, ids)))
+			return
+		}
+		ids.outcome = &outcome{}
+		s.observed(w, r.WithContext(context.WithValue(r.Context(), idsKey{}, ids)), next, ids.outcome)
 	})
 }
 
@@ -149,6 +172,9 @@ func idsOf(ctx context.Context) requestIDs {
 // logError logs a failure once, at Error for our faults and at Info for the client's.
 func (s *Server) logError(ctx context.Context, where string, e *Error) {
 	ids := idsOf(ctx)
+	if ids.outcome != nil {
+		ids.outcome.aadsts = e.AADSTS
+	}
 	level := slog.LevelInfo
 	if e.Status >= 500 {
 		level = slog.LevelError

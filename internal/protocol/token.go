@@ -107,6 +107,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.failJSON(w, r, "token", err)
 		return
 	}
+	if s.tokenIssued != nil {
+		s.tokenIssued(p.get("grant_type"), resp.resource)
+	}
 	writeJSON(w, http.StatusOK, resp)
 }
 

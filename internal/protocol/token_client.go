@@ -87,5 +87,5 @@ func (s *Server) mintApp(_ context.Context, tr *tokenRequest, resource string, r
 	}
 	expires := int64(life.AccessToken / time.Second)
 	return &tokenResponse{TokenType: "Bearer", Scope: resource + "/.default", ExpiresIn: expires, ExtExpiresIn: expires,
-		AccessToken: at}, nil
+		AccessToken: at, resource: resource}, nil
 }

@@ -29,6 +29,7 @@ func (s *Server) codeGrant(ctx context.Context, tr *tokenRequest) (*tokenRespons
 	case errors.Is(err, store.ErrNotFound):
 		return nil, errBadCode.new("")
 	case errors.Is(err, store.ErrRedeemed):
+		s.codeReplayed(ctx, c.Grant)
 		return nil, errCodeRedeemed.new().because(err)
 	case err != nil:
 		return nil, err

@@ -48,7 +48,7 @@ func oboForm(assertion, scope string) url.Values {
 // could have issued — starting from a valid user token for api://todo of user oid.
 func (e *env) signedAccessToken(tb testing.TB, oid string, edit func(*tokens.AccessClaims)) string {
 	tb.Helper()
-	ks, err := tokens.LoadKeys(tb.Context(), e.app.Store(), e.clock.Now)
+	ks, err := tokens.LoadKeys(tb.Context(), e.app.Store(), e.app.KeyRing(), e.clock.Now)
 	if err != nil {
 		tb.Fatal(err)
 	}

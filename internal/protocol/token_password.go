@@ -41,6 +41,7 @@ func (s *Server) passwordGrant(ctx context.Context, tr *tokenRequest) (*tokenRes
 		if err != nil {
 			return nil, err
 		}
+		s.signInFailed(ctx, tr.tenant, &tr.app, username, e)
 		return nil, e
 	}
 	user, ok, err := s.checkPassword(ctx, username, pw)
@@ -53,13 +54,19 @@ func (s *Server) passwordGrant(ctx context.Context, tr *tokenRequest) (*tokenRes
 				return nil, err
 			}
 		}
+		s.signInFailed(ctx, tr.tenant, &tr.app, username, errBadCredentials.new())
 		return nil, errBadCredentials.new()
 	}
+	var refused *Error
 	switch {
 	case !user.Enabled:
-		return nil, errPasswordUserDisabled.new()
+		refused = errPasswordUserDisabled.new()
 	case !tr.tenant.admits(user.TenantID) || !tr.app.AllowsTenant(user.TenantID):
-		return nil, errUserNotInAppTenant.new(user.Username, tr.tenant.name(), tr.app.DisplayName)
+		refused = errUserNotInAppTenant.new(user.Username, tr.tenant.name(), tr.app.DisplayName)
+	}
+	if refused != nil {
+		s.event(ctx, evSignInFailure, ofUser(user).withApp(&tr.app), refused)
+		return nil, refused
 	}
 	resource, scopes, missing, err := s.silentScopes(ctx, tr.app, user, scope)
 	if err != nil {
@@ -78,6 +85,7 @@ func (s *Server) passwordGrant(ctx context.Context, tr *tokenRequest) (*tokenRes
 	if err != nil {
 		return nil, err
 	}
+	s.event(ctx, evSignInSuccess, ofUser(user).withApp(&tr.app), nil)
 	return s.mint(ctx, mintRequest{app: tr.app, authn: tr.authn, grant: grant, user: &user, claims: claims,
 		ipaddr: tr.addr, newFamily: true, now: now})
 }

@@ -71,6 +71,9 @@ func (s *Server) refreshGrant(ctx context.Context, tr *tokenRequest) (*tokenResp
 	successor := func(gen int) string { return tokens.Hash(s.successorToken(raw, familyID, gen)) }
 	rt, fam, err := s.store.RotateRefreshToken(ctx, store.Rotation{Hash: hash, Successor: successor, Now: now,
 		ReuseUntil: now.Add(life.RefreshReuse), Expires: expires})
+	if errors.Is(err, store.ErrReused) {
+		s.refreshReused(ctx, fam.Grant)
+	}
 	if err != nil {
 		return nil, refreshError(err, fam, life, now)
 	}
@@ -135,13 +138,14 @@ func (s *Server) prunedRefresh(ctx context.Context, tr *tokenRequest, raw string
 	if !ok {
 		return errBadRefresh.new("")
 	}
-	err := s.store.RevokeRefreshFamily(ctx, familyID, tr.app.ClientID, s.now())
+	fam, err := s.store.RevokeRefreshFamily(ctx, familyID, tr.app.ClientID, s.now())
 	switch {
 	case errors.Is(err, store.ErrNotFound): // expired and deleted, or another client's
 		return errBadRefresh.new("")
 	case err != nil:
 		return err
 	}
+	s.refreshReused(ctx, fam.Grant)
 	return errRefreshRevoked.new().because(fmt.Errorf("pruned refresh token: %w", store.ErrReused))
 }
 

@@ -111,9 +111,27 @@ type Directory interface {
 	UserByID(ctx context.Context, id string) (directory.User, error)
 	// UserByUsername finds a user by lower-case username across all tenants.
 	UserByUsername(ctx context.Context, username string) (directory.User, error)
+	// Users lists a tenant's users by username, at most limit of them after the username
+	// after ("" from the start).
+	Users(ctx context.Context, tenantID, after string, limit int) ([]directory.User, error)
+	// SetUserEnabled enables or disables a user in one statement; ErrNotFound when none.
+	SetUserEnabled(ctx context.Context, id string, enabled bool) error
+	// SetUserPassword replaces a user's password hash in one statement; ErrNotFound when none.
+	SetUserPassword(ctx context.Context, id, hash string) error
+	// UpdateUserProfile sets the profile fields of p that are not nil, in one statement (two
+	// concurrent changes of different fields both stay); ErrNotFound when there is no user.
+	UpdateUserProfile(ctx context.Context, id string, p UserProfile) error
 
 	UpsertApp(ctx context.Context, a directory.App) error
 	AppByClientID(ctx context.Context, clientID string) (directory.App, error)
+	// AppIDs lists the client ids of the apps registered in a tenant, sorted.
+	AppIDs(ctx context.Context, tenantID string) ([]string, error)
+	// TenantGrants lists every consent in a tenant, one Grant per (app, user or tenant-wide,
+	// resource).
+	TenantGrants(ctx context.Context, tenantID string) ([]directory.Grant, error)
+	// DeleteGrant withdraws one consent (every scope of it) in one statement; ErrNotFound
+	// when there is none.
+	DeleteGrant(ctx context.Context, tenantID, clientID, userID, resource string) error
 	// IsSPAOrigin reports whether origin is the origin of any spa redirect URI registered by
 	// any app (for CORS on bearer-token endpoints, where no client is named).
 	IsSPAOrigin(ctx context.Context, origin string) (bool, error)
@@ -152,6 +170,19 @@ type RolesAndGroups interface {
 	GroupByID(ctx context.Context, id string) (directory.Group, error)
 	// UserGroups returns the groups the user is a member of, by id, without their members.
 	UserGroups(ctx context.Context, userID string) ([]directory.Group, error)
+	// TenantGroups lists a tenant's groups by display name, without their members.
+	TenantGroups(ctx context.Context, tenantID string) ([]directory.Group, error)
+	// AddGroupMember adds a user of the group's tenant to it in one statement; ErrConflict
+	// when it is a member already or either is unknown.
+	AddGroupMember(ctx context.Context, groupID, userID string) error
+	// RemoveGroupMember removes a member in one statement; ErrNotFound when it was none.
+	RemoveGroupMember(ctx context.Context, groupID, userID string) error
+}
+
+// UserProfile is a partial change of a user's profile: nil fields are left as they are.
+type UserProfile struct {
+	DisplayName, GivenName, Surname, Email *string
+	Admin                                  *bool
 }
 
 // Session is one account signed in in one browser. A browser (identified by the hash of its
@@ -296,9 +327,9 @@ type RefreshTokens interface {
 	// ErrRevoked, or ErrReused (having revoked the family), with the family when known.
 	RotateRefreshToken(ctx context.Context, r Rotation) (RefreshToken, RefreshFamily, error)
 	// RevokeRefreshFamily revokes the family of a client (a pruned token of it was presented
-	// again); a family already revoked stays as it is. No such family of that client:
-	// ErrNotFound.
-	RevokeRefreshFamily(ctx context.Context, id, clientID string, now time.Time) error
+	// again) and returns it; a family already revoked stays as it is. No such family of that
+	// client: ErrNotFound.
+	RevokeRefreshFamily(ctx context.Context, id, clientID string, now time.Time) (RefreshFamily, error)
 }
 
 // DeviceStatus is where a device authorization (RFC 8628) stands.
@@ -369,20 +400,37 @@ const (
 type SigningKey struct {
 	ID          string // kid
 	Algorithm   string // JOSE alg, e.g. RS256
-	PrivateKey  []byte // PKCS #8 DER
+	PrivateKey  []byte // PKCS #8 DER, sealed by a key-encryption key (tokens.KeyRing)
 	Certificate []byte // DER of a self-signed certificate for the public key (x5c)
 	State       KeyState
 	CreatedAt   time.Time
+	StateSince  time.Time // when it entered State (CreatedAt for a key added in it)
 }
 
 // Keys keeps signing keys and instance-wide secrets.
 type Keys interface {
 	SigningKeys(ctx context.Context) ([]SigningKey, error)
-	// AddSigningKey stores a key. Adding a second current key yields ErrConflict.
+	// AddSigningKey stores a key. Adding a second current or a second next key yields
+	// ErrConflict.
 	AddSigningKey(ctx context.Context, k SigningKey) error
+	// PromoteSigningKey rotates in one transaction: the current key currentID is retired and
+	// the next key nextID becomes current, at now. The retirement is conditional on currentID
+	// still being current, so of several nodes rotating at once one wins; the others (and a
+	// next key that is gone) get ErrConflict and nothing changes.
+	PromoteSigningKey(ctx context.Context, currentID, nextID string, now time.Time) error
+	// DeleteRetiredKeys deletes the retired keys retired before the cutoff (no token they
+	// signed is still valid).
+	DeleteRetiredKeys(ctx context.Context, retiredBefore time.Time) error
+	// ResealSigningKey replaces key id's stored private key old with sealed, only while it
+	// is still old (one conditional statement: of several nodes sealing at once, one wins);
+	// otherwise ErrConflict.
+	ResealSigningKey(ctx context.Context, id string, old, sealed []byte) error
 	// Secret returns the named instance secret, storing value first if none exists yet
 	// (the first of several racing nodes wins; all get the same bytes back).
 	Secret(ctx context.Context, name string, value []byte) ([]byte, error)
+	// ResealSecret replaces the named secret's stored value old with sealed, only while it
+	// is still old (one conditional statement); otherwise ErrConflict.
+	ResealSecret(ctx context.Context, name string, old, sealed []byte) error
 }
 
 // Throttle counts failed sign-ins per key (an account, an address).

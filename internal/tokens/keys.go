@@ -27,8 +27,12 @@ import (
 // (next, current, retired) verifies and appears in the JWKS. It is loaded from the store once
 // and refreshed by Reload, never per request.
 type KeySet struct {
-	st  store.Keys
-	now func() time.Time
+	// OnSign, when set before the first Sign, learns how long each signature took (metrics).
+	OnSign func(time.Duration)
+
+	st   store.Keys
+	ring *KeyRing // seals the private keys in the store; nil: stored unsealed (tests)
+	now  func() time.Time
 
 	mu      sync.RWMutex
 	current *signingKey
@@ -45,9 +49,15 @@ type signingKey struct {
 // LoadKeys reads the signing keys from the store, creating and storing an RS256 key with a
 // self-signed certificate when there is no current key yet. Several nodes starting at once
 // agree on one key: the store accepts only one current key, and the losers load the winner's.
-func LoadKeys(ctx context.Context, st store.Keys, now func() time.Time) (*KeySet, error) {
-	ks := &KeySet{st: st, now: now}
+// Private keys are sealed with ring's first key-encryption key: a key stored unsealed (before
+// sealing existed) or sealed by an older KEK of the ring is sealed anew. A nil ring stores
+// keys unsealed and refuses sealed ones (for tests and benchmarks).
+func LoadKeys(ctx context.Context, st store.Keys, ring *KeyRing, now func() time.Time) (*KeySet, error) {
+	ks := &KeySet{st: st, ring: ring, now: now}
 	if err := ks.Reload(ctx); err != nil {
+		return nil, err
+	}
+	if err := ks.reseal(ctx); err != nil {
 		return nil, err
 	}
 	if ks.current != nil {
@@ -56,6 +66,9 @@ func LoadKeys(ctx context.Context, st store.Keys, now func() time.Time) (*KeySet
 	k, err := NewSigningKey(now())
 	if err != nil {
 		return nil, err
+	}
+	if ring != nil {
+		k.PrivateKey = ring.seal(k.ID, k.PrivateKey)
 	}
 	if err := st.AddSigningKey(ctx, k); err != nil && !errors.Is(err, store.ErrConflict) {
 		return nil, fmt.Errorf("tokens: store signing key: %w", err)
@@ -67,6 +80,33 @@ func LoadKeys(ctx context.Context, st store.Keys, now func() time.Time) (*KeySet
 		return nil, errors.New("tokens: no current signing key after creating one")
 	}
 	return ks, nil
+}
+
+// reseal seals with the ring's first KEK every stored key that is unsealed or sealed by an
+// older one. Each replacement is conditional on the stored value, so nodes doing this at once
+// do not overwrite each other.
+func (ks *KeySet) reseal(ctx context.Context) error {
+	if ks.ring == nil {
+		return nil
+	}
+	keys, err := ks.st.SigningKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("tokens: load keys: %w", err)
+	}
+	for _, k := range keys {
+		der, current, err := ks.ring.open(k.ID, k.PrivateKey)
+		if err != nil {
+			return err
+		}
+		if current {
+			continue
+		}
+		err = ks.st.ResealSigningKey(ctx, k.ID, k.PrivateKey, ks.ring.seal(k.ID, der))
+		if err != nil && !errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("tokens: seal signing key %s: %w", k.ID, err)
+		}
+	}
+	return nil
 }
 
 // NewSigningKey makes a current RSA-2048 key for RS256 with a self-signed certificate (the
@@ -110,6 +150,9 @@ func (ks *KeySet) Reload(ctx context.Context) error {
 	public := map[string]*rsa.PublicKey{}
 	var set jose.JSONWebKeySet
 	for _, k := range keys {
+		if k.PrivateKey, _, err = ks.ring.open(k.ID, k.PrivateKey); err != nil {
+			return err
+		}
 		priv, cert, err := parseKey(k)
 		if err != nil {
 			return err
@@ -184,7 +227,11 @@ func (ks *KeySet) Sign(claims any) (string, error) {
 	enc.Write(payload)
 	enc.Close()
 	digest := sha256.Sum256(b.Bytes())
+	start := time.Now()
 	sig, err := rsa.SignPKCS1v15(nil, key.priv, crypto.SHA256, digest[:])
+	if observe := ks.OnSign; observe != nil {
+		observe(time.Since(start))
+	}
 	if err != nil {
 		return "", fmt.Errorf("tokens: sign: %w", err)
 	}

@@ -1,6 +1,7 @@
 package tokens
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"encoding/json"
@@ -41,14 +42,30 @@ func (m *memKeys) AddSigningKey(_ context.Context, k store.SigningKey) error {
 	return nil
 }
 
+func (m *memKeys) ResealSigningKey(_ context.Context, id string, old, sealed []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, x := range m.keys {
+		if x.ID == id && bytes.Equal(x.PrivateKey, old) {
+			m.keys[i].PrivateKey = sealed
+			return nil
+		}
+	}
+	return store.ErrConflict
+}
+
 func (m *memKeys) Secret(context.Context, string, []byte) ([]byte, error) { return nil, nil }
+
+func (m *memKeys) ResealSecret(context.Context, string, []byte, []byte) error {
+	return store.ErrConflict
+}
 
 var now = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
 func newKeySet(tb testing.TB) (*KeySet, *memKeys) {
 	tb.Helper()
 	st := &memKeys{}
-	ks, err := LoadKeys(tb.Context(), st, func() time.Time { return now })
+	ks, err := LoadKeys(tb.Context(), st, nil, func() time.Time { return now })
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -57,7 +74,7 @@ func newKeySet(tb testing.TB) (*KeySet, *memKeys) {
 
 func TestLoadKeysCreatesOneKeyAndReusesIt(t *testing.T) {
 	ks, st := newKeySet(t)
-	again, err := LoadKeys(t.Context(), st, func() time.Time { return now })
+	again, err := LoadKeys(t.Context(), st, nil, func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,3 +190,9 @@ func BenchmarkSign(b *testing.B) {
 		}
 	}
 }
+
+func (m *memKeys) PromoteSigningKey(context.Context, string, string, time.Time) error {
+	return errors.New("memKeys: no rotation")
+}
+
+func (m *memKeys) DeleteRetiredKeys(context.Context, time.Time) error { return nil }

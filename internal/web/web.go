@@ -102,6 +102,17 @@ type AccountsPage struct {
 	OtherAccount bool // offer "use another account"
 }
 
+// SignOutPage asks whether to sign out, for a logout request that may not come from the user
+// (no hint, another site): a button signout=confirm posts Hidden to Action, signout=cancel
+// keeps the session. Cancelled renders the answer to cancel.
+type SignOutPage struct {
+	AppName   string
+	Username  string
+	Action    string
+	Hidden    map[string]string
+	Cancelled bool
+}
+
 // Account is one signed-in account on an AccountsPage.
 type Account struct {
 	SessionID   string
@@ -197,6 +208,11 @@ func (p *Pages) Favicon(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=86400")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Write(icon)
+}
+
+// SignOut renders the sign-out confirmation (or, Cancelled, its answer to cancel).
+func (p *Pages) SignOut(w http.ResponseWriter, v SignOutPage) {
+	p.render(w, http.StatusOK, "signout.html", v)
 }
 
 // SignedOut renders the page shown after sign-out when there is nowhere to return to.

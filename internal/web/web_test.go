@@ -40,6 +40,9 @@ func TestAutomationContract(t *testing.T) {
 	_, picker := render(func(w http.ResponseWriter) {
 		p.Accounts(w, AccountsPage{Title: "Pick", Action: "/-/pick", Accounts: []Account{{SessionID: "s1", Username: "alice@contoso.test"}, {SessionID: "s2", Username: "bob@contoso.test"}}, OtherAccount: true})
 	})
+	_, signOut := render(func(w http.ResponseWriter) {
+		p.SignOut(w, SignOutPage{AppName: "App", Username: "alice@contoso.test", Action: "/-/signout", Hidden: map[string]string{"tenant": "t"}})
+	})
 	_, errPage := render(func(w http.ResponseWriter) { p.Error(w, 400, ErrorPage{Code: "AADSTS50011", Error: "invalid_request"}) })
 	tests := []struct {
 		name, page, expr string
@@ -58,6 +61,8 @@ func TestAutomationContract(t *testing.T) {
 		{"openid without checkbox", consent, `Sign you in`, 1},
 		{"account buttons", picker, `<button [^>]*data-username="(alice|bob)@contoso.test"`, 2},
 		{"other account", picker, `<button [^>]*data-action="other-account"`, 1},
+		{"sign-out confirm", signOut, `<button type="submit" name="signout" value="confirm"`, 1},
+		{"sign-out cancel", signOut, `<button type="submit" name="signout" value="cancel"`, 1},
 		{"error page code", errPage, `data-error-code="AADSTS50011"`, 1},
 	}
 	for _, tc := range tests {

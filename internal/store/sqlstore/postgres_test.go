@@ -13,6 +13,19 @@ import (
 // it, returning the database's URL too; the database is dropped when the test ends.
 func freshPostgres(tb testing.TB, dsn string) (*Store, string) {
 	tb.Helper()
+	u := emptyPostgres(tb, dsn)
+	s, err := OpenPostgres(context.Background(), u)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s, u
+}
+
+// emptyPostgres creates a throw-away database next to the one dsn names and returns its URL;
+// the database is dropped when the test ends.
+func emptyPostgres(tb testing.TB, dsn string) string {
+	tb.Helper()
 	admin, err := sql.Open("pgx", dsn)
 	if err != nil {
 		tb.Fatal(err)
@@ -28,10 +41,5 @@ func freshPostgres(tb testing.TB, dsn string) (*Store, string) {
 		tb.Fatal(err)
 	}
 	u.Path = "/" + name
-	s, err := OpenPostgres(context.Background(), u.String())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	return s, u.String()
+	return u.String()
 }

@@ -80,7 +80,7 @@ const (
 	qRevokeFamily = `UPDATE refresh_families SET revoked_at = $2 WHERE id = $1 AND revoked_at = 0`
 	// qRevokeClientFamily revokes a family of a client; RETURNING finds it revoked or not.
 	qRevokeClientFamily = `UPDATE refresh_families SET revoked_at = CASE WHEN revoked_at = 0 THEN $3 ELSE revoked_at END
-		WHERE id = $1 AND client_id = $2 RETURNING id`
+		WHERE id = $1 AND client_id = $2 RETURNING id, ` + grantColumns + `, code_hash, created_at, absolute_expires_at, revoked_at`
 	// qPruneTokens deletes tokens whose presentation can only revoke their family:
 	// superseded ones, and spent ones past their interval.
 	qPruneTokens = `DELETE FROM refresh_tokens WHERE superseded_at != 0
@@ -225,12 +225,18 @@ func (s *Store) rotateOnce(ctx context.Context, r store.Rotation) (store.Refresh
 }
 
 // RevokeRefreshFamily revokes a client's family in one conditional statement.
-func (s *Store) RevokeRefreshFamily(ctx context.Context, id, clientID string, now time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		var got string
-		if err := s.in(tx).queryRow(ctx, qRevokeClientFamily, id, clientID, ms(now)).Scan(&got); err != nil {
+func (s *Store) RevokeRefreshFamily(ctx context.Context, id, clientID string, now time.Time) (store.RefreshFamily, error) {
+	var f store.RefreshFamily
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var g grantScan
+		var fc, fe, fr int64
+		dest := append([]any{&f.ID}, g.dest()...)
+		dest = append(dest, &f.CodeHash, &fc, &fe, &fr)
+		if err := s.in(tx).queryRow(ctx, qRevokeClientFamily, id, clientID, ms(now)).Scan(dest...); err != nil {
 			return notFound(err, "refresh family")
 		}
+		f.Grant, f.CreatedAt, f.AbsoluteExpiresAt, f.RevokedAt = g.finish(), fromMS(fc), fromMS(fe), fromMS(fr)
 		return nil
 	})
+	return f, err
 }

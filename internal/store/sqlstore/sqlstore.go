@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,6 +34,8 @@ type Store struct {
 	engine  string // "sqlite" or "postgres"
 	stmts   stmtCache
 	writeMu sync.Mutex // SQLite only: see lockWrites
+	applied []int64    // the migrations this Store applied when it opened
+	version int64      // the schema version after migrate
 }
 
 var _ store.Store = (*Store)(nil)
@@ -40,7 +43,14 @@ var _ store.Store = (*Store)(nil)
 // OpenSQLite opens (creating it if needed) the SQLite database file at path and brings its
 // schema up to date. Write transactions take the write lock when they begin, so concurrent
 // writers queue on the busy timeout instead of failing halfway.
+//
+// The file is created 0600 before SQLite opens it (SQLite gives its -wal and -shm files the
+// database's permissions), and an existing database and its -wal and -shm are narrowed to
+// 0600: the database holds password hashes, refresh-token hashes and the sealed signing keys.
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
+	if err := ownerOnly(path); err != nil {
+		return nil, err
+	}
 	q := url.Values{}
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
@@ -54,6 +64,31 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxIdleConns(8)
 	db.SetConnMaxIdleTime(0)
 	return open(ctx, db, "sqlite")
+}
+
+// ownerOnly creates the database file path 0600 when it does not exist, and narrows it and
+// its -wal and -shm files to 0600 when they do.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlstore: open %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("sqlstore: %w", err)
+		}
+		if info.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, 0o600); err != nil {
+				return fmt.Errorf("sqlstore: narrow %s to 0600: %w", p, err)
+			}
+		}
+	}
+	return nil
 }
 
 // OpenPostgres opens the PostgreSQL database named by a postgres:// URL and brings its
@@ -98,60 +133,129 @@ func (s *Store) Close() error {
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
-// migrate applies, in order and each in its own transaction, the embedded migrations newer
-// than the schema_migrations record. PostgreSQL nodes starting together serialise on an
-// advisory lock; SQLite's immediate transactions serialise by themselves.
-func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
-		return fmt.Errorf("sqlstore: create schema_migrations: %w", err)
-	}
+// Store.migrate takes this PostgreSQL advisory lock (a session lock on one connection) for
+// the whole run, so that nodes starting together apply each migration exactly once.
+const migrationLock = 7438120
+
+// migration is one embedded migration file.
+type migration struct {
+	version int64
+	name    string // the file name, 0001_init.sql
+	body    string
+}
+
+// embeddedMigrations lists the migrations this binary carries, oldest first.
+func embeddedMigrations() ([]migration, error) {
 	files, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sort.Strings(files)
+	var out []migration
 	for _, f := range files {
 		name := strings.TrimPrefix(f, "migrations/")
 		version, err := strconv.ParseInt(strings.SplitN(name, "_", 2)[0], 10, 64)
 		if err != nil {
-			return fmt.Errorf("sqlstore: migration %s: name must start with a number", name)
+			return nil, fmt.Errorf("sqlstore: migration %s: name must start with a number", name)
 		}
-		if err := s.applyMigration(ctx, f, version); err != nil {
-			return fmt.Errorf("sqlstore: migration %s: %w", name, err)
+		body, err := migrations.ReadFile(f)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, migration{version: version, name: name, body: string(body)})
+	}
+	return out, nil
+}
+
+// SchemaTooNewError is the refusal to open a database whose schema a newer Sigil migrated:
+// this binary does not know what the newer migrations changed.
+type SchemaTooNewError struct {
+	Database int64 // the newest migration recorded in the database
+	Known    int64 // the newest migration this binary carries
+}
+
+func (e *SchemaTooNewError) Error() string {
+	return fmt.Sprintf("sqlstore: the database schema is at migration %04d, newer than this sigil knows (%04d): "+
+		"a newer sigil migrated it; run that version (or a newer one), never an older one, on this database", e.Database, e.Known)
+}
+
+// migrate applies, in order and each in its own transaction, the embedded migrations newer
+// than the schema_migrations record, after refusing a schema newer than the binary
+// ([SchemaTooNewError]). On PostgreSQL the whole run holds an advisory lock, so nodes that
+// start together apply each migration exactly once and the losers find the work done;
+// SQLite's immediate transactions serialise processes by themselves, and each migration's
+// transaction checks its version before it runs.
+func (s *Store) migrate(ctx context.Context) error {
+	all, err := embeddedMigrations()
+	if err != nil {
+		return err
+	}
+	c, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	defer c.Close()
+	if s.engine == "postgres" {
+		if _, err := c.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+			return fmt.Errorf("sqlstore: migrate: lock: %w", err)
+		}
+		defer c.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock)
+	}
+	if _, err := c.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlstore: create schema_migrations: %w", err)
+	}
+	var newest int64
+	if err := c.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&newest); err != nil {
+		return fmt.Errorf("sqlstore: schema version: %w", err)
+	}
+	if known := all[len(all)-1].version; newest > known {
+		return &SchemaTooNewError{Database: newest, Known: known}
+	}
+	for _, m := range all {
+		applied, err := applyMigration(ctx, c, m)
+		if err != nil {
+			return fmt.Errorf("sqlstore: migration %s: %w", m.name, err)
+		}
+		if applied {
+			s.applied = append(s.applied, m.version)
+		}
+		s.version = m.version
 	}
 	return nil
 }
 
-func (s *Store) applyMigration(ctx context.Context, file string, version int64) error {
-	body, err := migrations.ReadFile(file)
+// applyMigration runs m in a transaction on c unless schema_migrations records it, and says
+// whether it ran.
+func applyMigration(ctx context.Context, c *sql.Conn, m migration) (bool, error) {
+	tx, err := c.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return false, err
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		if s.engine == "postgres" {
-			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7438120)`); err != nil {
-				return err
-			}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, m.version).Scan(&n); err != nil {
+		return false, err
+	}
+	if n > 0 {
+		return false, nil
+	}
+	for _, stmt := range splitStatements(m.body) {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return false, fmt.Errorf("%w\n%s", err, stmt)
 		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, version).Scan(&n); err != nil {
-			return err
-		}
-		if n > 0 {
-			return nil
-		}
-		for _, stmt := range splitStatements(string(body)) {
-			if _, err := tx.ExecContext(ctx, stmt); err != nil {
-				return fmt.Errorf("%w\n%s", err, stmt)
-			}
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`,
-			version, time.Now().UnixMilli())
-		return err
-	})
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`,
+		m.version, time.Now().UnixMilli()); err != nil {
+		return false, err
+	}
+	return true, tx.Commit()
 }
+
+// Migrations reports what opening the store did to its schema: the versions of the
+// migrations this Store applied (none when the schema was up to date), and the schema's
+// version now.
+func (s *Store) Migrations() (applied []int64, version int64) { return s.applied, s.version }
 
 // splitStatements splits a migration file on ";" at line ends and drops "--" comment lines.
 // Migrations hold no semicolons inside statements.

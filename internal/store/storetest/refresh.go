@@ -238,11 +238,19 @@ func testRefreshPruning(t *testing.T, s store.Store) {
 	// A pruned token is unknown to the store; revoking its family is the caller's move.
 	_, _, err = s.RotateRefreshToken(ctx(t), rotation(tokens[3], now.Add(3*time.Minute), r))
 	wantErr(t, err, store.ErrNotFound)
-	wantErr(t, s.RevokeRefreshFamily(ctx(t), "f1", "another-client", now), store.ErrNotFound)
-	wantErr(t, s.RevokeRefreshFamily(ctx(t), "nope", clientID, now), store.ErrNotFound)
-	must(t, s.RevokeRefreshFamily(ctx(t), "f1", clientID, now.Add(3*time.Minute)))
-	must(t, s.RevokeRefreshFamily(ctx(t), "f1", clientID, now.Add(4*time.Minute))) // already revoked: kept
-	_, fam, err := s.RefreshToken(ctx(t), pending)
+	_, err = s.RevokeRefreshFamily(ctx(t), "f1", "another-client", now)
+	wantErr(t, err, store.ErrNotFound)
+	_, err = s.RevokeRefreshFamily(ctx(t), "nope", clientID, now)
+	wantErr(t, err, store.ErrNotFound)
+	fam, err := s.RevokeRefreshFamily(ctx(t), "f1", clientID, now.Add(3*time.Minute))
+	must(t, err)
+	if fam.ID != "f1" || fam.Grant.UserID != userID || !slices.Equal(fam.Grant.Scopes, newGrant().Scopes) {
+		t.Fatalf("revoked family %+v", fam)
+	}
+	fam, err = s.RevokeRefreshFamily(ctx(t), "f1", clientID, now.Add(4*time.Minute)) // already revoked: kept
+	must(t, err)
+	sameTime(t, "revoked_at", fam.RevokedAt, now.Add(3*time.Minute))
+	_, fam, err = s.RefreshToken(ctx(t), pending)
 	must(t, err)
 	sameTime(t, "revoked_at", fam.RevokedAt, now.Add(3*time.Minute))
 }

@@ -240,6 +240,15 @@ func testSigningKeys(t *testing.T, s store.Store) {
 	if len(keys) != 2 || keys[0].ID != "k1" || string(keys[0].PrivateKey) != string(k1.PrivateKey) || keys[1].State != store.KeyNext {
 		t.Fatalf("got %+v", keys)
 	}
+	// Resealing replaces the key only while it is what the caller read.
+	must(t, s.ResealSigningKey(ctx(t), "k1", k1.PrivateKey, []byte("sealed-1")))
+	wantErr(t, s.ResealSigningKey(ctx(t), "k1", k1.PrivateKey, []byte("sealed-2")), store.ErrConflict)
+	wantErr(t, s.ResealSigningKey(ctx(t), "nosuch", []byte{1}, []byte("sealed-3")), store.ErrConflict)
+	keys, err = s.SigningKeys(ctx(t))
+	must(t, err)
+	if string(keys[0].PrivateKey) != "sealed-1" || string(keys[1].PrivateKey) != string([]byte{1}) {
+		t.Fatalf("after reseal: %q, %q", keys[0].PrivateKey, keys[1].PrivateKey)
+	}
 }
 
 func testSecrets(t *testing.T, s store.Store) {
@@ -249,6 +258,12 @@ func testSecrets(t *testing.T, s store.Store) {
 	must(t, err)
 	if string(got) != "first" || string(again) != "first" {
 		t.Fatalf("got %q then %q, want the first value both times", got, again)
+	}
+	must(t, s.ResealSecret(ctx(t), "pairwise", []byte("first"), []byte("sealed")))
+	wantErr(t, s.ResealSecret(ctx(t), "pairwise", []byte("first"), []byte("sealed-2")), store.ErrConflict)
+	wantErr(t, s.ResealSecret(ctx(t), "nosuch", []byte("first"), []byte("sealed-3")), store.ErrConflict)
+	if got, err := s.Secret(ctx(t), "pairwise", []byte("third")); err != nil || string(got) != "sealed" {
+		t.Fatalf("after reseal: %q, %v", got, err)
 	}
 }
 

@@ -73,6 +73,9 @@ func Run(t *testing.T, newStore func(testing.TB) store.Store, reopen func(testin
 		{"ForcedFailures", testForcedFailures},
 		{"RevokeAndDeleteUser", testRevokeAndDeleteUser},
 		{"ResetState", testResetState},
+		{"UserAdmin", testUserAdmin},
+		{"KeyRotation", testKeyRotation},
+		{"GroupAndGrantAdmin", testGroupAndGrantAdmin},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })

@@ -1,0 +1,96 @@
+package app
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sigil-idp/sigil/internal/protocol"
+	"github.com/sigil-idp/sigil/internal/store"
+	"github.com/sigil-idp/sigil/internal/tokens"
+)
+
+// metrics are the App's Prometheus metrics, in a registry of its own (two Apps in one process,
+// as in tests, do not share counters), served at the admin listener's /metrics.
+type metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	tokens   *prometheus.CounterVec
+	signing  prometheus.Histogram
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sigil_http_requests_total",
+			Help: "Requests answered, by route pattern, status and AADSTS code of an error answer (0: none)."},
+			[]string{"route", "status", "aadsts"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sigil_http_request_duration_seconds",
+			Help:    "How long requests took to answer, by route pattern.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}}, []string{"route"}),
+		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sigil_tokens_issued_total",
+			Help: "Successful token responses, by grant type and the access token's resource."}, []string{"grant_type", "resource"}),
+		signing: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sigil_token_signing_duration_seconds",
+			Help: "How long one token signature took.", Buckets: []float64{.0005, .001, .002, .004, .008, .016, .032}}),
+	}
+	m.registry.MustRegister(m.requests, m.latency, m.tokens, m.signing, collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// signed records one token signature.
+func (m *metrics) signed(d time.Duration) { m.signing.Observe(d.Seconds()) }
+
+// watchKeys publishes the age of each signing key in each state, read when scraped.
+func (m *metrics) watchKeys(keys func(context.Context) ([]tokens.KeyInfo, error)) {
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sigil_signing_key_current_age_seconds",
+		Help: "How long the current signing key has signed (it rotates after signingKeys.rotationPeriod)."}, func() float64 {
+		return keyAge(keys, store.KeyCurrent)
+	}), prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sigil_signing_key_next_published_seconds",
+		Help: "How long the next signing key has been published (it may sign after signingKeys.publishAhead)."}, func() float64 {
+		return keyAge(keys, store.KeyNext)
+	}))
+}
+
+// keyAge is the time since the key in state entered it; -1 when there is none or the store
+// cannot say.
+func keyAge(keys func(context.Context) ([]tokens.KeyInfo, error), state store.KeyState) float64 {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	all, err := keys(ctx)
+	if err != nil {
+		return -1
+	}
+	for _, k := range all {
+		if k.State == state {
+			return time.Since(k.StateSince).Seconds()
+		}
+	}
+	return -1
+}
+
+// observe records one answered request.
+func (m *metrics) observe(info protocol.RequestInfo) {
+	route := info.Route
+	if route == "" || route == "/" {
+		route = "none" // unrouted paths are not labels: anyone can invent them
+	}
+	m.requests.WithLabelValues(route, strconv.Itoa(info.Status), strconv.Itoa(info.AADSTS)).Inc()
+	m.latency.WithLabelValues(route).Observe(info.Duration.Seconds())
+}
+
+// tokenIssued records one successful token response.
+func (m *metrics) tokenIssued(grantType, resource string) {
+	m.tokens.WithLabelValues(grantType, resource).Inc()
+}
+
+// handler serves the registry in Prometheus's text format.
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
