@@ -174,9 +174,10 @@ func (s *Store) rotateOnce(ctx context.Context, r store.Rotation) (store.Refresh
 		case !st.f.RevokedAt.IsZero():
 			refused = fmt.Errorf("refresh token: %w", store.ErrRevoked)
 			return nil
-		case !t.SupersededAt.IsZero(), st.successorUsed && !now.Before(t.ReuseUntil):
+		case !t.SupersededAt.IsZero(), st.successorUsed && (!now.Before(t.ReuseUntil) || st.succExpires.IsZero()):
 			// Reuse: the facts read (superseded, successor used) never revert, so the
-			// revocation needs no further gate.
+			// revocation needs no further gate. (A successor already pruned cannot be
+			// answered again even within the interval.)
 			if _, err := c.exec(ctx, qRevokeFamily, st.f.ID, ms(now)); err != nil {
 				return fmt.Errorf("sqlstore: revoke reused family: %w", err)
 			}
