@@ -57,6 +57,15 @@ type Env struct {
 
 	mu      sync.Mutex
 	todoAPI string
+	logouts []url.Values // what the test app's /front-channel-logout received
+}
+
+// FrontChannelLogouts returns the query of every request to the test app's
+// /front-channel-logout (a logoutUrl for front-channel logout tests), in order.
+func (e *Env) FrontChannelLogouts() []url.Values {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]url.Values(nil), e.logouts...)
 }
 
 // CAFile is the PEM file of the CA that signed the certificate Sigil's origin serves.
@@ -280,6 +289,14 @@ func spaHandler(e *Env, modules, site string) http.Handler {
 			e.IdP+"/"+Domain, strings.TrimPrefix(e.IdP, "https://"), ClientID, e.SPA, e.IdP)
 		fmt.Fprintf(w, "window.sigilConfig = {authority: %q, knownAuthority: %q, clientId: %q, origin: %q, apiUrl: %q, todoApiUrl: %q};\n",
 			e.IdP+"/"+Domain, strings.TrimPrefix(e.IdP, "https://"), ClientID, e.SPA, e.IdP+"/v1.0/me", e.TodoAPI())
+	})
+	// A front-channel logout receiver: it records what Sigil's logout page framed.
+	mux.HandleFunc("GET /front-channel-logout", func(w http.ResponseWriter, r *http.Request) {
+		e.mu.Lock()
+		e.logouts = append(e.logouts, r.URL.Query())
+		e.mu.Unlock()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte("<!doctype html><title>signed out</title>"))
 	})
 	// An unprotected API on the app's own origin: it says whether a bearer token came along,
 	// so tests can check that an interceptor adds one only for protected URLs.

@@ -63,6 +63,8 @@ type Options struct {
 	Now        func() time.Time
 	// Wrap, when set, wraps the whole HTTP handler (request logging, instrumentation).
 	Wrap func(http.Handler) http.Handler
+	// WrapStore, when set, wraps the opened store (tests count or hold its calls).
+	WrapStore func(store.Store) store.Store
 	// Dev is sigil dev: error pages carry notes for the developer (registered redirect URIs,
 	// the configuration key to edit), and the test-control API is on.
 	Dev bool
@@ -91,6 +93,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	st, err := OpenStore(ctx, cfg, o.Logger)
 	if err != nil {
 		return nil, err
+	}
+	if o.WrapStore != nil {
+		st = o.WrapStore(st)
 	}
 	a := &App{cfg: cfg, log: o.Logger, store: st, shutdownDelay: o.ShutdownDelay}
 	if err := a.prepare(ctx, o); err != nil {
@@ -124,7 +129,15 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	deviceKey, err := a.secret(ctx, "device-cookie")
+	if err != nil {
+		return err
+	}
 	refreshKey, err := a.secret(ctx, "refresh-token")
+	if err != nil {
+		return err
+	}
+	proxies, err := protocol.ParseProxies(a.cfg.TrustedProxies, a.cfg.ForwardedHeader)
 	if err != nil {
 		return err
 	}
@@ -154,7 +167,9 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 		Sessions:  session.NewManager(a.store, time.Duration(c.Sessions.Lifetime), time.Duration(c.Sessions.RememberLifetime)),
 		Lifetimes: c.Lifetimes(),
 		Throttle: protocol.Throttle{Account: c.LoginThrottle.AccountFailures, Address: c.LoginThrottle.IPFailures,
-			Window: time.Duration(c.LoginThrottle.Window)},
+			Window: time.Duration(c.LoginThrottle.Window), AddressConcurrency: c.LoginThrottle.AddressConcurrency,
+			AddressBurst: c.LoginThrottle.AddressBurst, AddressRefill: time.Duration(c.LoginThrottle.AddressRefill)},
+		DeviceKey: deviceKey, Proxies: proxies,
 		Passwords: o.HashParams, InteractionKey: interactionKey, RefreshKey: refreshKey, Logger: a.log, Now: o.Now, GroupsOverageLimit: c.GroupsOverageLimit, Dev: o.Dev,
 		TestControl: control, Observe: observe, TokenIssued: tokenIssued,
 	})

@@ -21,6 +21,13 @@ type Config struct {
 	RefreshTokens  RefreshTokens  `yaml:"refreshTokens"`
 	Sessions       Sessions       `yaml:"sessions"`
 	LoginThrottle  LoginThrottle  `yaml:"loginThrottle"`
+	// TrustedProxies are the reverse proxies (CIDRs, or single addresses) whose
+	// ForwardedHeader is believed to name the client's address; every other peer is
+	// the client itself, whatever its headers say.
+	TrustedProxies []string `yaml:"trustedProxies"`
+	// ForwardedHeader is the header those proxies write: X-Forwarded-For (the
+	// default) or Forwarded (RFC 7239). The other one is never read.
+	ForwardedHeader string `yaml:"forwardedHeader"`
 	// Transport bounds connections and the HTTP server's timeouts and sizes.
 	Transport Transport `yaml:"transport"`
 	// KeyEncryptionKeyFile names a file of key-encryption keys (base64, one a line, the
@@ -110,11 +117,17 @@ type Sessions struct {
 
 // LoginThrottle limits failed sign-ins: after AccountFailures failures for
 // one account, or IPFailures from one IP address, within Window, further
-// attempts are refused until the window passes.
+// attempts are refused until the window passes. In front of the password
+// hashing, each node also admits at most AddressConcurrency checks at once
+// per client address, and AddressBurst checks in a row, then one more every
+// AddressRefill.
 type LoginThrottle struct {
-	AccountFailures int      `yaml:"accountFailures"`
-	IPFailures      int      `yaml:"ipFailures"`
-	Window          Duration `yaml:"window"`
+	AccountFailures    int      `yaml:"accountFailures"`
+	IPFailures         int      `yaml:"ipFailures"`
+	Window             Duration `yaml:"window"`
+	AddressConcurrency int      `yaml:"addressConcurrency"`
+	AddressBurst       int      `yaml:"addressBurst"`
+	AddressRefill      Duration `yaml:"addressRefill"`
 }
 
 // Transport bounds what one client can hold of the server: connections in all and per
@@ -292,8 +305,9 @@ func Default() Config {
 			SPAAbsoluteLifetime: Duration(24 * time.Hour),
 			AbsoluteLifetime:    Duration(90 * day),
 		},
-		Sessions:           Sessions{Lifetime: Duration(24 * time.Hour), RememberLifetime: Duration(90 * day)},
-		LoginThrottle:      LoginThrottle{AccountFailures: 10, IPFailures: 100, Window: Duration(15 * time.Minute)},
+		Sessions: Sessions{Lifetime: Duration(24 * time.Hour), RememberLifetime: Duration(90 * day)},
+		LoginThrottle: LoginThrottle{AccountFailures: 10, IPFailures: 100, Window: Duration(15 * time.Minute),
+			AddressConcurrency: 2, AddressBurst: 5, AddressRefill: Duration(10 * time.Second)},
 		GroupsOverageLimit: 200,
 		SigningKeys:        SigningKeys{RotationPeriod: Duration(30 * day), PublishAhead: Duration(24 * time.Hour)},
 		Transport: Transport{MaxConnections: 4096, MaxConnectionsPerAddress: 256,

@@ -3,7 +3,9 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
+	"strings"
 )
 
 // Validate checks c and normalizes it in place; it reports every problem at
@@ -195,6 +197,23 @@ func (v *validator) lifetimes(c *Config) {
 	}
 	if c.LoginThrottle.IPFailures < 1 {
 		v.addf("loginThrottle.ipFailures", "must be at least 1, got %d", c.LoginThrottle.IPFailures)
+	}
+	v.durations("loginThrottle", []namedDuration{{"addressRefill", c.LoginThrottle.AddressRefill, false}})
+	if c.LoginThrottle.AddressConcurrency < 1 {
+		v.addf("loginThrottle.addressConcurrency", "must be at least 1, got %d", c.LoginThrottle.AddressConcurrency)
+	}
+	if c.LoginThrottle.AddressBurst < 1 {
+		v.addf("loginThrottle.addressBurst", "must be at least 1, got %d", c.LoginThrottle.AddressBurst)
+	}
+	for i, p := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if a, err := netip.ParseAddr(p); err != nil || a.Zone() != "" {
+				v.addf(fmt.Sprintf("trustedProxies[%d]", i), "%q is not a CIDR (10.0.0.0/8, fd00::/8) or an IP address", p)
+			}
+		}
+	}
+	if h := c.ForwardedHeader; h != "" && !strings.EqualFold(h, "X-Forwarded-For") && !strings.EqualFold(h, "Forwarded") {
+		v.addf("forwardedHeader", "must be X-Forwarded-For or Forwarded, got %q", h)
 	}
 	v.transport(c.Transport)
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"crypto/x509"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -88,9 +89,11 @@ func readClientCredential(r *http.Request, p params) (clientCredential, error) {
 	return c, nil
 }
 
-// authenticateClient checks the credential against the app's registration. Failures count
-// against the client (a throttle shared by every node), so secrets cannot be guessed at the
-// speed of the endpoint; while the client is throttled, even the right credential is refused.
+// authenticateClient checks the credential against the app's registration. The check is
+// reserved under the client's throttle key first (throttle.go; shared by every node) and a
+// wrong credential counts against the client, so secrets cannot be guessed at the speed of
+// the endpoint, nor by many requests at once; while the client is throttled, even the right
+// credential is refused (AADSTS7000222).
 func (s *Server) authenticateClient(ctx context.Context, tr *tokenRequest, c clientCredential) (clientAuth, error) {
 	if c.secret == "" && c.assertion == "" {
 		return authNone, nil
@@ -98,16 +101,13 @@ func (s *Server) authenticateClient(ctx context.Context, tr *tokenRequest, c cli
 	if !tr.app.HasCredentials() {
 		return authNone, errPublicWithSecret.new()
 	}
-	key := "client:" + tr.app.ClientID
-	now := s.now()
-	n, err := s.store.LoginFailures(ctx, key, now.Add(-s.throttle.Window))
+	res, err := s.reserve(ctx, throttleKey{"client:" + tr.app.ClientID, s.throttle.Account,
+		errClientThrottled.new(tr.app.ClientID)})
+	if e := (*Error)(nil); errors.As(err, &e) && e.AADSTS == errClientThrottled.aadsts {
+		s.event(ctx, evClientThrottled, ofApp(tr.app), e)
+	}
 	if err != nil {
 		return authNone, err
-	}
-	if n >= s.throttle.Account {
-		e := errClientThrottled.new(tr.app.ClientID)
-		s.event(ctx, evClientThrottled, ofApp(tr.app), e)
-		return authNone, e
 	}
 	var method clientAuth
 	var failure error
@@ -118,15 +118,16 @@ func (s *Server) authenticateClient(ctx context.Context, tr *tokenRequest, c cli
 		}
 	} else {
 		method = authCertificate
-		failure = s.checkAssertion(ctx, tr, c.assertion, now)
+		failure = s.checkAssertion(ctx, tr, c.assertion, s.now())
 	}
 	if failure != nil {
-		if err := s.store.RecordLoginFailure(ctx, key, now); err != nil {
+		if err := res.fail(ctx); err != nil {
 			return authNone, err
 		}
 		s.event(ctx, evClientAuthFail, ofApp(tr.app), asError(failure))
 		return authNone, failure
 	}
+	res.release(ctx)
 	return method, nil
 }
 

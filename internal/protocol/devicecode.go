@@ -100,7 +100,7 @@ func (s *Server) runDeviceCode(ctx context.Context, r *http.Request, p params) (
 	if err != nil {
 		return nil, err
 	}
-	tr := &tokenRequest{p: p, tenant: t, app: app, origin: r.Header.Get("Origin"), addr: clientAddress(r),
+	tr := &tokenRequest{p: p, tenant: t, app: app, origin: r.Header.Get("Origin"), addr: s.clientAddress(r),
 		spec: grantSpec{auth: authPublicFlows}}
 	if tr.authn, err = s.authenticateClient(ctx, tr, cred); err != nil {
 		return nil, err

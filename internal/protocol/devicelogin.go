@@ -35,9 +35,10 @@ func (s *Server) deviceLoginPage(w http.ResponseWriter, r *http.Request) {
 	s.pages.DeviceLogin(w, http.StatusOK, page)
 }
 
-// deviceLogin answers POST /-/devicelogin. Wrong codes count against the client's address
-// with the sign-in throttle (so codes cannot be guessed at the speed of the endpoint), and a
-// right one is claimed once, in one conditional statement: a code works a single time.
+// deviceLogin answers POST /-/devicelogin. Each code entered is reserved under the client
+// address's user-code throttle key first (throttle.go), and wrong codes count against it, so
+// codes cannot be guessed at the speed of the endpoint nor by many requests at once; a right
+// one is claimed once, in one conditional statement: a code works a single time.
 func (s *Server) deviceLogin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	if err := r.ParseForm(); err != nil {
@@ -56,14 +57,15 @@ func (s *Server) deviceLogin(w http.ResponseWriter, r *http.Request) {
 		s.pages.DeviceLogin(w, e.Status, web.DeviceLoginPage{XSRF: form.Get("xsrf"), UserCode: typed,
 			ErrorCode: "AADSTS" + strconv.Itoa(e.AADSTS), ErrorMessage: e.Description})
 	}
-	addressKey := "usercode:" + clientAddress(r)
-	n, err := s.store.LoginFailures(ctx, addressKey, now.Add(-s.throttle.Window))
-	if err != nil {
-		s.failPage(w, r, "devicelogin", err)
+	res, err := s.reserve(ctx, throttleKey{"usercode:" + throttleAddress(s.clientAddress(r)), s.throttle.Address,
+		errAddressLocked.new()})
+	var pe *Error
+	switch {
+	case errors.As(err, &pe) && pe.Status < http.StatusInternalServerError:
+		again(pe)
 		return
-	}
-	if n >= s.throttle.Address {
-		again(errAddressLocked.new())
+	case err != nil:
+		s.failPage(w, r, "devicelogin", err)
 		return
 	}
 	var d store.DeviceCode
@@ -72,13 +74,14 @@ func (s *Server) deviceLogin(w http.ResponseWriter, r *http.Request) {
 		d, err = s.store.EnterUserCode(ctx, s.userCodeHash(code), now)
 	}
 	if !ok || errors.Is(err, store.ErrNotFound) {
-		if err := s.store.RecordLoginFailure(ctx, addressKey, now); err != nil {
+		if err := res.fail(ctx); err != nil {
 			s.failPage(w, r, "devicelogin", err)
 			return
 		}
 		again(errBadUserCode.new())
 		return
 	}
+	res.release(ctx)
 	if err != nil {
 		s.failPage(w, r, "devicelogin", err)
 		return

@@ -24,6 +24,7 @@ import (
 	"github.com/sigil-idp/sigil/internal/app"
 	"github.com/sigil-idp/sigil/internal/config"
 	"github.com/sigil-idp/sigil/internal/password"
+	"github.com/sigil-idp/sigil/internal/store"
 )
 
 // The test directory.
@@ -82,6 +83,10 @@ type env struct {
 
 func testConfig() config.Config {
 	c := config.Default()
+	// The per-address gate in front of hashing (5 checks in a row, then one per 10 s by
+	// default) would stop the many sign-ins tests make from 127.0.0.1 on a clock that does not
+	// move; TestAddressGateAnswers sets its own.
+	c.LoginThrottle.AddressBurst = 1000
 	c.Tenants = []config.Tenant{{
 		ID: tenantID, Domains: []string{"contoso.test"}, DisplayName: "Contoso",
 		Users: []config.User{
@@ -120,11 +125,24 @@ var cheapHashes = password.Params{Memory: 64, Time: 1, Threads: 1}
 // newEnv starts a server with testConfig, adjusted by edit when not nil.
 func newEnv(t *testing.T, edit func(*config.Config)) *env {
 	t.Helper()
-	return newEnvLogged(t, edit, nil)
+	return newEnvWith(t, edit, nil, nil)
 }
 
 // newEnvLogged is newEnv with Sigil's log (JSON, every level) written to log when not nil.
 func newEnvLogged(t *testing.T, edit func(*config.Config), log io.Writer) *env {
+	t.Helper()
+	return newEnvWith(t, edit, log, nil)
+}
+
+// newEnvStore is newEnv with the server's store wrapped by wrap when not nil.
+func newEnvStore(t *testing.T, edit func(*config.Config), wrap func(store.Store) store.Store) *env {
+	t.Helper()
+	return newEnvWith(t, edit, nil, wrap)
+}
+
+// newEnvWith is newEnv with Sigil's log written to log, and its store wrapped by wrap, when
+// not nil.
+func newEnvWith(t *testing.T, edit func(*config.Config), log io.Writer, wrap func(store.Store) store.Store) *env {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	cfg := testConfig()
@@ -144,7 +162,7 @@ func newEnvLogged(t *testing.T, edit func(*config.Config), log io.Writer) *env {
 	if log != nil {
 		logger = slog.New(slog.NewJSONHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	a, err := app.New(t.Context(), cfg, app.Options{Logger: logger, HashParams: cheapHashes, Now: clk.Now})
+	a, err := app.New(t.Context(), cfg, app.Options{Logger: logger, HashParams: cheapHashes, Now: clk.Now, WrapStore: wrap})
 	if err != nil {
 		t.Fatal(err)
 	}

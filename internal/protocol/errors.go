@@ -22,7 +22,10 @@ type Error struct {
 	// Claims is a claims challenge for the client to send with its next authorization
 	// request (the JSON error's claims member), "" when none.
 	Claims string
-	Cause  error
+	// RetryAfter, when above 0, is sent as the Retry-After header (seconds): the request
+	// was refused for now, not for good.
+	RetryAfter int
+	Cause      error
 	// DevNotes help the developer fix the request (the registered redirect URIs, the config
 	// key to edit); error pages show them only in dev mode, JSON and redirects never.
 	DevNotes []string
@@ -128,6 +131,8 @@ var (
 	errBadCredentials  = kind{50126, "invalid_grant", 400, "Error validating credentials due to invalid username or password."}
 	errAccountLocked   = kind{50053, "invalid_grant", 400, "Your account is locked because you tried to sign in too many times with an incorrect user ID or password. Try again later."}
 	errAddressLocked   = kind{50053, "invalid_grant", 400, "Sign-in was blocked because there were too many failed attempts from your address. Try again later."}
+	errAddressBusy     = kind{50053, "temporarily_unavailable", 429, "Sign-in was refused because too many attempts came from your address in a short time. Wait %d seconds and try again."}
+	errSignInBusy      = kind{90033, "temporarily_unavailable", 503, "Sign-in is busy: too many password checks are waiting. Try again in a few seconds."}
 
 	// Token requests.
 	errGrantType            = kind{70003, "unsupported_grant_type", 400, "The app requested an unsupported grant type '%s'."}

@@ -132,7 +132,7 @@ func (s *Server) signInFailed(ctx context.Context, t tenantRef, app *directory.A
 		}
 	}
 	kind := evSignInFailure
-	if why.AADSTS == errAccountLocked.aadsts || why.AADSTS == errAddressLocked.aadsts {
+	if why.Code == errAccountLocked.code && (why.AADSTS == errAccountLocked.aadsts || why.AADSTS == errAddressLocked.aadsts) {
 		kind = evSignInLockout
 	}
 	s.event(ctx, kind, who.withApp(app), why)

@@ -34,6 +34,13 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, f *flow, sess sto
 		s.deliverError(w, r, f.req.Reply, err)
 		return
 	}
+	if sess.ID != "" && (f.app.LogoutURL != "" || f.app.BackchannelLogoutURL != "") {
+		// The session signed in to an app that wants to hear of its end (logout.go).
+		if err := s.store.RecordSessionClient(ctx, sess.ID, f.app.ClientID, s.now()); err != nil {
+			s.deliverError(w, r, f.req.Reply, err)
+			return
+		}
+	}
 	if f.req.Reply.Device != nil {
 		s.approveDevice(w, r, f, grant)
 		return
@@ -86,7 +93,7 @@ func (s *Server) issueTokens(r *http.Request, f *flow, grant store.Grant, user d
 		grant.Scopes = withOpenID(grant.Scopes) // response_type=id_token signs in
 	}
 	claims, _ := parseClaimsRequest(grant.Claims) // validated with the request
-	m := mintRequest{app: f.app, grant: grant, user: &user, nonce: f.req.Nonce, claims: claims, ipaddr: clientAddress(r), now: now}
+	m := mintRequest{app: f.app, grant: grant, user: &user, nonce: f.req.Nonce, claims: claims, ipaddr: s.clientAddress(r), now: now}
 	if err := s.loadDirectoryClaims(r.Context(), &m, user, true); err != nil {
 		return nil, err
 	}
@@ -129,7 +136,7 @@ func (s *Server) issueEncrypted(r *http.Request, f *flow, grant store.Grant, use
 	grant.Scopes = withOpenID(grant.Scopes)       // MSAL requires the ID token
 	claims, _ := parseClaimsRequest(grant.Claims) // validated with the request
 	resp, err := s.mint(r.Context(), mintRequest{app: f.app, grant: grant, user: &user, nonce: f.req.Nonce,
-		claims: claims, ipaddr: clientAddress(r), newFamily: true, now: s.now()})
+		claims: claims, ipaddr: s.clientAddress(r), newFamily: true, now: s.now()})
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,7 @@ package protocol
 import (
 	"context"
 	"errors"
-	"net"
+	"math"
 	"net/http"
 	"strings"
 
@@ -32,27 +32,18 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		again(errBadCredentials.new())
 		return
 	}
-	accountKey, addressKey := "account:"+username, "address:"+clientAddress(r)
-	if e, err := s.throttled(ctx, accountKey, addressKey); err != nil || e != nil {
-		if err != nil {
-			s.failPage(w, r, "login", err)
-			return
-		}
-		again(e)
+	dev := s.readDevice(r)
+	user, ok, err := s.checkPassword(ctx, username, pw, s.clientAddress(r), dev)
+	var pe *Error
+	switch {
+	case errors.As(err, &pe) && pe.Status < http.StatusInternalServerError:
+		retryAfter(w, pe)
+		again(pe)
 		return
-	}
-	user, ok, err := s.checkPassword(ctx, username, pw)
-	if err != nil {
+	case err != nil:
 		s.failPage(w, r, "login", err)
 		return
-	}
-	if !ok {
-		for _, k := range []string{accountKey, addressKey} {
-			if err := s.store.RecordLoginFailure(ctx, k, now); err != nil {
-				s.failPage(w, r, "login", err)
-				return
-			}
-		}
+	case !ok:
 		again(errBadCredentials.new())
 		return
 	}
@@ -64,6 +55,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		again(errUserNotInAppTenant.new(user.Username, f.tenant.name(), f.app.DisplayName))
 		return
 	}
+	s.rememberDevice(w, dev, user.ID)
 	sess, err := s.sessions.SignIn(ctx, w, r, user, form.Get("remember") != "", now)
 	if err != nil {
 		s.failPage(w, r, "login", err)
@@ -74,48 +66,56 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.proceed(w, r, f)
 }
 
-// throttled returns the lockout error when the account or the address has failed too often
-// within the window.
-func (s *Server) throttled(ctx context.Context, accountKey, addressKey string) (*Error, error) {
-	since := s.now().Add(-s.throttle.Window)
-	n, err := s.store.LoginFailures(ctx, accountKey, since)
-	if err != nil {
-		return nil, err
-	}
-	if n >= s.throttle.Account {
-		return errAccountLocked.new(), nil
-	}
-	if n, err = s.store.LoginFailures(ctx, addressKey, since); err != nil {
-		return nil, err
-	}
-	if n >= s.throttle.Address {
-		return errAddressLocked.new(), nil
-	}
-	return nil, nil
-}
-
-// checkPassword verifies a password. Unknown users cost the same hash as known ones, so the
-// answer's timing does not tell which usernames exist; at most two hashes run at once (each
-// takes ~19 MiB). A hash with outdated parameters is replaced after a successful check.
-func (s *Server) checkPassword(ctx context.Context, username, pw string) (directory.User, bool, error) {
+// checkPassword verifies a password from the client address addr (and the browser's device
+// cookie, when the sign-in form sent one), throttled (throttle.go): the address must get past
+// this node's gate, then the check is reserved under the account's key — the device's own
+// key for an account that signed in on this device before (device.go) — and the address's;
+// only then is the password hashed, and the reservations released (right) or failed (wrong).
+// A refusal is an *Error: AADSTS50053 locked, or busy with RetryAfter set. Unknown users cost
+// the same hash as known ones, so the answer's timing does not tell which usernames exist; at
+// most two hashes run at once (each takes ~19 MiB). A hash with outdated parameters is
+// replaced after a successful check.
+func (s *Server) checkPassword(ctx context.Context, username, pw, addr string, dev *device) (directory.User, bool, error) {
 	user, err := s.store.UserByUsername(ctx, username)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return user, false, err
+	}
+	account, known := s.accountKey(username), s.knows(dev, user.ID)
+	if known {
+		account = s.deviceThrottleKey(dev, user.ID)
+	}
+	done, fresh, wait := s.gate.admit(throttleAddress(addr))
+	if wait > 0 {
+		secs := int(math.Ceil(wait.Seconds()))
+		e := errAddressBusy.new(secs)
+		e.RetryAfter = secs
+		return user, false, e
+	}
+	defer done()
+	res, err := s.reserve(ctx, account, s.addressKey(addr))
+	if err != nil {
 		return user, false, err
 	}
 	encoded := user.PasswordHash
 	if encoded == "" {
 		encoded = s.dummyHash
 	}
-	select {
-	case s.hashing <- struct{}{}:
-	case <-ctx.Done():
-		return user, false, ctx.Err()
+	wctx, cancel := context.WithTimeout(ctx, hashWait)
+	priority, err := s.hashing.acquire(wctx, fresh || known)
+	cancel()
+	if err != nil {
+		res.release(ctx)
+		if ctx.Err() != nil {
+			return user, false, ctx.Err()
+		}
+		return user, false, errSignInBusy.new()
 	}
 	ok, verr := password.Verify(encoded, pw)
-	<-s.hashing
+	s.hashing.release(priority)
 	if verr != nil || !ok || user.ID == "" {
-		return user, false, nil
+		return user, false, res.fail(ctx)
 	}
+	res.release(ctx)
 	if password.NeedsRehash(user.PasswordHash, s.passwords) {
 		if h, err := password.Hash(pw, s.passwords); err == nil {
 			user.PasswordHash = h
@@ -127,11 +127,9 @@ func (s *Server) checkPassword(ctx context.Context, username, pw string) (direct
 	return user, true, nil
 }
 
-// clientAddress is the address sign-in throttling counts per: the peer's IP.
-func clientAddress(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+// clientAddress is the client's IP address: the socket's peer, or behind a trusted proxy
+// the address its forwarding header names (forwarded.go). Throttling, token claims (ipaddr)
+// and logs all take it from here.
+func (s *Server) clientAddress(r *http.Request) string {
+	return s.proxies.ClientAddress(r.RemoteAddr, r.Header)
 }

@@ -3,6 +3,7 @@ package protocol
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -88,14 +89,21 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request, p params, te
 		s.showSignOutConfirm(w, r, p, lr, tenant, targets[0])
 		return
 	}
+	var frames []string
 	for _, x := range targets {
+		more, err := s.frontChannelFrames(ctx, x)
+		if err != nil {
+			s.failPage(w, r, "logout", err)
+			return
+		}
+		frames = append(frames, more...)
 		if err := s.sessions.SignOut(ctx, w, r, x.ID, now); err != nil {
 			s.failPage(w, r, "logout", err)
 			return
 		}
 		s.event(ctx, evLogout, ofSession(x).withApp(lr.app), nil)
 	}
-	if lr.returnTo == "" {
+	if lr.returnTo == "" && len(frames) == 0 {
 		s.pages.SignedOut(w)
 		return
 	}
@@ -111,8 +119,38 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request, p params, te
 		}
 		target += sep + v.Encode()
 	}
+	if len(frames) > 0 {
+		s.pages.FrontChannelLogout(w, web.FrontChannelPage{Frames: frames, Continue: target})
+		return
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, target, http.StatusFound)
+}
+
+// frontChannelFrames are the front-channel logout URLs of the apps session x signed in to
+// that registered a logoutUrl (OpenID Connect Front-Channel Logout 1.0): logoutUrl with the
+// issuer and the session's sid, which the app matches with its ID token's sid.
+func (s *Server) frontChannelFrames(ctx context.Context, x store.Session) ([]string, error) {
+	clients, err := s.store.SessionClients(ctx, x.ID)
+	if err != nil {
+		return nil, err
+	}
+	var frames []string
+	for _, id := range clients {
+		app, err := s.store.AppByClientID(ctx, id)
+		if errors.Is(err, store.ErrNotFound) || err == nil && app.LogoutURL == "" {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		sep := "?"
+		if strings.Contains(app.LogoutURL, "?") {
+			sep = "&"
+		}
+		frames = append(frames, app.LogoutURL+sep+url.Values{"iss": {tokens.Issuer(s.publicURL, x.TenantID)}, "sid": {x.ID}}.Encode())
+	}
+	return frames, nil
 }
 
 // readLogout checks the tenant, the hints, the client and the post-logout redirect URI.

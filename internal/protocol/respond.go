@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/sigil-idp/sigil/internal/web"
@@ -96,9 +97,13 @@ func (s *Server) failPage(w http.ResponseWriter, r *http.Request, where string, 
 	s.pages.Error(w, e.Status, page)
 }
 
-// retryAfter tells the client when to try again, on a 503 (temporarily_unavailable).
+// retryAfter tells the client when to try again: e.RetryAfter when set (a throttle that
+// knows), else on a 503 (temporarily_unavailable) retryAfterSeconds.
 func retryAfter(w http.ResponseWriter, e *Error) {
-	if e.Status == http.StatusServiceUnavailable {
+	switch {
+	case e.RetryAfter > 0:
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	case e.Status == http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", retryAfterSeconds)
 	}
 }

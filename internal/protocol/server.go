@@ -35,8 +35,12 @@ type Options struct {
 	// RefreshKey (32 bytes, the same on every node) derives refresh tokens' successors from
 	// them and authenticates refresh tokens (token_refresh.go).
 	RefreshKey []byte
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// DeviceKey (32 bytes, the same on every node) signs the device cookie (device.go).
+	DeviceKey []byte
+	// Proxies are the reverse proxies whose forwarding header names the client's address.
+	Proxies Proxies
+	Logger  *slog.Logger
+	Now     func() time.Time
 	// Dev (sigil dev) adds notes for the developer to error pages: the registered redirect
 	// URIs of the app, the configuration key to edit.
 	Dev bool
@@ -50,11 +54,17 @@ type Options struct {
 }
 
 // Throttle limits failed sign-ins: after Account failures for one account, or Address
-// failures from one client address, within Window, sign-in is refused until the window passes.
+// failures from one client address, within Window, sign-in is refused until the window passes
+// (throttle.go). In front of password hashing, each node admits at most AddressConcurrency
+// checks at once per address and AddressBurst in a row, then one more every AddressRefill
+// (zero values: 2, 5, 10 s).
 type Throttle struct {
-	Account int
-	Address int
-	Window  time.Duration
+	Account            int
+	Address            int
+	Window             time.Duration
+	AddressConcurrency int
+	AddressBurst       int
+	AddressRefill      time.Duration
 }
 
 // Server answers the Microsoft identity platform v2.0 endpoints. Build it with NewServer and
@@ -70,8 +80,11 @@ type Server struct {
 	throttle   Throttle
 	log        *slog.Logger
 	now        func() time.Time
-	hashing    chan struct{} // bounds concurrent password hashing (memory × concurrency)
-	dev        bool          // error pages carry notes for the developer
+	hashing    *hashQueue   // bounds concurrent password hashing (memory × concurrency)
+	gate       *addressGate // admits password checks per client address, in front of hashing
+	proxies    Proxies
+	deviceKey  []byte
+	dev        bool // error pages carry notes for the developer
 	sealer     *interactionSealer
 	refreshKey []byte
 	dummyHash  string // verified for unknown usernames, so they cost what known ones do
@@ -115,9 +128,13 @@ func NewServer(o Options) (*Server, error) {
 	s := &Server{sealer: sealer, refreshKey: o.RefreshKey,
 		publicURL: o.PublicURL, store: o.Store, keys: o.Keys, pairwise: o.PairwiseKey, sessions: o.Sessions,
 		pages: o.Pages, lifetimes: o.Lifetimes, throttle: o.Throttle, log: o.Logger, now: now,
-		hashing: make(chan struct{}, 2), dummyHash: dummy, passwords: o.Passwords, groupsOverage: o.GroupsOverageLimit, dev: o.Dev,
-		control: o.TestControl, observe: o.Observe, tokenIssued: o.TokenIssued,
+		hashing: newHashQueue(2), proxies: o.Proxies, deviceKey: o.DeviceKey, dummyHash: dummy, passwords: o.Passwords,
+		groupsOverage: o.GroupsOverageLimit, dev: o.Dev, control: o.TestControl, observe: o.Observe, tokenIssued: o.TokenIssued,
 	}
+	if len(s.deviceKey) == 0 {
+		s.deviceKey = []byte(tokens.RandomID(32)) // one node, cookies valid until it restarts
+	}
+	s.gate = newAddressGate(s.throttle, func() time.Time { return s.now() })
 	if s.control != nil {
 		// Everything that asks the time — token lifetimes, code and session expiry, throttle
 		// windows, bearer-token checks — asks s.now, so the offset moves all of it.
@@ -145,7 +162,7 @@ type idsKey struct{}
 // withIDs is middleware that assigns request ids, and reports each request to the observer.
 func (s *Server) withIDs(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ids := requestIDs{trace: newGUID(), addr: clientAddress(r)}
+		ids := requestIDs{trace: newGUID(), addr: s.clientAddress(r)}
 		ids.correlation = r.URL.Query().Get("client-request-id")
 		if ids.correlation == "" {
 			ids.correlation = r.Header.Get("client-request-id")

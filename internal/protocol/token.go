@@ -150,7 +150,7 @@ func (s *Server) runToken(ctx context.Context, r *http.Request, p params) (*toke
 	if err != nil {
 		return nil, err
 	}
-	tr := &tokenRequest{p: p, tenant: t, app: app, origin: r.Header.Get("Origin"), addr: clientAddress(r), spec: spec}
+	tr := &tokenRequest{p: p, tenant: t, app: app, origin: r.Header.Get("Origin"), addr: s.clientAddress(r), spec: spec}
 	if tr.authn, err = s.authenticateClient(ctx, tr, cred); err != nil {
 		return nil, err
 	}

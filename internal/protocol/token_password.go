@@ -2,6 +2,8 @@ package protocol
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"strings"
 
 	"github.com/sigil-idp/sigil/internal/directory"
@@ -36,24 +38,14 @@ func (s *Server) passwordGrant(ctx context.Context, tr *tokenRequest) (*tokenRes
 		return nil, err
 	}
 	now := s.now()
-	accountKey, addressKey := "account:"+username, "address:"+tr.addr
-	if e, err := s.throttled(ctx, accountKey, addressKey); err != nil || e != nil {
-		if err != nil {
-			return nil, err
-		}
+	user, ok, err := s.checkPassword(ctx, username, pw, tr.addr, nil)
+	if e := (*Error)(nil); errors.As(err, &e) && e.Status < http.StatusInternalServerError {
 		s.signInFailed(ctx, tr.tenant, &tr.app, username, e)
-		return nil, e
 	}
-	user, ok, err := s.checkPassword(ctx, username, pw)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		for _, k := range []string{accountKey, addressKey} {
-			if err := s.store.RecordLoginFailure(ctx, k, now); err != nil {
-				return nil, err
-			}
-		}
 		s.signInFailed(ctx, tr.tenant, &tr.app, username, errBadCredentials.new())
 		return nil, errBadCredentials.new()
 	}

@@ -29,7 +29,7 @@ func withROPC(c *config.Config) {
 	}
 	off := false
 	t.Users[1].Enabled = &off
-	c.LoginThrottle = config.LoginThrottle{AccountFailures: 3, IPFailures: 5, Window: config.Duration(15 * time.Minute)}
+	c.LoginThrottle.AccountFailures, c.LoginThrottle.IPFailures, c.LoginThrottle.Window = 3, 5, config.Duration(15*time.Minute)
 }
 
 // ropcScope is what MSAL sends beside the app's scopes.

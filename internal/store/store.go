@@ -214,6 +214,12 @@ type Sessions interface {
 	// EndSession deletes the session and revokes every refresh-token family issued in it.
 	EndSession(ctx context.Context, id string, now time.Time) error
 
+	// RecordSessionClient notes that the session signed in to the app (for front-channel
+	// logout); noting it again changes nothing.
+	RecordSessionClient(ctx context.Context, sessionID, clientID string, now time.Time) error
+	// SessionClients returns the client ids of the apps the session signed in to, sorted.
+	SessionClients(ctx context.Context, sessionID string) ([]string, error)
+
 	// CompleteInteraction records that a pending interaction (which travels sealed in the
 	// sign-in pages, not in the store) got its answer; a second completion of the same id
 	// gets ErrRedeemed. The record may be pruned after expires.
@@ -433,12 +439,49 @@ type Keys interface {
 	ResealSecret(ctx context.Context, name string, old, sealed []byte) error
 }
 
-// Throttle counts failed sign-ins per key (an account, an address).
+// Attempt asks ReserveAttempt for one credential check (a password, a client secret or
+// assertion, a device user code) under each of its throttle keys.
+type Attempt struct {
+	ID    string       // names the reservation; chosen by the caller, unique
+	Keys  []AttemptKey // what the check counts against: an account, an address, a client…
+	Since time.Time    // failures recorded at or after Since count (the throttling window)
+	Now   time.Time    // reservations that expire after Now are in flight and count
+	Until time.Time    // when this reservation lapses if never released or failed (a crash)
+}
+
+// AttemptKey is one count of an Attempt and its limit: the reservation is made only while
+// the key's failures plus its reservations in flight are fewer than Limit.
+type AttemptKey struct {
+	Key   string
+	Limit int
+}
+
+// Throttle counts failed credential checks per key and reserves each check before it runs,
+// so that concurrent checks on any number of nodes cannot all pass a limit that each of them
+// read before the others had failed. A caller reserves the check, checks the credential only
+// when the reservation was made, then releases it (the credential was right) or fails it (it
+// was wrong).
 type Throttle interface {
+	// ReserveAttempt reserves a check under every key of a, or under none: for each key one
+	// conditional statement adds the reservation only if the failures recorded for the key at
+	// or after a.Since plus its reservations unexpired at a.Now are fewer than its limit, all
+	// in one transaction. It returns -1 when the check is reserved, otherwise the index of
+	// the first key at its limit (nothing is reserved then). Of any number of concurrent
+	// callers on any number of stores sharing the database, at most a key's remaining
+	// capacity get a reservation.
+	ReserveAttempt(ctx context.Context, a Attempt) (refused int, err error)
+	// ReleaseAttempt forgets a reservation under all its keys (the credential was right, or
+	// was never checked), in one statement.
+	ReleaseAttempt(ctx context.Context, id string) error
+	// FailAttempt turns a reservation into failures recorded at `at` under keys (those it
+	// was made under), in one statement; under a key where it is gone (pruned), the failure
+	// is recorded anew.
+	FailAttempt(ctx context.Context, id string, keys []string, at time.Time) error
+	// RecordLoginFailure records one failure for key without a reservation.
 	RecordLoginFailure(ctx context.Context, key string, at time.Time) error
-	// LoginFailures counts failures for key at or after since.
+	// LoginFailures counts failures (not reservations) for key at or after since.
 	LoginFailures(ctx context.Context, key string, since time.Time) (int, error)
-	// PruneLoginFailures forgets failures before the cutoff.
+	// PruneLoginFailures forgets failures, and reservations made, before the cutoff.
 	PruneLoginFailures(ctx context.Context, before time.Time) error
 }
 

@@ -19,6 +19,9 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 )
 
 //go:embed templates/*.html
@@ -217,6 +220,40 @@ func (p *Pages) SignOut(w http.ResponseWriter, v SignOutPage) {
 
 // SignedOut renders the page shown after sign-out when there is nowhere to return to.
 func (p *Pages) SignedOut(w http.ResponseWriter) { p.render(w, http.StatusOK, "signedout.html", nil) }
+
+// FrontChannelPage is the signed-out page with a hidden iframe per app to tell (OpenID
+// Connect Front-Channel Logout): each frame loads an app's logoutUrl?iss=…&sid=…. With
+// Continue, the page moves on there after two seconds (a meta refresh: no script).
+type FrontChannelPage struct {
+	Frames   []string
+	Continue string
+}
+
+// FrontChannelLogout renders the page. Its Content-Security-Policy allows frames of the apps'
+// logout URLs' origins only.
+func (p *Pages) FrontChannelLogout(w http.ResponseWriter, v FrontChannelPage) {
+	var origins []string
+	for _, f := range v.Frames {
+		if u, err := url.Parse(f); err == nil && u.Host != "" && !slices.Contains(origins, u.Scheme+"://"+u.Host) {
+			origins = append(origins, u.Scheme+"://"+u.Host)
+		}
+	}
+	var b bytes.Buffer
+	if err := p.t.ExecuteTemplate(&b, "frontchannel.html", v); err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-src "+
+		strings.Join(origins, " ")+"; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	w.Write(b.Bytes())
+}
 
 // FormPost renders the auto-submitting form of response_mode=form_post. Unlike the other
 // pages it may be framed: MSAL's hidden iframe may ask for form_post with prompt=none.

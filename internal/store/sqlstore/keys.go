@@ -114,30 +114,3 @@ func (s *Store) ResealSecret(ctx context.Context, name string, old, sealed []byt
 	}
 	return nil
 }
-
-// RecordLoginFailure counts one failed sign-in for key.
-func (s *Store) RecordLoginFailure(ctx context.Context, key string, at time.Time) error {
-	if _, err := s.auto().exec(ctx, `INSERT INTO login_failures (key, at) VALUES ($1, $2)`, key, ms(at)); err != nil {
-		return fmt.Errorf("sqlstore: record login failure: %w", err)
-	}
-	return nil
-}
-
-// LoginFailures counts failures for key at or after since.
-func (s *Store) LoginFailures(ctx context.Context, key string, since time.Time) (int, error) {
-	var n int
-	err := s.auto().queryRow(ctx, `SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at >= $2`,
-		key, ms(since)).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("sqlstore: login failures: %w", err)
-	}
-	return n, nil
-}
-
-// PruneLoginFailures forgets failures before the cutoff.
-func (s *Store) PruneLoginFailures(ctx context.Context, before time.Time) error {
-	if _, err := s.auto().exec(ctx, `DELETE FROM login_failures WHERE at < $1`, ms(before)); err != nil {
-		return fmt.Errorf("sqlstore: prune login failures: %w", err)
-	}
-	return nil
-}

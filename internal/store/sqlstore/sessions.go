@@ -85,6 +85,33 @@ func (s *Store) EndSession(ctx context.Context, id string, now time.Time) error 
 	})
 }
 
+// RecordSessionClient notes an app the session signed in to.
+func (s *Store) RecordSessionClient(ctx context.Context, sessionID, clientID string, now time.Time) error {
+	if _, err := s.auto().exec(ctx, `INSERT INTO session_clients (session_id, client_id, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT (session_id, client_id) DO NOTHING`, sessionID, clientID, ms(now)); err != nil {
+		return fmt.Errorf("sqlstore: record session client: %w", err)
+	}
+	return nil
+}
+
+// SessionClients returns the apps a session signed in to.
+func (s *Store) SessionClients(ctx context.Context, sessionID string) ([]string, error) {
+	rows, err := s.auto().query(ctx, `SELECT client_id FROM session_clients WHERE session_id = $1 ORDER BY client_id`, sessionID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: session clients: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sqlstore: session clients: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
 // CompleteInteraction records that the interaction id got its answer, in one conditional
 // statement; a second completion gets store.ErrRedeemed. The record is pruned after expires.
 func (s *Store) CompleteInteraction(ctx context.Context, id string, expires time.Time) error {

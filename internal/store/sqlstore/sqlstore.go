@@ -122,7 +122,7 @@ func open(ctx context.Context, db *sql.DB, engine string) (*Store, error) {
 // store opens because transactions never prepare (see conn.stmt).
 var txStatements = []string{qRedeem, qClaimCode, qInsertFamily, qInsertToken, qTokenFamily, qRotate, qSupersedeGate, qSupersede, qRevokeFamily, qRevokeClientFamily,
 	qMarkReplay, qRevokeCodeFamilies, qBurnChildCodes, qRevokeChildFamilies, qInsertCode, qDeleteSession, qRevokeSessionFamilies,
-	qEnterUserCode, qPollDevice, qRedeemDevice, qDeviceByHash}
+	qEnterUserCode, qPollDevice, qRedeemDevice, qDeviceByHash, qReserveAttempt}
 
 // Close closes the database.
 func (s *Store) Close() error {
@@ -321,6 +321,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) error {
 	t := ms(now)
 	for _, q := range []string{
 		`DELETE FROM sessions WHERE expires_at < $1`,
+		`DELETE FROM session_clients WHERE session_id NOT IN (SELECT id FROM sessions) AND created_at < $1`,
 		`DELETE FROM completed_interactions WHERE expires_at < $1`,
 		`DELETE FROM auth_codes WHERE expires_at < $1`,
 		`DELETE FROM device_codes WHERE expires_at < $1`,

@@ -52,6 +52,38 @@ func TestPostgres(t *testing.T) {
 	})
 }
 
+// TestReserveRaceSQLite races reservations through two stores (two *sql.DB, as two
+// processes would have) on one SQLite file.
+func TestReserveRaceSQLite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sigil.db")
+	raceTwoStores(t, func() (*Store, error) { return OpenSQLite(context.Background(), path) })
+}
+
+// TestReserveRacePostgres races reservations through two stores on one PostgreSQL database
+// (two nodes) when SIGIL_TEST_POSTGRES is set.
+func TestReserveRacePostgres(t *testing.T) {
+	dsn := os.Getenv("SIGIL_TEST_POSTGRES")
+	if dsn == "" {
+		t.Skip("SIGIL_TEST_POSTGRES is not set")
+	}
+	url := emptyPostgres(t, dsn)
+	raceTwoStores(t, func() (*Store, error) { return OpenPostgres(context.Background(), url) })
+}
+
+// raceTwoStores runs storetest.RaceTwoStores on two stores that open opens on one database.
+func raceTwoStores(t *testing.T, open func() (*Store, error)) {
+	var two [2]*Store
+	for i := range two {
+		s, err := open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		two[i] = s
+	}
+	storetest.RaceTwoStores(t, two[0], two[1])
+}
+
 func TestMigrationsAreIdempotent(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sigil.db")
 	for range 2 {

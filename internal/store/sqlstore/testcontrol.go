@@ -108,7 +108,7 @@ func (s *Store) ClearLoginFailures(ctx context.Context) error {
 }
 
 // resetTables are emptied by ResetState, dependents first.
-var resetTables = []string{"sessions", "completed_interactions", "auth_codes", "device_codes", "refresh_tokens", "refresh_families",
+var resetTables = []string{"sessions", "session_clients", "completed_interactions", "auth_codes", "device_codes", "refresh_tokens", "refresh_families",
 	"grants", "login_failures", "forced_failures", "users"}
 
 // ResetState empties the tables of users and protocol state in one transaction.

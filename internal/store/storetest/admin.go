@@ -119,3 +119,23 @@ func testGroupAndGrantAdmin(t *testing.T, s store.Store) {
 		t.Fatalf("grants after the delete: %+v", grants)
 	}
 }
+
+// testSessionClients: the apps of a session, each once; pruned once the session is gone.
+func testSessionClients(t *testing.T, s store.Store) {
+	seed(t, s)
+	_, err := s.UpsertSession(ctx(t), newSession("sid-1", "b1", base.Add(time.Hour)), base)
+	must(t, err)
+	for _, c := range []string{"b-app", "a-app", "b-app"} {
+		must(t, s.RecordSessionClient(ctx(t), "sid-1", c, base))
+	}
+	got, err := s.SessionClients(ctx(t), "sid-1")
+	must(t, err)
+	if len(got) != 2 || got[0] != "a-app" || got[1] != "b-app" {
+		t.Fatalf("session clients: %v", got)
+	}
+	must(t, s.EndSession(ctx(t), "sid-1", base))
+	must(t, s.DeleteExpired(ctx(t), base.Add(time.Minute)))
+	if got, _ = s.SessionClients(ctx(t), "sid-1"); len(got) != 0 {
+		t.Fatalf("after the session ended and expired records were deleted: %v", got)
+	}
+}

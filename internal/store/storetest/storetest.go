@@ -69,6 +69,8 @@ func Run(t *testing.T, newStore func(testing.TB) store.Store, reopen func(testin
 		{"SigningKeys", testSigningKeys},
 		{"Secrets", testSecrets},
 		{"Throttle", testThrottle},
+		{"ThrottleReservations", testReservations},
+		{"ThrottleMultiKey", testMultiKeyReservations},
 		{"DeleteExpired", testDeleteExpired},
 		{"ForcedFailures", testForcedFailures},
 		{"RevokeAndDeleteUser", testRevokeAndDeleteUser},
@@ -76,6 +78,7 @@ func Run(t *testing.T, newStore func(testing.TB) store.Store, reopen func(testin
 		{"UserAdmin", testUserAdmin},
 		{"KeyRotation", testKeyRotation},
 		{"GroupAndGrantAdmin", testGroupAndGrantAdmin},
+		{"SessionClients", testSessionClients},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
