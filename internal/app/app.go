@@ -133,6 +133,10 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	refreshKey, err := a.secret(ctx, "refresh-token")
+	if err != nil {
+		return err
+	}
 	proxies, err := protocol.ParseProxies(a.cfg.TrustedProxies, a.cfg.ForwardedHeader)
 	if err != nil {
 		return err
@@ -166,7 +170,7 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 			Window: time.Duration(c.LoginThrottle.Window), AddressConcurrency: c.LoginThrottle.AddressConcurrency,
 			AddressBurst: c.LoginThrottle.AddressBurst, AddressRefill: time.Duration(c.LoginThrottle.AddressRefill)},
 		DeviceKey: deviceKey, Proxies: proxies,
-		Passwords: o.HashParams, InteractionKey: interactionKey, Logger: a.log, Now: o.Now, GroupsOverageLimit: c.GroupsOverageLimit, Dev: o.Dev,
+		Passwords: o.HashParams, InteractionKey: interactionKey, RefreshKey: refreshKey, Logger: a.log, Now: o.Now, GroupsOverageLimit: c.GroupsOverageLimit, Dev: o.Dev,
 		TestControl: control, Observe: observe, TokenIssued: tokenIssued,
 	})
 	if err != nil {

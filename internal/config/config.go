@@ -95,8 +95,9 @@ type TokenLifetimes struct {
 }
 
 // RefreshTokens bound refresh-token families. ReuseInterval is how long a
-// rotated refresh token still redeems (two tabs refreshing at once); after
-// it, reuse revokes the family. SPAAbsoluteLifetime applies to tokens issued
+// presented refresh token gets the same successor again (retries, two tabs);
+// after it, an unused successor is superseded and a used one makes the
+// presentation reuse, which revokes the family (package store's doc). SPAAbsoluteLifetime applies to tokens issued
 // to spa redirect URIs, AbsoluteLifetime to the rest. In an [App], a zero
 // field inherits the top-level value (directory.Lifetimes.Over applies it),
 // so an app cannot lower ReuseInterval to zero on its own.

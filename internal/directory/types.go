@@ -71,7 +71,7 @@ type Lifetimes struct {
 	AccessToken        time.Duration
 	IDToken            time.Duration
 	AuthorizationCode  time.Duration
-	RefreshReuse       time.Duration // a rotated refresh token still works this long
+	RefreshReuse       time.Duration // a presented refresh token gets the same successor again this long
 	RefreshIdle        time.Duration
 	RefreshSPAAbsolute time.Duration
 	RefreshAbsolute    time.Duration

@@ -102,13 +102,19 @@ func TestSecurityEvents(t *testing.T) {
 		t.Fatalf("replay: %d", resp.StatusCode)
 	}
 
-	// Refresh, then reuse of the rotated token after the reuse interval.
+	// Refresh twice, then reuse of the first token (its successor used) after the reuse
+	// interval.
 	rt := str(tok, "refresh_token")
 	resp, tok2 := e.token("contoso.test", refreshForm(spaClient, rt, todoScopes), spaOriginHeader())
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("refresh: %d %v", resp.StatusCode, tok2)
 	}
 	keep(str(tok2, "access_token"), str(tok2, "id_token"), str(tok2, "refresh_token"))
+	resp, tok3 := e.token("contoso.test", refreshForm(spaClient, str(tok2, "refresh_token"), todoScopes), spaOriginHeader())
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("second refresh: %d %v", resp.StatusCode, tok3)
+	}
+	keep(str(tok3, "access_token"), str(tok3, "id_token"), str(tok3, "refresh_token"))
 	e.clock.Advance(time.Minute)
 	if resp, _ := e.token("contoso.test", refreshForm(spaClient, rt, todoScopes), spaOriginHeader()); resp.StatusCode != 400 {
 		t.Fatalf("reuse: %d", resp.StatusCode)

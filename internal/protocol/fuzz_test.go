@@ -216,7 +216,7 @@ func fuzzServer(tb testing.TB) (http.Handler, []string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s, err := NewServer(Options{PublicURL: cfg.PublicURL, Store: st, Keys: keys, PairwiseKey: []byte("pairwise"), InteractionKey: make([]byte, 32),
+	s, err := NewServer(Options{PublicURL: cfg.PublicURL, Store: st, Keys: keys, PairwiseKey: []byte("pairwise"), InteractionKey: make([]byte, 32), RefreshKey: make([]byte, 32),
 		Sessions: session.NewManager(st, time.Hour, 24*time.Hour), Pages: pages,
 		Lifetimes: directory.Lifetimes{AccessToken: time.Hour, IDToken: time.Hour, AuthorizationCode: 10 * time.Minute,
 			RefreshReuse: 30 * time.Second, RefreshIdle: 24 * time.Hour, RefreshSPAAbsolute: 24 * time.Hour, RefreshAbsolute: 90 * 24 * time.Hour},

@@ -110,7 +110,7 @@ func (s *Server) startFamily(ctx context.Context, m mintRequest, life directory.
 	}
 	fam := store.RefreshFamily{ID: tokens.RandomID(16), Grant: m.grant, CodeHash: m.codeHash, CreatedAt: m.now,
 		AbsoluteExpiresAt: m.now.Add(absolute)}
-	raw := tokens.RandomID(32)
+	raw := s.newRefreshToken(fam.ID)
 	first := store.RefreshToken{Hash: tokens.Hash(raw), FamilyID: fam.ID, CreatedAt: m.now, ExpiresAt: m.now.Add(life.RefreshIdle)}
 	if first.ExpiresAt.After(fam.AbsoluteExpiresAt) {
 		first.ExpiresAt = fam.AbsoluteExpiresAt

@@ -83,12 +83,17 @@ func TestStandardOIDCClient(t *testing.T) {
 		t.Fatalf("refresh scope %v, want %v", fresh.Extra("scope"), tok.Extra("scope"))
 	}
 
-	// The old refresh token, presented after the reuse interval, is reuse: the family dies.
+	// Once its successor was used, the old refresh token presented after the reuse
+	// interval is reuse: the family dies.
+	newest, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: fresh.RefreshToken}).Token()
+	if err != nil {
+		t.Fatalf("second refresh: %v", err)
+	}
 	e.clock.Advance(31e9)
 	if _, err := conf.TokenSource(ctx, expired).Token(); err == nil {
 		t.Fatal("reused refresh token accepted")
 	}
-	if _, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: fresh.RefreshToken}).Token(); err == nil {
+	if _, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: newest.RefreshToken}).Token(); err == nil {
 		t.Fatal("family survived reuse")
 	}
 }

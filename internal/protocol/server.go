@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -31,6 +32,9 @@ type Options struct {
 	// InteractionKey (32 bytes, the same on every node) seals pending interactions into
 	// the sign-in pages' forms.
 	InteractionKey []byte
+	// RefreshKey (32 bytes, the same on every node) derives refresh tokens' successors from
+	// them and authenticates refresh tokens (token_refresh.go).
+	RefreshKey []byte
 	// DeviceKey (32 bytes, the same on every node) signs the device cookie (device.go).
 	DeviceKey []byte
 	// Proxies are the reverse proxies whose forwarding header names the client's address.
@@ -66,24 +70,25 @@ type Throttle struct {
 // Server answers the Microsoft identity platform v2.0 endpoints. Build it with NewServer and
 // mount Handler.
 type Server struct {
-	publicURL string
-	store     store.Store
-	keys      *tokens.KeySet
-	pairwise  []byte
-	sessions  *session.Manager
-	pages     *web.Pages
-	lifetimes directory.Lifetimes
-	throttle  Throttle
-	log       *slog.Logger
-	now       func() time.Time
-	hashing   *hashQueue   // bounds concurrent password hashing (memory × concurrency)
-	gate      *addressGate // admits password checks per client address, in front of hashing
-	proxies   Proxies
-	deviceKey []byte
-	dev       bool // error pages carry notes for the developer
-	sealer    *interactionSealer
-	dummyHash string // verified for unknown usernames, so they cost what known ones do
-	passwords password.Params
+	publicURL  string
+	store      store.Store
+	keys       *tokens.KeySet
+	pairwise   []byte
+	sessions   *session.Manager
+	pages      *web.Pages
+	lifetimes  directory.Lifetimes
+	throttle   Throttle
+	log        *slog.Logger
+	now        func() time.Time
+	hashing    *hashQueue   // bounds concurrent password hashing (memory × concurrency)
+	gate       *addressGate // admits password checks per client address, in front of hashing
+	proxies    Proxies
+	deviceKey  []byte
+	dev        bool // error pages carry notes for the developer
+	sealer     *interactionSealer
+	refreshKey []byte
+	dummyHash  string // verified for unknown usernames, so they cost what known ones do
+	passwords  password.Params
 	// groupsOverage is the most groups a token lists (mint_roles.go).
 	groupsOverage int
 	// control is the test-control API's settings, nil when it is off; clockOffset (ns) is
@@ -117,7 +122,10 @@ func NewServer(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{sealer: sealer,
+	if len(o.RefreshKey) < 32 {
+		return nil, errors.New("protocol: the refresh-token key must have 32 bytes")
+	}
+	s := &Server{sealer: sealer, refreshKey: o.RefreshKey,
 		publicURL: o.PublicURL, store: o.Store, keys: o.Keys, pairwise: o.PairwiseKey, sessions: o.Sessions,
 		pages: o.Pages, lifetimes: o.Lifetimes, throttle: o.Throttle, log: o.Logger, now: now,
 		hashing: newHashQueue(2), proxies: o.Proxies, deviceKey: o.DeviceKey, dummyHash: dummy, passwords: o.Passwords,

@@ -2,7 +2,12 @@ package protocol
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,9 +17,13 @@ import (
 )
 
 // refreshGrant exchanges a refresh token. It reads the token to check the client, platform,
-// user and scopes, and only then rotates it — so a request that fails a check does not use
-// the token up — in one conditional statement in the store: of concurrent presentations,
-// all win within the reuse interval, only the first after it, and reuse revokes the family.
+// user and scopes, and only then presents it to the store — so a request that fails a check
+// does not use the token up — which answers with its one successor (package store's doc has
+// the state machine): the first, the same one again within the reuse interval (a retry, a
+// second tab), or a new one after it when the previous answer was lost (never used); a
+// token whose successor was used, or that was superseded, revokes the family (AADSTS50173).
+// The successor's secret is derived from the presented token (successorToken), so every
+// node answers a retry with the same refresh token while the store keeps only hashes.
 //
 // Any scope set the user consented to may be asked for (one resource at a time), as with
 // Entra; without scope the grant's own scopes are used (RFC 6749 §6). Every failure is
@@ -29,7 +38,7 @@ func (s *Server) refreshGrant(ctx context.Context, tr *tokenRequest) (*tokenResp
 	_, fam, err := s.store.RefreshToken(ctx, hash)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil, errBadRefresh.new("")
+		return nil, s.prunedRefresh(ctx, tr, raw)
 	case err != nil:
 		return nil, err
 	case fam.Grant.ClientID != tr.app.ClientID:
@@ -54,13 +63,14 @@ func (s *Server) refreshGrant(ctx context.Context, tr *tokenRequest) (*tokenResp
 		}
 	}
 	now, life := s.now(), s.lifetimesFor(tr.app)
-	next := tokens.RandomID(32)
 	expires := now.Add(life.RefreshIdle)
 	if expires.After(fam.AbsoluteExpiresAt) {
 		expires = fam.AbsoluteExpiresAt
 	}
-	rt, fam, err := s.store.RotateRefreshToken(ctx, store.Rotation{Hash: hash, NewHash: tokens.Hash(next), Now: now,
-		ReuseCutoff: now.Add(-life.RefreshReuse), Expires: expires})
+	familyID := fam.ID
+	successor := func(gen int) string { return tokens.Hash(s.successorToken(raw, familyID, gen)) }
+	rt, fam, err := s.store.RotateRefreshToken(ctx, store.Rotation{Hash: hash, Successor: successor, Now: now,
+		ReuseUntil: now.Add(life.RefreshReuse), Expires: expires})
 	if errors.Is(err, store.ErrReused) {
 		s.refreshReused(ctx, fam.Grant)
 	}
@@ -72,7 +82,71 @@ func (s *Server) refreshGrant(ctx context.Context, tr *tokenRequest) (*tokenResp
 		return nil, err
 	}
 	return s.mint(ctx, mintRequest{app: tr.app, authn: tr.authn, grant: grant, user: &user, claims: claims,
-		ipaddr: tr.addr, refreshToken: next, refreshExpires: rt.ExpiresAt, now: now})
+		ipaddr: tr.addr, refreshToken: s.successorToken(raw, familyID, rt.Generation), refreshExpires: rt.ExpiresAt, now: now})
+}
+
+// A refresh token is "family.secret.tag": the family's id, 32 bytes of secret (random for
+// a family's first token, derived from the parent for the others) and a MAC of both under
+// the instance's refresh key. The tag lets a token the store has pruned (replaced, its
+// successor used: package store's doc) still be recognised as one of the family's, whose
+// presentation is reuse — so pruning keeps nothing per refresh and loses no detection.
+// Tokens issued before this format are plain random strings; they keep working by hash.
+
+// newRefreshToken returns a family's first refresh token.
+func (s *Server) newRefreshToken(familyID string) string {
+	return s.refreshTokenOf(familyID, tokens.RandomID(32))
+}
+
+// successorToken derives the gen-th successor of a refresh token (one secret per token and
+// generation, under the instance key: a retry gets the same token on any node).
+func (s *Server) successorToken(parent, familyID string, gen int) string {
+	mac := hmac.New(sha256.New, s.refreshKey)
+	mac.Write([]byte("sigil refresh successor\x00" + parent + "\x00" + strconv.Itoa(gen)))
+	return s.refreshTokenOf(familyID, base64.RawURLEncoding.EncodeToString(mac.Sum(nil)))
+}
+
+func (s *Server) refreshTokenOf(familyID, secret string) string {
+	return familyID + "." + secret + "." + s.refreshTag(familyID, secret)
+}
+
+func (s *Server) refreshTag(familyID, secret string) string {
+	mac := hmac.New(sha256.New, s.refreshKey)
+	mac.Write([]byte("sigil refresh tag\x00" + familyID + "." + secret))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:16])
+}
+
+// refreshFamilyOf returns the family of a refresh token of this instance's format whose tag
+// is valid.
+func (s *Server) refreshFamilyOf(raw string) (string, bool) {
+	familyID, rest, ok := strings.Cut(raw, ".")
+	if !ok {
+		return "", false
+	}
+	secret, tag, ok := strings.Cut(rest, ".")
+	if !ok || familyID == "" || secret == "" {
+		return "", false
+	}
+	return familyID, hmac.Equal([]byte(tag), []byte(s.refreshTag(familyID, secret)))
+}
+
+// prunedRefresh answers a refresh token the store does not know. One of ours (its tag
+// valid) was pruned, which only happens once it cannot be answered any more: its successor
+// was used, or it was superseded. Presenting it is reuse, as for a stored one: the family is
+// revoked (AADSTS50173). Anything else is AADSTS70000.
+func (s *Server) prunedRefresh(ctx context.Context, tr *tokenRequest, raw string) error {
+	familyID, ok := s.refreshFamilyOf(raw)
+	if !ok {
+		return errBadRefresh.new("")
+	}
+	fam, err := s.store.RevokeRefreshFamily(ctx, familyID, tr.app.ClientID, s.now())
+	switch {
+	case errors.Is(err, store.ErrNotFound): // expired and deleted, or another client's
+		return errBadRefresh.new("")
+	case err != nil:
+		return err
+	}
+	s.refreshReused(ctx, fam.Grant)
+	return errRefreshRevoked.new().because(fmt.Errorf("pruned refresh token: %w", store.ErrReused))
 }
 
 // refreshScopes resolves the scope parameter of a refresh request and checks that the user

@@ -1,12 +1,16 @@
 package protocol_test
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/sigil-idp/sigil/internal/config"
+	"github.com/sigil-idp/sigil/internal/store"
+	"github.com/sigil-idp/sigil/internal/tokens"
 )
 
 // withNotesAPI adds a second API, api://notes, so one scope string can name two resources.
@@ -122,36 +126,144 @@ func TestRefreshGrant(t *testing.T) {
 	})
 }
 
-// TestRefreshRotation: a rotated token works again within reuseInterval (two tabs), and
-// after it, reuse revokes the whole family.
+// refreshStep is one refresh request in a rotation table: after a wait, present the token
+// saved under a name (by a client, "" for spaClient) and expect either a 200 — saving the
+// new refresh token under save, which must equal the one saved under same when given, or
+// differ from every other one — or an error.
+type refreshStep struct {
+	wait    time.Duration
+	present string
+	client  string
+	prune   bool     // run the store's DeleteExpired before the request
+	gone    []string // tokens the store must no longer know after pruning
+	save    string
+	same    string
+	want    wantErr // zero: success
+}
+
+// TestRefreshRotation drives the rotation state machine (package store's doc) through the
+// token endpoint, as MSAL sees it: the same refresh token for a retry within the reuse
+// interval, a new one for a lost answer after it (no sign-out), and AADSTS50173 —
+// invalid_grant, which MSAL answers with a silent iframe or an interactive sign-in — for
+// reuse, including a pruned token coming back.
 func TestRefreshRotation(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil)
-	tok := e.spaTokens(e.newBrowser(), "contoso.test", alice, todoScopes)
-	r0 := str(tok, "refresh_token")
-	do := func(rt string) (*http.Response, map[string]any) {
-		return e.token("contoso.test", refreshForm(spaClient, rt, todoScopes), spaOriginHeader())
+	const r = 30 * time.Second // the default reuse interval
+	revoked := wantErr{"invalid_grant", 50173}
+	cases := []struct {
+		name  string
+		reuse *time.Duration
+		steps []refreshStep
+	}{
+		{name: "(a) retries and a second tab within the interval get the same token", steps: []refreshStep{
+			{present: "r0", save: "r1"},
+			{wait: 10 * time.Second, present: "r0", save: "r1b", same: "r1"},
+			{wait: 19 * time.Second, present: "r0", save: "r1c", same: "r1"},
+			{present: "r1", save: "r2"},
+			{present: "r2", save: "r3"},
+		}},
+		{name: "(b) a lost answer after the interval: a new token, no sign-out", steps: []refreshStep{
+			{present: "r0", save: "lost"},
+			{wait: 2 * r, present: "r0", save: "r1"},
+			{present: "r1", save: "r2"},
+			{present: "lost", want: revoked}, // superseded: reuse
+			{present: "r2", want: revoked},
+		}},
+		{name: "(b) an outage of an hour", steps: []refreshStep{
+			{present: "r0", save: "lost1"},
+			{wait: 20 * time.Minute, present: "r0", save: "lost2"},
+			{wait: 40 * time.Minute, present: "r0", save: "r1"},
+			{present: "r1", save: "r2"},
+		}},
+		{name: "(c) a replaced token after the interval revokes the family", steps: []refreshStep{
+			{present: "r0", save: "r1"},
+			{present: "r1", save: "r2"},
+			{wait: r, present: "r0", want: revoked},
+			{present: "r2", want: revoked},
+			{present: "r1", want: revoked},
+		}},
+		{name: "(c) a thief supersedes an idle owner; the owner's next refresh revokes", steps: []refreshStep{
+			{present: "r0", save: "owner"},
+			{wait: 10 * time.Minute, present: "r0", save: "thief"},
+			{wait: 10 * time.Minute, present: "owner", want: revoked},
+			{present: "thief", want: revoked},
+		}},
+		{name: "(c) a pruned token comes back: the family is revoked", steps: []refreshStep{
+			{present: "r0", save: "r1"},
+			{present: "r1", save: "r2"},
+			{wait: time.Minute, present: "r2", save: "r3", prune: true, gone: []string{"r0"}}, // r0 spent, pruned
+			{present: "r0", want: revoked},
+			{present: "r3", want: revoked},
+		}},
+		{name: "a pruned token of another app, or a forged one: AADSTS70000, family kept", steps: []refreshStep{
+			{present: "r0", save: "r1"},
+			{present: "r1", save: "r2"},
+			{wait: time.Minute, prune: true, gone: []string{"r0"}, present: "r0", client: preClient, want: wantErr{"invalid_grant", 70000}},
+			{present: "r0+forged", want: wantErr{"invalid_grant", 70000}},
+			{present: "r2", save: "r3"},
+		}},
+		{name: "(d) reuse interval 0: every presentation supersedes the previous answer", reuse: new(time.Duration), steps: []refreshStep{
+			{present: "r0", save: "r1"},
+			{present: "r0", save: "r1b"},
+			{present: "r1b", save: "r2"},
+			{present: "r1", want: revoked},
+		}},
 	}
-	resp, body := do(r0)
-	r1 := str(body, "refresh_token")
-	if resp.StatusCode != 200 || r1 == "" || r1 == r0 {
-		t.Fatalf("first refresh: %d, refresh token %q (was %q)", resp.StatusCode, r1, r0)
-	}
-	e.clock.Advance(10 * time.Second)
-	resp, body = do(r0) // the second tab
-	r2 := str(body, "refresh_token")
-	if resp.StatusCode != 200 || r2 == "" || r2 == r1 {
-		t.Fatalf("r0 again within the reuse interval: %d %v, want a fresh pair", resp.StatusCode, body)
-	}
-	e.clock.Advance(25 * time.Second) // 35 s after r0 was first rotated
-	resp, body = do(r0)
-	wantTokenError(t, resp, body, 400, wantErr{"invalid_grant", 50173})
-	for name, rt := range map[string]string{"r1": r1, "r2": r2} {
-		resp, body = do(rt)
-		wantTokenError(t, resp, body, 400, wantErr{"invalid_grant", 50173})
-		if t.Failed() {
-			t.Fatalf("%s survived the reuse of r0", name)
-		}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, func(c *config.Config) {
+				if tc.reuse != nil {
+					c.RefreshTokens.ReuseInterval = config.Duration(*tc.reuse)
+				}
+			})
+			saved := map[string]string{"r0": str(e.spaTokens(e.newBrowser(), "contoso.test", alice, todoScopes), "refresh_token")}
+			for i, st := range tc.steps {
+				e.clock.Advance(st.wait)
+				if st.prune {
+					if err := e.app.Store().DeleteExpired(t.Context(), e.clock.Now()); err != nil {
+						t.Fatal(err)
+					}
+					for _, name := range st.gone {
+						if _, _, err := e.app.Store().RefreshToken(t.Context(), tokens.Hash(saved[name])); !errors.Is(err, store.ErrNotFound) {
+							t.Fatalf("step %d: %s not pruned: %v", i+1, name, err)
+						}
+					}
+				}
+				rt, forged := strings.CutSuffix(st.present, "+forged")
+				rt = saved[rt]
+				if forged {
+					rt = rt[:len(rt)-2] + "AA"
+				}
+				client, header := spaClient, spaOriginHeader()
+				if st.client != "" {
+					client = st.client
+				}
+				resp, body := e.token("contoso.test", refreshForm(client, rt, todoScopes), header)
+				if st.want != (wantErr{}) {
+					wantTokenError(t, resp, body, 400, st.want)
+					if t.Failed() {
+						t.Fatalf("step %d: presenting %s", i+1, st.present)
+					}
+					continue
+				}
+				got := str(body, "refresh_token")
+				if resp.StatusCode != http.StatusOK || got == "" {
+					t.Fatalf("step %d: presenting %s: %d %v", i+1, st.present, resp.StatusCode, body)
+				}
+				for name, v := range saved {
+					if (v == got) != (st.same != "" && v == saved[st.same]) {
+						t.Fatalf("step %d: presenting %s gave the token saved as %q; want it to equal only %q", i+1, st.present, name, st.same)
+					}
+				}
+				if st.same == "" {
+					if at := claims(t, str(body, "access_token")); at["aud"] != "api://todo" {
+						t.Fatalf("step %d: access token aud %v", i+1, at["aud"])
+					}
+				}
+				saved[st.save] = got
+			}
+		})
 	}
 }
 

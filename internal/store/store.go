@@ -7,6 +7,53 @@
 // detecting reuse) one atomic conditional statement, so concurrent requests on any number of
 // nodes cannot both win. Package sqlstore is the implementation; package storetest is the
 // conformance suite every implementation passes.
+//
+// # Refresh-token rotation
+//
+// A family is a chain of refresh tokens; each token has at most one current successor, named
+// by its generation (1 for the first, n+1 for the one that superseded the nth), whose secret
+// the caller derives from the token and the generation (the store keeps hashes only). A
+// token is in one of these states:
+//
+//	live        never presented successfully (rotated_at = 0)
+//	pending     presented; its current successor was never used
+//	spent       presented; its current successor was used (or pruned, or, before
+//	            migration 0021, never recorded)
+//	superseded  a successor that was never used and was replaced by a newer one
+//
+// A presentation of token T at time now (reuse interval R, ReuseUntil = now+R) does one of:
+//
+//	T unknown                                   → ErrNotFound
+//	family revoked                              → ErrRevoked
+//	T superseded                                → family revoked, ErrReused       (c)
+//	T spent, now ≥ T's reuse_until              → family revoked, ErrReused       (c)
+//	T expired                                   → ErrExpired (nothing changes)
+//	T live                                      → successor 1 issued; T pending,
+//	                                              reuse_until = now+R
+//	T pending or spent, now < T's reuse_until   → the SAME successor again          (a)
+//	T pending, now ≥ T's reuse_until            → successor n+1 issued, successor n
+//	                                              superseded, reuse_until = now+R  (b)
+//
+// so a family never has more than one live chain: within the interval every presentation
+// (a retry, a second tab, 50 concurrent ones) gets the one successor; after it, a
+// presentation whose answer was lost (the successor never used) gets a new successor
+// instead of revoking the family, and the unused one dies. With R = 0 no presentation is
+// within the interval (the comparison is strict): of concurrent presentations each one
+// supersedes the previous answer, and exactly one successor stays usable.
+//
+// What a thief holding a copy of a token can still do: within its interval, get the same
+// successor as the owner (one chain, shared — undetected until one of them rotates past the
+// other). After the interval, if the owner has already used the successor, the thief's
+// presentation revokes the family (detected). If the owner has not (an idle client), the
+// thief supersedes the owner's successor and holds the only live chain; the owner's next
+// refresh presents a superseded token and revokes the family, the thief's chain with it —
+// detection at the owner's next refresh, not prevention. A thief who copies the newest
+// token of an idle client holds it exactly as the owner does until one of them uses it.
+//
+// Pruning (DeleteExpired) deletes superseded tokens and spent tokens past their interval:
+// their presentation only ever revokes the family, which the caller can still do for a
+// pruned token it can authenticate (RevokeRefreshFamily). A family thus keeps about two
+// token rows (the pending token and the live one) however often it refreshes.
 package store
 
 import (
@@ -23,8 +70,8 @@ var (
 	ErrConflict = errors.New("store: conflict")
 	// ErrRedeemed: the authorization code was redeemed before (a replay).
 	ErrRedeemed = errors.New("store: authorization code already redeemed")
-	// ErrReused: a refresh token rotated longer ago than the reuse interval was presented
-	// again; its whole family is now revoked.
+	// ErrReused: a refresh token whose successor was used, or that was superseded, was
+	// presented again after its reuse interval; its whole family is now revoked.
 	ErrReused = errors.New("store: refresh token reused")
 	// ErrRevoked: the refresh token's family was revoked (sign-out, reuse, code replay).
 	ErrRevoked = errors.New("store: refresh token revoked")
@@ -45,7 +92,8 @@ type Store interface {
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// DeleteExpired removes sessions, interactions, codes, device authorizations and
-	// refresh-token families whose lifetime ended before now.
+	// refresh-token families whose lifetime ended before now, and prunes refresh tokens that
+	// can no longer be answered with a successor (see the package doc).
 	DeleteExpired(ctx context.Context, now time.Time) error
 	// Close releases the database.
 	Close() error
@@ -241,19 +289,37 @@ type RefreshToken struct {
 	FamilyID  string
 	CreatedAt time.Time
 	ExpiresAt time.Time // min(idle deadline, family absolute deadline)
-	RotatedAt time.Time // zero until first rotated
+	RotatedAt time.Time // zero until presented; then when its current successor was issued
+	// ReuseUntil ends the interval in which a presentation gets the current successor again.
+	ReuseUntil time.Time
+	// SuccessorHash is the current successor ("" before the first presentation) and
+	// Successors how many the token has issued (its current successor's generation).
+	SuccessorHash string
+	Successors    int
+	// SupersededAt is when this token, never used, was replaced by a newer successor of its
+	// parent; zero otherwise.
+	SupersededAt time.Time
+	// Generation is set on the token RotateRefreshToken returns: which successor of the
+	// presented token it is (1, 2, …), from which the caller derives its secret.
+	Generation int
 }
 
-// Rotation asks RotateRefreshToken to exchange one refresh token for a new one.
+// Rotation asks RotateRefreshToken to exchange one refresh token for its successor.
 type Rotation struct {
-	Hash        string    // the presented token
-	NewHash     string    // the token to issue
-	Now         time.Time // also the new token's creation time
-	ReuseCutoff time.Time // a token rotated at or after this may be presented again
-	Expires     time.Time // the new token's expiry: its idle deadline, capped by the family's absolute one
+	Hash string // the presented token
+	// Successor returns the hash of the presented token's successor of a generation (1 for
+	// the first): the caller derives successors' secrets from the presented token, so a
+	// retry gets the same secret and the store keeps no secret.
+	Successor func(generation int) string
+	Now       time.Time // also a new successor's creation time
+	// ReuseUntil ends the reuse interval of a successor issued now: presentations before it
+	// get that same successor.
+	ReuseUntil time.Time
+	Expires    time.Time // a new successor's expiry: its idle deadline, capped by the family's absolute one
 }
 
-// RefreshTokens keeps refresh-token families.
+// RefreshTokens keeps refresh-token families. Rotation follows the state machine in the
+// package doc; every change of state is a transaction gated by one conditional statement.
 type RefreshTokens interface {
 	// CreateRefreshFamily stores a family with its first token, unless the code it comes
 	// from was replayed in the meantime (then ErrRevoked). A family with no CodeHash (issued
@@ -261,12 +327,15 @@ type RefreshTokens interface {
 	CreateRefreshFamily(ctx context.Context, f RefreshFamily, first RefreshToken) error
 	// RefreshToken returns a token and its family, whatever their state.
 	RefreshToken(ctx context.Context, hash string) (RefreshToken, RefreshFamily, error)
-	// RotateRefreshToken accepts the presented token in one conditional statement — it must
-	// be unexpired, in an unrevoked family, and never rotated or rotated at or after
-	// ReuseCutoff — and stores NewHash in the same family in the same transaction, returning
-	// it. Otherwise it returns ErrNotFound, ErrExpired, ErrRevoked, or ErrReused (having
-	// revoked the family), with the family when known.
+	// RotateRefreshToken presents a token and returns the successor to answer with (its
+	// Generation set): the first one, the same one again within the reuse interval, or a new
+	// one superseding an unused one after it. Otherwise it returns ErrNotFound, ErrExpired,
+	// ErrRevoked, or ErrReused (having revoked the family), with the family when known.
 	RotateRefreshToken(ctx context.Context, r Rotation) (RefreshToken, RefreshFamily, error)
+	// RevokeRefreshFamily revokes the family of a client (a pruned token of it was presented
+	// again) and returns it; a family already revoked stays as it is. No such family of that
+	// client: ErrNotFound.
+	RevokeRefreshFamily(ctx context.Context, id, clientID string, now time.Time) (RefreshFamily, error)
 }
 
 // DeviceStatus is where a device authorization (RFC 8628) stands.

@@ -10,15 +10,16 @@ import (
 )
 
 // freshPostgres creates a throw-away database next to the one dsn names and opens a Store on
-// it; the database is dropped when the test ends.
-func freshPostgres(tb testing.TB, dsn string) *Store {
+// it, returning the database's URL too; the database is dropped when the test ends.
+func freshPostgres(tb testing.TB, dsn string) (*Store, string) {
 	tb.Helper()
-	s, err := OpenPostgres(context.Background(), emptyPostgres(tb, dsn))
+	u := emptyPostgres(tb, dsn)
+	s, err := OpenPostgres(context.Background(), u)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { s.Close() })
-	return s
+	return s, u
 }
 
 // emptyPostgres creates a throw-away database next to the one dsn names and returns its URL;

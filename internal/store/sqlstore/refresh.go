@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/sigil-idp/sigil/internal/store"
 )
@@ -42,67 +43,178 @@ func insertToken(ctx context.Context, c conn, t store.RefreshToken) error {
 const familyColumns = `f.id, f.tenant_id, f.client_id, f.user_id, f.session_id, f.platform, f.resource, f.scopes,
 	f.auth_time, f.amr, f.remember, f.claims, f.code_hash, f.created_at, f.absolute_expires_at, f.revoked_at`
 
-// Statements of the refresh-token transactions (prepared at open; see txStatements).
+// Statements of the refresh-token transactions (prepared at open; see txStatements). They
+// implement the state machine of package store's doc.
 const (
 	qClaimCode    = `UPDATE auth_codes SET redeemed_at = redeemed_at WHERE hash = $1 AND replayed_at = 0`
 	qInsertFamily = `INSERT INTO refresh_families (id, ` + grantColumns + `, code_hash, created_at, absolute_expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
 	qInsertToken = `INSERT INTO refresh_tokens (hash, family_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`
-	qTokenFamily = `SELECT t.hash, t.family_id, t.created_at, t.expires_at, t.rotated_at, ` + familyColumns + `
-		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.hash = $1`
-	// qRotate is the rotation decision: the one conditional statement.
-	qRotate = `UPDATE refresh_tokens SET rotated_at = CASE WHEN rotated_at = 0 THEN $2 ELSE rotated_at END
-		WHERE hash = $1 AND expires_at > $2 AND (rotated_at = 0 OR rotated_at >= $3)
+	// qTokenFamily reads a token, the state of its current successor (one snapshot) and
+	// its family. A successor row that is gone was pruned, which only happens once used.
+	qTokenFamily = `SELECT t.hash, t.family_id, t.created_at, t.expires_at, t.rotated_at, t.reuse_until,
+		t.successor_hash, t.successor_seq, t.superseded_at,
+		CASE WHEN t.successor_hash = '' THEN 0 WHEN s.hash IS NULL OR s.rotated_at != 0 THEN 1 ELSE 0 END,
+		COALESCE(s.created_at, 0), COALESCE(s.expires_at, 0), ` + familyColumns + `
+		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
+		LEFT JOIN refresh_tokens s ON s.hash = t.successor_hash WHERE t.hash = $1`
+	// qRotate is the first presentation of a live token: the common case, one conditional
+	// statement (a live token has issued no successor, so its first is generation 1).
+	qRotate = `UPDATE refresh_tokens SET rotated_at = $2, reuse_until = $3, successor_seq = 1, successor_hash = $4
+		WHERE hash = $1 AND rotated_at = 0 AND superseded_at = 0 AND expires_at > $2
 			AND EXISTS (SELECT 1 FROM refresh_families f WHERE f.id = refresh_tokens.family_id AND f.revoked_at = 0)
 		RETURNING family_id`
+	// qSupersedeGate issues generation $5+1 for a pending token after its interval, gated on
+	// the generation the classification saw ($5): of concurrent presentations one passes,
+	// the others find the new interval running and get its successor.
+	qSupersedeGate = `UPDATE refresh_tokens SET rotated_at = $2, reuse_until = $3, successor_seq = successor_seq + 1,
+			successor_hash = $4
+		WHERE hash = $1 AND successor_seq = $5 AND rotated_at != 0 AND reuse_until <= $2 AND superseded_at = 0
+			AND expires_at > $2
+			AND EXISTS (SELECT 1 FROM refresh_families f WHERE f.id = refresh_tokens.family_id AND f.revoked_at = 0)
+		RETURNING family_id`
+	// qSupersede retires the unused successor — unless it was used meanwhile (then the
+	// parent is spent, and the transaction is rolled back). Its row lock orders it against
+	// the successor's own first presentation (qRotate, which requires superseded_at = 0).
+	qSupersede    = `UPDATE refresh_tokens SET superseded_at = $2 WHERE hash = $1 AND rotated_at = 0 AND superseded_at = 0`
 	qRevokeFamily = `UPDATE refresh_families SET revoked_at = $2 WHERE id = $1 AND revoked_at = 0`
+	// qRevokeClientFamily revokes a family of a client; RETURNING finds it revoked or not.
+	qRevokeClientFamily = `UPDATE refresh_families SET revoked_at = CASE WHEN revoked_at = 0 THEN $3 ELSE revoked_at END
+		WHERE id = $1 AND client_id = $2 RETURNING id, ` + grantColumns + `, code_hash, created_at, absolute_expires_at, revoked_at`
+	// qPruneTokens deletes tokens whose presentation can only revoke their family:
+	// superseded ones, and spent ones past their interval.
+	qPruneTokens = `DELETE FROM refresh_tokens WHERE superseded_at != 0
+		OR (rotated_at != 0 AND reuse_until <= $1 AND NOT EXISTS (SELECT 1 FROM refresh_tokens s
+			WHERE s.hash = refresh_tokens.successor_hash AND s.rotated_at = 0 AND s.superseded_at = 0))`
 )
+
+// tokenState is a token as qTokenFamily reads it.
+type tokenState struct {
+	t             store.RefreshToken
+	f             store.RefreshFamily
+	successorUsed bool
+	succCreated   time.Time
+	succExpires   time.Time
+}
 
 // RefreshToken returns a refresh token and its family, whatever their state.
 func (s *Store) RefreshToken(ctx context.Context, hash string) (store.RefreshToken, store.RefreshFamily, error) {
-	return scanTokenFamily(s.auto().queryRow(ctx, qTokenFamily, hash))
+	st, err := scanTokenFamily(s.auto().queryRow(ctx, qTokenFamily, hash))
+	return st.t, st.f, err
 }
 
-func scanTokenFamily(row *sql.Row) (store.RefreshToken, store.RefreshFamily, error) {
-	var t store.RefreshToken
-	var f store.RefreshFamily
+func scanTokenFamily(row *sql.Row) (tokenState, error) {
+	var st tokenState
+	t, f := &st.t, &st.f
 	var g grantScan
-	var tc, te, tr, fc, fe, fr int64
-	dest := []any{&t.Hash, &t.FamilyID, &tc, &te, &tr, &f.ID}
+	var tc, te, tr, tu, tsup, sc, se, fc, fe, fr int64
+	var used int
+	dest := []any{&t.Hash, &t.FamilyID, &tc, &te, &tr, &tu, &t.SuccessorHash, &t.Successors, &tsup, &used, &sc, &se, &f.ID}
 	dest = append(dest, g.dest()...)
 	dest = append(dest, &f.CodeHash, &fc, &fe, &fr)
 	if err := row.Scan(dest...); err != nil {
-		return t, f, notFound(err, "refresh token")
+		return st, notFound(err, "refresh token")
 	}
-	t.CreatedAt, t.ExpiresAt, t.RotatedAt = fromMS(tc), fromMS(te), fromMS(tr)
+	t.CreatedAt, t.ExpiresAt, t.RotatedAt, t.ReuseUntil, t.SupersededAt = fromMS(tc), fromMS(te), fromMS(tr), fromMS(tu), fromMS(tsup)
 	f.Grant, f.CreatedAt, f.AbsoluteExpiresAt, f.RevokedAt = g.finish(), fromMS(fc), fromMS(fe), fromMS(fr)
-	return t, f, nil
+	// Before migration 0021 a rotated token recorded no successor: spent.
+	st.successorUsed = used == 1 || !t.RotatedAt.IsZero() && t.SuccessorHash == ""
+	st.succCreated, st.succExpires = fromMS(sc), fromMS(se)
+	return st, nil
 }
 
-// RotateRefreshToken exchanges a refresh token in one transaction. The decision is one
-// conditional UPDATE: the token is unexpired, its family unrevoked, and it was never rotated
-// or was rotated within the reuse window (its first rotation time is kept, so the window
-// never slides). Anything else is classified afterwards; a token rotated before the window
-// is reuse, which revokes the family.
+// errRaced: the token's state changed between the classification and its gate; the
+// rotation starts over (only on PostgreSQL, where statements of concurrent transactions
+// interleave; SQLite's immediate transactions run one at a time).
+var errRaced = errors.New("sqlstore: refresh token changed concurrently")
+
+// RotateRefreshToken presents a refresh token (see the state machine in package store's
+// doc). The first presentation of a live token is one conditional UPDATE; anything else is
+// classified from one read, and each decision that writes is gated by a conditional
+// statement on the state that read saw — a decision whose gate fails is taken again.
 func (s *Store) RotateRefreshToken(ctx context.Context, r store.Rotation) (store.RefreshToken, store.RefreshFamily, error) {
+	// Each attempt that races loses to a presentation that committed a change, so n
+	// concurrent presentations need at most n attempts; the bound only stops a livelock.
+	for range 64 {
+		next, fam, err := s.rotateOnce(ctx, r)
+		if !errors.Is(err, errRaced) {
+			return next, fam, err
+		}
+	}
+	return store.RefreshToken{}, store.RefreshFamily{}, fmt.Errorf("sqlstore: rotate: %w", errRaced)
+}
+
+func (s *Store) rotateOnce(ctx context.Context, r store.Rotation) (store.RefreshToken, store.RefreshFamily, error) {
 	var next store.RefreshToken
 	var fam store.RefreshFamily
 	var refused error // a refusal commits (a reuse revocation must stick) and is reported after
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		c := s.in(tx)
+		first := r.Successor(1)
 		var familyID string
-		err := s.in(tx).queryRow(ctx, qRotate, r.Hash, ms(r.Now), ms(r.ReuseCutoff)).Scan(&familyID)
-		if errors.Is(err, sql.ErrNoRows) {
-			fam, refused = s.refusedRotation(ctx, tx, r)
-			if isRefusal(refused) {
-				return nil
-			}
-			return refused
+		err := c.queryRow(ctx, qRotate, r.Hash, ms(r.Now), ms(r.ReuseUntil), first).Scan(&familyID)
+		if err == nil {
+			next = store.RefreshToken{Hash: first, FamilyID: familyID, CreatedAt: r.Now, ExpiresAt: r.Expires, Generation: 1}
+			return insertToken(ctx, c, next)
 		}
-		if err != nil {
+		if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("sqlstore: rotate: %w", err)
 		}
-		next = store.RefreshToken{Hash: r.NewHash, FamilyID: familyID, CreatedAt: r.Now, ExpiresAt: r.Expires}
-		return insertToken(ctx, s.in(tx), next)
+		st, err := scanTokenFamily(c.queryRow(ctx, qTokenFamily, r.Hash))
+		fam = st.f
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				refused = err
+				return nil
+			}
+			return err
+		}
+		t, now := st.t, r.Now
+		switch {
+		case !st.f.RevokedAt.IsZero():
+			refused = fmt.Errorf("refresh token: %w", store.ErrRevoked)
+			return nil
+		case !t.SupersededAt.IsZero(), st.successorUsed && (!now.Before(t.ReuseUntil) || st.succExpires.IsZero()):
+			// Reuse: the facts read (superseded, successor used) never revert, so the
+			// revocation needs no further gate. (A successor already pruned cannot be
+			// answered again even within the interval.)
+			if _, err := c.exec(ctx, qRevokeFamily, st.f.ID, ms(now)); err != nil {
+				return fmt.Errorf("sqlstore: revoke reused family: %w", err)
+			}
+			fam.RevokedAt = now
+			refused = fmt.Errorf("refresh token: %w", store.ErrReused)
+			return nil
+		case !t.ExpiresAt.After(now):
+			refused = fmt.Errorf("refresh token: %w", store.ErrExpired)
+			return nil
+		case t.RotatedAt.IsZero():
+			return errRaced // live a moment ago; qRotate lost to a concurrent presentation
+		case now.Before(t.ReuseUntil):
+			// Within the interval: the same successor again, nothing written.
+			next = store.RefreshToken{Hash: t.SuccessorHash, FamilyID: t.FamilyID, CreatedAt: st.succCreated,
+				ExpiresAt: st.succExpires, Generation: t.Successors}
+			return nil
+		}
+		// Pending after its interval: the answer was lost. Issue the next generation and
+		// supersede the unused successor.
+		gen := t.Successors + 1
+		hash := r.Successor(gen)
+		err = c.queryRow(ctx, qSupersedeGate, r.Hash, ms(now), ms(r.ReuseUntil), hash, t.Successors).Scan(&familyID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errRaced
+		}
+		if err != nil {
+			return fmt.Errorf("sqlstore: supersede: %w", err)
+		}
+		res, err := c.exec(ctx, qSupersede, t.SuccessorHash, ms(now))
+		if err != nil {
+			return fmt.Errorf("sqlstore: supersede: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errRaced // the successor was used meanwhile: rolled back, and now it is reuse
+		}
+		next = store.RefreshToken{Hash: hash, FamilyID: familyID, CreatedAt: now, ExpiresAt: r.Expires, Generation: gen}
+		return insertToken(ctx, c, next)
 	})
 	if err == nil {
 		err = refused
@@ -113,33 +225,19 @@ func (s *Store) RotateRefreshToken(ctx context.Context, r store.Rotation) (store
 	return next, fam, nil
 }
 
-// refusedRotation says why a rotation was refused, revoking the family on reuse; errors other
-// than the store's sentinels are database failures. It runs in the rotation's transaction,
-// and a token's rotated_at never returns to 0, so the classification cannot race the refusal.
-func (s *Store) refusedRotation(ctx context.Context, tx *sql.Tx, r store.Rotation) (store.RefreshFamily, error) {
-	t, f, err := scanTokenFamily(s.in(tx).queryRow(ctx, qTokenFamily, r.Hash))
-	switch {
-	case err != nil:
-		return f, err
-	case !f.RevokedAt.IsZero():
-		return f, fmt.Errorf("refresh token: %w", store.ErrRevoked)
-	case !t.ExpiresAt.After(r.Now):
-		return f, fmt.Errorf("refresh token: %w", store.ErrExpired)
-	}
-	if _, err := s.in(tx).exec(ctx, qRevokeFamily, f.ID, ms(r.Now)); err != nil {
-		return f, fmt.Errorf("sqlstore: revoke reused family: %w", err)
-	}
-	f.RevokedAt = r.Now
-	return f, fmt.Errorf("refresh token: %w", store.ErrReused)
-}
-
-// isRefusal reports whether err is a decision (to be committed and reported) rather than a
-// database failure.
-func isRefusal(err error) bool {
-	for _, e := range []error{store.ErrNotFound, store.ErrRevoked, store.ErrExpired, store.ErrReused} {
-		if errors.Is(err, e) {
-			return true
+// RevokeRefreshFamily revokes a client's family in one conditional statement.
+func (s *Store) RevokeRefreshFamily(ctx context.Context, id, clientID string, now time.Time) (store.RefreshFamily, error) {
+	var f store.RefreshFamily
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var g grantScan
+		var fc, fe, fr int64
+		dest := append([]any{&f.ID}, g.dest()...)
+		dest = append(dest, &f.CodeHash, &fc, &fe, &fr)
+		if err := s.in(tx).queryRow(ctx, qRevokeClientFamily, id, clientID, ms(now)).Scan(dest...); err != nil {
+			return notFound(err, "refresh family")
 		}
-	}
-	return false
+		f.Grant, f.CreatedAt, f.AbsoluteExpiresAt, f.RevokedAt = g.finish(), fromMS(fc), fromMS(fe), fromMS(fr)
+		return nil
+	})
+	return f, err
 }

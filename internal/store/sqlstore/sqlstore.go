@@ -120,7 +120,7 @@ func open(ctx context.Context, db *sql.DB, engine string) (*Store, error) {
 
 // txStatements are the statements the security-relevant transactions run, prepared when the
 // store opens because transactions never prepare (see conn.stmt).
-var txStatements = []string{qRedeem, qClaimCode, qInsertFamily, qInsertToken, qTokenFamily, qRotate, qRevokeFamily,
+var txStatements = []string{qRedeem, qClaimCode, qInsertFamily, qInsertToken, qTokenFamily, qRotate, qSupersedeGate, qSupersede, qRevokeFamily, qRevokeClientFamily,
 	qMarkReplay, qRevokeCodeFamilies, qBurnChildCodes, qRevokeChildFamilies, qInsertCode, qDeleteSession, qRevokeSessionFamilies,
 	qEnterUserCode, qPollDevice, qRedeemDevice, qDeviceByHash, qReserveAttempt}
 
@@ -315,7 +315,8 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 
 // DeleteExpired removes what has outlived its use before now: sessions, interactions, codes
 // (kept until expiry so that a replay is still recognised), device authorizations past their
-// expiry, and refresh-token families past their absolute lifetime (with their tokens).
+// expiry, refresh-token families past their absolute lifetime (with their tokens), and the
+// refresh tokens whose presentation can only revoke their family (qPruneTokens).
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) error {
 	t := ms(now)
 	for _, q := range []string{
@@ -325,6 +326,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) error {
 		`DELETE FROM auth_codes WHERE expires_at < $1`,
 		`DELETE FROM device_codes WHERE expires_at < $1`,
 		`DELETE FROM refresh_families WHERE absolute_expires_at < $1`,
+		qPruneTokens,
 	} {
 		if _, err := s.db.ExecContext(ctx, q, t); err != nil {
 			return fmt.Errorf("sqlstore: delete expired: %w", err)

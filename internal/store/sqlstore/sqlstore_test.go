@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/sigil-idp/sigil/internal/store"
@@ -11,14 +12,21 @@ import (
 )
 
 func TestSQLite(t *testing.T) {
-	storetest.Run(t, func(tb testing.TB) store.Store {
-		s, err := OpenSQLite(context.Background(), filepath.Join(tb.TempDir(), "sigil.db"))
+	var paths sync.Map // *Store → its file
+	open := func(tb testing.TB, path string) store.Store {
+		s, err := OpenSQLite(context.Background(), path)
 		if err != nil {
 			tb.Fatal(err)
 		}
 		tb.Cleanup(func() { s.Close() })
+		paths.Store(s, path)
 		return s
-	})
+	}
+	storetest.Run(t, func(tb testing.TB) store.Store { return open(tb, filepath.Join(tb.TempDir(), "sigil.db")) },
+		func(tb testing.TB, s store.Store) store.Store { // a second *sql.DB on the file, as a second process
+			path, _ := paths.Load(s)
+			return open(tb, path.(string))
+		})
 }
 
 // TestPostgres runs the suite on PostgreSQL when SIGIL_TEST_POSTGRES names a database URL the
@@ -28,7 +36,20 @@ func TestPostgres(t *testing.T) {
 	if dsn == "" {
 		t.Skip("SIGIL_TEST_POSTGRES is not set")
 	}
-	storetest.Run(t, func(tb testing.TB) store.Store { return freshPostgres(tb, dsn) })
+	var dsns sync.Map // *Store → its database URL
+	storetest.Run(t, func(tb testing.TB) store.Store {
+		s, u := freshPostgres(tb, dsn)
+		dsns.Store(s, u)
+		return s
+	}, func(tb testing.TB, s store.Store) store.Store { // a second pool on the database, as a second node
+		u, _ := dsns.Load(s)
+		s2, err := OpenPostgres(context.Background(), u.(string))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { s2.Close() })
+		return s2
+	})
 }
 
 // TestReserveRaceSQLite races reservations through two stores (two *sql.DB, as two

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"sync"
 	"testing"
 	"time"
 
@@ -131,31 +130,12 @@ func testDevicePolling(t *testing.T, s store.Store) {
 	wantErr(t, err, store.ErrNotFound)
 }
 
-// race runs fn n times at once and counts the nil results.
-func race(n int, fn func() error) (wins int, errs []error) {
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			err := fn()
-			mu.Lock()
-			defer mu.Unlock()
-			if err == nil {
-				wins++
-			} else {
-				errs = append(errs, err)
-			}
-		})
-	}
-	wg.Wait()
-	return wins, errs
-}
-
 // testDeviceRaces: of concurrent entries of one user code, approvals, redemptions and
 // polls, exactly one wins each time.
-func testDeviceRaces(t *testing.T, s store.Store) {
+func testDeviceRaces(t *testing.T, s, s2 store.Store) {
 	seed(t, s)
 	must(t, s.CreateDeviceCode(ctx(t), newDevice("d1", "u1")))
+	race := func(n int, fn func(store.Store) error) (int, []error) { return race2(s, s2, n, fn) }
 	const n = 8
 	check := func(what string, wins int, errs []error, lose error) {
 		t.Helper()
@@ -166,9 +146,9 @@ func testDeviceRaces(t *testing.T, s store.Store) {
 			wantErr(t, err, lose)
 		}
 	}
-	wins, errs := race(n, func() error { _, err := s.EnterUserCode(ctx(t), "u1", base); return err })
+	wins, errs := race(n, func(s store.Store) error { _, err := s.EnterUserCode(ctx(t), "u1", base); return err })
 	check("enter", wins, errs, store.ErrNotFound)
-	wins, errs = race(n, func() error {
+	wins, errs = race(n, func(s store.Store) error {
 		_, ok, err := s.PollDeviceCode(ctx(t), "d1", base, 5*time.Second)
 		if err == nil && !ok {
 			return store.ErrConflict // too fast
@@ -176,9 +156,9 @@ func testDeviceRaces(t *testing.T, s store.Store) {
 		return err
 	})
 	check("poll", wins, errs, store.ErrConflict)
-	wins, errs = race(n, func() error { return s.ApproveDeviceCode(ctx(t), "d1", deviceGrant(), base) })
+	wins, errs = race(n, func(s store.Store) error { return s.ApproveDeviceCode(ctx(t), "d1", deviceGrant(), base) })
 	check("approve", wins, errs, store.ErrNotFound)
-	wins, errs = race(n, func() error { _, err := s.RedeemDeviceCode(ctx(t), "d1", base); return err })
+	wins, errs = race(n, func(s store.Store) error { _, err := s.RedeemDeviceCode(ctx(t), "d1", base); return err })
 	check("redeem", wins, errs, store.ErrRedeemed)
 }
 

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"sync"
 	"testing"
 	"time"
 
@@ -46,32 +45,18 @@ func testForcedFailures(t *testing.T, s store.Store) {
 	}
 }
 
-// testForcedFailureRace: n concurrent requests use a failure of k requests exactly k times.
-func testForcedFailureRace(t *testing.T, s store.Store) {
+// testForcedFailureRace: n concurrent requests on two instances use a failure of k requests
+// exactly k times.
+func testForcedFailureRace(t *testing.T, s, s2 store.Store) {
 	seed(t, s)
 	const n, k = 8, 3
 	must(t, s.AddForcedFailure(ctx(t), store.ForcedFailure{ID: "f", Error: "login_required", Remaining: k, CreatedAt: base}))
-	var mu sync.Mutex
-	var used, none int
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			_, err := s.TakeForcedFailure(ctx(t), clientID, userID)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				used++
-			case isErr(err, store.ErrNotFound):
-				none++
-			default:
-				t.Errorf("take: %v", err)
-			}
-		})
+	used, errs := race2(s, s2, n, func(s store.Store) error { _, err := s.TakeForcedFailure(ctx(t), clientID, userID); return err })
+	for _, err := range errs {
+		wantErr(t, err, store.ErrNotFound)
 	}
-	wg.Wait()
-	if used != k || none != n-k {
-		t.Fatalf("%d uses and %d misses, want %d and %d", used, none, k, n-k)
+	if used != k || len(errs) != n-k {
+		t.Fatalf("%d uses and %d misses, want %d and %d", used, len(errs), k, n-k)
 	}
 }
 
