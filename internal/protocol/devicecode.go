@@ -54,31 +54,13 @@ type deviceCodeResponse struct {
 // deviceCode answers /{tenant}/oauth2/v2.0/devicecode. Like the token endpoint, every answer
 // is JSON with CORS headers and Cache-Control: no-store.
 func (s *Server) deviceCode(w http.ResponseWriter, r *http.Request) {
-	allowAnyOrigin(w)
-	switch r.Method {
-	case http.MethodOptions:
-		preflight(w, r, "POST, OPTIONS")
-		return
-	case http.MethodPost:
-	default:
-		w.Header().Set("Allow", "POST, OPTIONS")
-		s.failJSON(w, r, "devicecode", errMethod.new("POST, OPTIONS", truncate(r.Method, 16)))
-		return
-	}
-	p, err := readParams(w, r)
-	if err == nil {
-		err = credentialsInQuery(r)
-	}
-	if err != nil {
-		s.failJSON(w, r, "devicecode", err)
+	p, ok := s.readCredentialPost(w, r, "devicecode")
+	if !ok {
 		return
 	}
 	resp, err := s.runDeviceCode(r.Context(), r, p)
 	if err != nil {
-		if _, _, basic := r.BasicAuth(); basic && asError(err).Status == http.StatusUnauthorized {
-			w.Header().Set("WWW-Authenticate", `Basic realm="`+s.publicURL+`"`) // as the token endpoint
-		}
-		s.failJSON(w, r, "devicecode", err)
+		s.failCredentialPost(w, r, "devicecode", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, resp)

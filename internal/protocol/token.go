@@ -79,38 +79,54 @@ var queryCredentials = []string{"client_secret", "client_assertion", "code", "re
 // JSON with CORS headers and Cache-Control: no-store, so a browser app always reads the real
 // error instead of a network failure.
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
-	allowAnyOrigin(w)
-	switch r.Method {
-	case http.MethodOptions:
-		preflight(w, r, "POST, OPTIONS")
-		return
-	case http.MethodPost:
-	default:
-		w.Header().Set("Allow", "POST, OPTIONS")
-		s.failJSON(w, r, "token", errMethod.new("POST, OPTIONS", truncate(r.Method, 16)))
-		return
-	}
-	p, err := readParams(w, r)
-	if err == nil {
-		err = credentialsInQuery(r)
-	}
-	if err != nil {
-		s.failJSON(w, r, "token", err)
+	p, ok := s.readCredentialPost(w, r, "token")
+	if !ok {
 		return
 	}
 	resp, err := s.runToken(r.Context(), r, p)
 	if err != nil {
-		if _, _, basic := r.BasicAuth(); basic && asError(err).Status == http.StatusUnauthorized {
-			// RFC 6749 §5.2: a failed HTTP Basic authentication is challenged in kind.
-			w.Header().Set("WWW-Authenticate", `Basic realm="`+s.publicURL+`"`)
-		}
-		s.failJSON(w, r, "token", err)
+		s.failCredentialPost(w, r, "token", err)
 		return
 	}
 	if s.tokenIssued != nil {
 		s.tokenIssued(p.get("grant_type"), resp.resource)
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// readCredentialPost is the start of the endpoints clients post credentials to (token,
+// devicecode): CORS for any origin, the preflight, POST only, the parameters read strictly,
+// and no credential in the URL. It answers the request itself when it reports false.
+func (s *Server) readCredentialPost(w http.ResponseWriter, r *http.Request, where string) (params, bool) {
+	allowAnyOrigin(w)
+	switch r.Method {
+	case http.MethodOptions:
+		preflight(w, r, "POST, OPTIONS")
+		return params{}, false
+	case http.MethodPost:
+	default:
+		w.Header().Set("Allow", "POST, OPTIONS")
+		s.failJSON(w, r, where, errMethod.new("POST, OPTIONS", truncate(r.Method, 16)))
+		return params{}, false
+	}
+	p, err := readParams(w, r)
+	if err == nil {
+		err = credentialsInQuery(r)
+	}
+	if err != nil {
+		s.failJSON(w, r, where, err)
+		return params{}, false
+	}
+	return p, true
+}
+
+// failCredentialPost answers an error of such an endpoint; a failed HTTP Basic
+// authentication is challenged in kind (RFC 6749 §5.2).
+func (s *Server) failCredentialPost(w http.ResponseWriter, r *http.Request, where string, err error) {
+	if _, _, basic := r.BasicAuth(); basic && asError(err).Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+s.publicURL+`"`)
+	}
+	s.failJSON(w, r, where, err)
 }
 
 // credentialsInQuery refuses a token request that carries a credential in its URL.
