@@ -172,6 +172,7 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 		DeviceKey: deviceKey, Proxies: proxies,
 		Passwords: o.HashParams, InteractionKey: interactionKey, RefreshKey: refreshKey, Logger: a.log, Now: o.Now, GroupsOverageLimit: c.GroupsOverageLimit, Dev: o.Dev,
 		TestControl: control, Observe: observe, TokenIssued: tokenIssued,
+		BackchannelAllowLocal: c.BackchannelLogout.AllowLocalAddresses || o.Dev,
 	})
 	if err != nil {
 		return err
@@ -304,6 +305,10 @@ func (a *App) prepareTLS(now time.Time) error {
 
 // Handler is the whole HTTP surface, for serving elsewhere or testing in-process.
 func (a *App) Handler() http.Handler { return a.handler }
+
+// DeliverLogouts sends the due back-channel logouts now (the background does it every five
+// seconds), reporting how many were delivered.
+func (a *App) DeliverLogouts(ctx context.Context) (int, error) { return a.srv.DeliverLogouts(ctx) }
 
 // RotateKeys makes the next signing key current now (sigil keys rotate), refusing while it
 // has been published for less than signingKeys.publishAhead unless ignoreAhead; it reports the
@@ -479,14 +484,17 @@ func (a *App) httpServer() *http.Server {
 	return srv
 }
 
-// background runs the signing keys' schedule every minute — publishing a next key, rotating
+// background delivers due back-channel logouts every five seconds, runs the signing keys'
+// schedule every minute — publishing a next key, rotating
 // when it is due, deleting retired keys, reloading what another node changed — and
 // deletes expired records every ten minutes.
 func (a *App) background(ctx context.Context) {
 	keys := time.NewTicker(time.Minute)
 	cleanup := time.NewTicker(10 * time.Minute)
+	logouts := time.NewTicker(5 * time.Second)
 	defer keys.Stop()
 	defer cleanup.Stop()
+	defer logouts.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -497,6 +505,10 @@ func (a *App) background(ctx context.Context) {
 				a.log.ErrorContext(ctx, "signing key rotation", "error", err.Error())
 			} else if rotated {
 				a.log.InfoContext(ctx, "rotated the signing key: the next key signs now", "kid", a.keys.CurrentKeyID())
+			}
+		case <-logouts.C:
+			if _, err := a.srv.DeliverLogouts(ctx); err != nil && ctx.Err() == nil {
+				a.log.ErrorContext(ctx, "back-channel logout delivery", "error", err.Error())
 			}
 		case now := <-cleanup.C:
 			err := errors.Join(a.store.DeleteExpired(ctx, now),

@@ -44,10 +44,19 @@ type Config struct {
 	Admin Admin `yaml:"admin"`
 	// SigningKeys is the signing keys' rotation schedule.
 	SigningKeys SigningKeys `yaml:"signingKeys"`
+	// BackchannelLogout configures the delivery of back-channel logout tokens.
+	BackchannelLogout BackchannelLogout `yaml:"backchannelLogout"`
 	// AccessLog logs one line per request (method, path without the query, route, status,
 	// AADSTS code, duration, trace id, client address): never a query string, header, body,
 	// code or token.
 	AccessLog bool `yaml:"accessLog"`
+}
+
+// BackchannelLogout configures back-channel logout delivery.
+type BackchannelLogout struct {
+	// AllowLocalAddresses lets logout tokens go to loopback and link-local addresses (refused
+	// otherwise, so an app registration cannot aim Sigil at its own host); sigil dev allows them.
+	AllowLocalAddresses bool `yaml:"allowLocalAddresses"`
 }
 
 // SigningKeys schedules key rotation: a next key is always published; it starts signing once

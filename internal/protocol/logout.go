@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sigil-idp/sigil/internal/directory"
 	"github.com/sigil-idp/sigil/internal/store"
@@ -91,7 +92,10 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request, p params, te
 	}
 	var frames []string
 	for _, x := range targets {
-		more, err := s.frontChannelFrames(ctx, x)
+		more, outbox, err := s.appLogouts(ctx, x, now)
+		if err == nil && len(outbox) > 0 {
+			err = s.store.EnqueueLogouts(ctx, outbox)
+		}
 		if err != nil {
 			s.failPage(w, r, "logout", err)
 			return
@@ -127,30 +131,47 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request, p params, te
 	http.Redirect(w, r, target, http.StatusFound)
 }
 
-// frontChannelFrames are the front-channel logout URLs of the apps session x signed in to
-// that registered a logoutUrl (OpenID Connect Front-Channel Logout 1.0): logoutUrl with the
-// issuer and the session's sid, which the app matches with its ID token's sid.
-func (s *Server) frontChannelFrames(ctx context.Context, x store.Session) ([]string, error) {
+// appLogouts says who to tell that session x ends, for the apps it signed in to: the
+// front-channel logout URLs (OpenID Connect Front-Channel Logout 1.0) — logoutUrl with the
+// issuer and the session's sid, which the app matches with its ID token's sid — and the
+// back-channel logout tokens to POST to backchannelLogoutUrl (Back-Channel Logout 1.0),
+// which backchannel.go delivers from the store's outbox.
+func (s *Server) appLogouts(ctx context.Context, x store.Session, now time.Time) ([]string, []store.BackchannelLogout, error) {
 	clients, err := s.store.SessionClients(ctx, x.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var frames []string
+	var outbox []store.BackchannelLogout
+	iss := tokens.Issuer(s.publicURL, x.TenantID)
 	for _, id := range clients {
 		app, err := s.store.AppByClientID(ctx, id)
-		if errors.Is(err, store.ErrNotFound) || err == nil && app.LogoutURL == "" {
+		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		sep := "?"
-		if strings.Contains(app.LogoutURL, "?") {
-			sep = "&"
+		if app.LogoutURL != "" {
+			sep := "?"
+			if strings.Contains(app.LogoutURL, "?") {
+				sep = "&"
+			}
+			frames = append(frames, app.LogoutURL+sep+url.Values{"iss": {iss}, "sid": {x.ID}}.Encode())
 		}
-		frames = append(frames, app.LogoutURL+sep+url.Values{"iss": {tokens.Issuer(s.publicURL, x.TenantID)}, "sid": {x.ID}}.Encode())
+		if app.BackchannelLogoutURL != "" {
+			token, err := s.keys.SignLogoutToken(logoutClaims{Iss: iss, Aud: app.ClientID, Iat: now.Unix(),
+				Exp: now.Add(logoutTokenLifetime).Unix(), JTI: tokens.RandomID(16), SID: x.ID,
+				Sub:    tokens.PairwiseSubject(s.pairwise, x.UserID, app.ClientID),
+				Events: map[string]struct{}{"http://schemas.openid.net/event/backchannel-logout": {}}})
+			if err != nil {
+				return nil, nil, err
+			}
+			outbox = append(outbox, store.BackchannelLogout{ID: tokens.RandomID(16), ClientID: app.ClientID,
+				URL: app.BackchannelLogoutURL, LogoutToken: token, DueAt: now, CreatedAt: now})
+		}
 	}
-	return frames, nil
+	return frames, outbox, nil
 }
 
 // readLogout checks the tenant, the hints, the client and the post-logout redirect URI.

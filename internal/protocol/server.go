@@ -46,6 +46,9 @@ type Options struct {
 	Dev bool
 	// TestControl, when not nil, serves the test-control API under /-/test/ (testcontrol.go).
 	TestControl *TestControl
+	// BackchannelAllowLocal lets back-channel logout reach loopback and link-local addresses
+	// (dev mode, tests); they are refused otherwise.
+	BackchannelAllowLocal bool
 	// Observe, when set, learns of every request once it is answered (metrics).
 	Observe func(RequestInfo)
 	// TokenIssued, when set, learns of every successful token response: the grant type and
@@ -97,6 +100,7 @@ type Server struct {
 	clockOffset atomic.Int64
 	observe     func(RequestInfo)
 	tokenIssued func(grantType, resource string)
+	backchannel *http.Client // posts back-channel logout tokens (backchannel.go)
 	// draining: the process is shutting down (Drain); /readyz answers 503.
 	draining atomic.Bool
 }
@@ -130,6 +134,7 @@ func NewServer(o Options) (*Server, error) {
 		pages: o.Pages, lifetimes: o.Lifetimes, throttle: o.Throttle, log: o.Logger, now: now,
 		hashing: newHashQueue(2), proxies: o.Proxies, deviceKey: o.DeviceKey, dummyHash: dummy, passwords: o.Passwords,
 		groupsOverage: o.GroupsOverageLimit, dev: o.Dev, control: o.TestControl, observe: o.Observe, tokenIssued: o.TokenIssued,
+		backchannel: backchannelClient(o.BackchannelAllowLocal),
 	}
 	if len(s.deviceKey) == 0 {
 		s.deviceKey = []byte(tokens.RandomID(32)) // one node, cookies valid until it restarts

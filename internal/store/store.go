@@ -89,6 +89,7 @@ type Store interface {
 	Keys
 	Throttle
 	TestControl
+	Outbox
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// DeleteExpired removes sessions, interactions, codes, device authorizations and
@@ -523,4 +524,28 @@ type TestControl interface {
 	// consents, refresh tokens, throttle counts, forced failures — keeping tenants, apps, APIs,
 	// groups and signing keys, so that applying the bootstrap file again restores its users.
 	ResetState(ctx context.Context) error
+}
+
+// BackchannelLogout is a logout token to POST to an app's backchannelLogoutUrl.
+type BackchannelLogout struct {
+	ID          string
+	ClientID    string
+	URL         string
+	LogoutToken string // signed; names the session (sid) and the user, no secret
+	Attempts    int
+	DueAt       time.Time
+	CreatedAt   time.Time
+}
+
+// Outbox keeps back-channel logout tokens until they are delivered, across restarts and nodes.
+type Outbox interface {
+	// EnqueueLogouts stores logout tokens to deliver, in one transaction.
+	EnqueueLogouts(ctx context.Context, ls []BackchannelLogout) error
+	// ClaimLogout takes the oldest due logout for lease in one conditional statement (of
+	// several nodes claiming at once, one gets each); ErrNotFound when none is due.
+	ClaimLogout(ctx context.Context, now time.Time, lease time.Duration) (BackchannelLogout, error)
+	// FinishLogout deletes a delivered logout.
+	FinishLogout(ctx context.Context, id string) error
+	// RetryLogout counts a failed attempt and makes the logout due again at dueAt.
+	RetryLogout(ctx context.Context, id string, dueAt time.Time) error
 }

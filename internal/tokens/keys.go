@@ -44,6 +44,7 @@ type signingKey struct {
 	id     string
 	priv   *rsa.PrivateKey
 	header string // base64url JOSE header, encoded once
+	logout string // the same with typ logout+jwt (back-channel logout tokens)
 }
 
 // LoadKeys reads the signing keys from the store, creating and storing an RS256 key with a
@@ -164,7 +165,10 @@ func (ks *KeySet) Reload(ctx context.Context) error {
 		if k.State == store.KeyCurrent {
 			header, _ := json.Marshal(map[string]string{"alg": "RS256", "kid": k.ID, "typ": "JWT",
 				"x5t": base64.RawURLEncoding.EncodeToString(x5t[:])})
-			current = &signingKey{id: k.ID, priv: priv, header: base64.RawURLEncoding.EncodeToString(header)}
+			logout, _ := json.Marshal(map[string]string{"alg": "RS256", "kid": k.ID, "typ": "logout+jwt",
+				"x5t": base64.RawURLEncoding.EncodeToString(x5t[:])})
+			current = &signingKey{id: k.ID, priv: priv, header: base64.RawURLEncoding.EncodeToString(header),
+				logout: base64.RawURLEncoding.EncodeToString(logout)}
 		}
 	}
 	jwks, err := json.Marshal(set)
@@ -208,7 +212,13 @@ func (ks *KeySet) JWKS() []byte {
 }
 
 // Sign returns claims as a compact JWS signed RS256 with the current key.
-func (ks *KeySet) Sign(claims any) (string, error) {
+func (ks *KeySet) Sign(claims any) (string, error) { return ks.sign(claims, false) }
+
+// SignLogoutToken signs a back-channel logout token: as Sign, with typ logout+jwt (OpenID
+// Connect Back-Channel Logout 1.0 §2.4), so it can never pass for an ID or access token.
+func (ks *KeySet) SignLogoutToken(claims any) (string, error) { return ks.sign(claims, true) }
+
+func (ks *KeySet) sign(claims any, logout bool) (string, error) {
 	payload, err := json.Marshal(claims)
 	if err != nil {
 		return "", fmt.Errorf("tokens: marshal claims: %w", err)
@@ -219,9 +229,13 @@ func (ks *KeySet) Sign(claims any) (string, error) {
 	if key == nil {
 		return "", errors.New("tokens: no current signing key")
 	}
+	header := key.header
+	if logout {
+		header = key.logout
+	}
 	var b bytes.Buffer
-	b.Grow(len(key.header) + 1 + base64.RawURLEncoding.EncodedLen(len(payload)) + 1 + 342)
-	b.WriteString(key.header)
+	b.Grow(len(header) + 1 + base64.RawURLEncoding.EncodedLen(len(payload)) + 1 + 342)
+	b.WriteString(header)
 	b.WriteByte('.')
 	enc := base64.NewEncoder(base64.RawURLEncoding, &b)
 	enc.Write(payload)

@@ -322,6 +322,8 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) error {
 	for _, q := range []string{
 		`DELETE FROM sessions WHERE expires_at < $1`,
 		`DELETE FROM session_clients WHERE session_id NOT IN (SELECT id FROM sessions) AND created_at < $1`,
+		// Back-channel logouts not delivered within a day are given up.
+		`DELETE FROM backchannel_outbox WHERE created_at + 86400000 < $1`,
 		`DELETE FROM completed_interactions WHERE expires_at < $1`,
 		`DELETE FROM auth_codes WHERE expires_at < $1`,
 		`DELETE FROM device_codes WHERE expires_at < $1`,

@@ -139,3 +139,29 @@ func testSessionClients(t *testing.T, s store.Store) {
 		t.Fatalf("after the session ended and expired records were deleted: %v", got)
 	}
 }
+
+// testOutbox: a due logout is claimed once while leased, retried later, delivered once;
+// undelivered logouts are given up after a day.
+func testOutbox(t *testing.T, s store.Store) {
+	must(t, s.EnqueueLogouts(ctx(t), []store.BackchannelLogout{
+		{ID: "l1", ClientID: clientID, URL: "https://app.example.test/bcl", LogoutToken: "t1", DueAt: base, CreatedAt: base},
+		{ID: "l2", ClientID: clientID, URL: "https://app.example.test/bcl", LogoutToken: "t2", DueAt: base.Add(time.Hour), CreatedAt: base}}))
+	l, err := s.ClaimLogout(ctx(t), base, time.Minute)
+	must(t, err)
+	if l.ID != "l1" || l.LogoutToken != "t1" || l.Attempts != 0 {
+		t.Fatalf("claimed %+v", l)
+	}
+	_, err = s.ClaimLogout(ctx(t), base.Add(time.Second), time.Minute)
+	wantErr(t, err, store.ErrNotFound) // l1 is leased, l2 not due
+	must(t, s.RetryLogout(ctx(t), "l1", base.Add(10*time.Second)))
+	l, err = s.ClaimLogout(ctx(t), base.Add(10*time.Second), time.Minute)
+	must(t, err)
+	if l.ID != "l1" || l.Attempts != 1 {
+		t.Fatalf("claimed again %+v", l)
+	}
+	must(t, s.FinishLogout(ctx(t), "l1"))
+	wantErr(t, s.FinishLogout(ctx(t), "l1"), store.ErrNotFound)
+	must(t, s.DeleteExpired(ctx(t), base.Add(25*time.Hour)))
+	_, err = s.ClaimLogout(ctx(t), base.Add(26*time.Hour), time.Minute)
+	wantErr(t, err, store.ErrNotFound) // l2 given up after a day
+}

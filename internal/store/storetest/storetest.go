@@ -79,6 +79,7 @@ func Run(t *testing.T, newStore func(testing.TB) store.Store, reopen func(testin
 		{"KeyRotation", testKeyRotation},
 		{"GroupAndGrantAdmin", testGroupAndGrantAdmin},
 		{"SessionClients", testSessionClients},
+		{"Outbox", testOutbox},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
