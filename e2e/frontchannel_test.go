@@ -3,6 +3,8 @@ package e2e
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -16,13 +18,22 @@ import (
 // TestFrontChannelLogout signs alice in to two apps that registered a logoutUrl — the test SPA
 // with msal-browser 5 by popup, a second app by a plain authorization request in the same
 // browser — and signs out with MSAL's logoutRedirect: Sigil's logout page loads both apps'
-// logoutUrl with the issuer and the session's sid, then lands on the post-logout redirect URI.
-func TestFrontChannelLogout(t *testing.T) {
+// logoutUrl with the issuer and the session's sid, then lands on the post-logout redirect URI;
+// the SPA's backchannelLogoutUrl gets a logout token for the same sid.
+func TestFrontChannelLogout(t *testing.T) { // and back-channel
 	const second = "7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f"
+	backchannel := make(chan string, 4)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		backchannel <- r.PostForm.Get("logout_token")
+	}))
+	defer receiver.Close()
 	e := harness.Start(t, harness.Options{Edit: func(c *config.Config) {
 		apps := &c.Tenants[0].Apps
 		origin := strings.TrimSuffix((*apps)[0].SPA.RedirectURIs[0], "/msal5.html")
 		(*apps)[0].LogoutURL = origin + "/front-channel-logout?app=todo"
+		(*apps)[0].BackchannelLogoutURL = receiver.URL + "/back-channel-logout"
+		c.BackchannelLogout.AllowLocalAddresses = true
 		*apps = append(*apps, config.App{DisplayName: "Second app", ClientID: second,
 			SPA: config.Platform{RedirectURIs: []string{origin + "/blank.html"}}, LogoutURL: origin + "/front-channel-logout?app=second"})
 	}})
@@ -60,5 +71,15 @@ func TestFrontChannelLogout(t *testing.T) {
 		if v == nil || v.Get("sid") != sid || v.Get("iss") != e.IdP+"/"+harness.TenantID+"/v2.0" {
 			t.Errorf("front-channel logout of %s: %v (want sid %s)", app, v, sid)
 		}
+	}
+	// The test SPA also registered a backchannelLogoutUrl: a node delivers within seconds.
+	select {
+	case token := <-backchannel:
+		b, _ := base64.RawURLEncoding.DecodeString(strings.Split(token+"..", ".")[1])
+		if !strings.Contains(string(b), `"sid":"`+sid+`"`) || !strings.Contains(string(b), "backchannel-logout") {
+			t.Errorf("back-channel logout token: %s", b)
+		}
+	case <-time.After(20 * time.Second):
+		t.Errorf("no back-channel logout within 20 s")
 	}
 }
