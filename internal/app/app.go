@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/sigil-idp/sigil/internal/admin"
 	"github.com/sigil-idp/sigil/internal/config"
 	"github.com/sigil-idp/sigil/internal/directory"
@@ -34,6 +36,7 @@ import (
 	"github.com/sigil-idp/sigil/internal/store/sqlstore"
 	"github.com/sigil-idp/sigil/internal/tokens"
 	"github.com/sigil-idp/sigil/internal/web"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // App is one Sigil server.
@@ -47,11 +50,12 @@ type App struct {
 	handler http.Handler
 	// shutdownDelay is how long Serve keeps serving, not ready, once asked to stop.
 	shutdownDelay time.Duration
-	tls           *tls.Config  // nil: plain HTTP behind a TLS-terminating proxy
-	caFile        string       // the local CA of tls.auto, "" otherwise
-	caMade        bool         // tls.auto made that CA on this start
-	admin         http.Handler // the admin listener's, nil when admin.listen is unset
-	metrics       *metrics     // served at the admin listener's /metrics; nil without one
+	tls           *tls.Config              // nil: plain HTTP behind a TLS-terminating proxy
+	caFile        string                   // the local CA of tls.auto, "" otherwise
+	caMade        bool                     // tls.auto made that CA on this start
+	admin         http.Handler             // the admin listener's, nil when admin.listen is unset
+	metrics       *metrics                 // served at the admin listener's /metrics; nil without one
+	tracing       *sdktrace.TracerProvider // nil unless tracing is configured
 }
 
 // Options adjust an App beyond its configuration.
@@ -65,6 +69,8 @@ type Options struct {
 	Wrap func(http.Handler) http.Handler
 	// WrapStore, when set, wraps the opened store (tests count or hold its calls).
 	WrapStore func(store.Store) store.Store
+	// TraceExporter, when set, receives every span synchronously (tests); it turns tracing on.
+	TraceExporter sdktrace.SpanExporter
 	// Dev is sigil dev: error pages carry notes for the developer (registered redirect URIs,
 	// the configuration key to edit), and the test-control API is on.
 	Dev bool
@@ -162,6 +168,13 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 	if c.AccessLog {
 		observe = a.accessLog(observe)
 	}
+	tracer, err := a.newTracer(ctx, o)
+	if err != nil {
+		return err
+	}
+	if t, ok := a.store.(interface{ SetTracer(trace.Tracer) }); ok && tracer != nil {
+		t.SetTracer(tracer)
+	}
 	srv, err := protocol.NewServer(protocol.Options{
 		PublicURL: c.PublicURL, Store: a.store, Keys: a.keys, PairwiseKey: pairwise, Pages: pages,
 		Sessions:  session.NewManager(a.store, time.Duration(c.Sessions.Lifetime), time.Duration(c.Sessions.RememberLifetime)),
@@ -171,7 +184,7 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 			AddressBurst: c.LoginThrottle.AddressBurst, AddressRefill: time.Duration(c.LoginThrottle.AddressRefill)},
 		DeviceKey: deviceKey, Proxies: proxies,
 		Passwords: o.HashParams, InteractionKey: interactionKey, RefreshKey: refreshKey, Logger: a.log, Now: o.Now, GroupsOverageLimit: c.GroupsOverageLimit, Dev: o.Dev,
-		TestControl: control, Observe: observe, TokenIssued: tokenIssued,
+		TestControl: control, Observe: observe, TokenIssued: tokenIssued, Tracer: tracer,
 		BackchannelAllowLocal: c.BackchannelLogout.AllowLocalAddresses || o.Dev,
 	})
 	if err != nil {
@@ -537,5 +550,13 @@ func closeWhenDraining(srv *protocol.Server, next http.Handler) http.Handler {
 	})
 }
 
-// Close releases the store.
-func (a *App) Close() error { return a.store.Close() }
+// Close flushes the traces still batched and releases the store.
+func (a *App) Close() error {
+	var err error
+	if a.tracing != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err = a.tracing.Shutdown(ctx) // flushes the spans still batched
+	}
+	return errors.Join(err, a.store.Close())
+}

@@ -44,12 +44,25 @@ type Config struct {
 	Admin Admin `yaml:"admin"`
 	// SigningKeys is the signing keys' rotation schedule.
 	SigningKeys SigningKeys `yaml:"signingKeys"`
+	// Tracing exports OpenTelemetry traces; off unless OTLPEndpoint is set.
+	Tracing Tracing `yaml:"tracing"`
 	// BackchannelLogout configures the delivery of back-channel logout tokens.
 	BackchannelLogout BackchannelLogout `yaml:"backchannelLogout"`
 	// AccessLog logs one line per request (method, path without the query, route, status,
 	// AADSTS code, duration, trace id, client address): never a query string, header, body,
 	// code or token.
 	AccessLog bool `yaml:"accessLog"`
+}
+
+// Tracing configures OpenTelemetry: one span per request, with the store's statements and
+// the token signatures under it, exported over OTLP/HTTP.
+type Tracing struct {
+	// OTLPEndpoint is the collector's OTLP/HTTP traces URL, such as
+	// http://127.0.0.1:4318/v1/traces.
+	OTLPEndpoint string `yaml:"otlpEndpoint"`
+	// SampleRatio is the share of traces kept (0 < ratio ≤ 1; 0 means 1). A request that
+	// arrives inside a sampled trace is not: Sigil starts its own traces.
+	SampleRatio float64 `yaml:"sampleRatio"`
 }
 
 // BackchannelLogout configures back-channel logout delivery.

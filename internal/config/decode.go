@@ -254,6 +254,8 @@ func (d *decoder) scalar(n *yaml.Node, path string, v reflect.Value) {
 		want = "true or false"
 	case reflect.Int:
 		want = "a whole number"
+	case reflect.Float64:
+		want = "a number"
 	}
 	if n.Kind != yaml.ScalarNode {
 		d.fail(n, path, "got %s, want %s", describe(n), want)
@@ -276,6 +278,13 @@ func (d *decoder) scalar(n *yaml.Node, path string, v reflect.Value) {
 			return
 		}
 		v.SetInt(int64(i))
+	case reflect.Float64:
+		var f float64
+		if t := n.ShortTag(); t != "!!float" && t != "!!int" || n.Decode(&f) != nil {
+			d.fail(n, path, "got %s, want %s", describe(n), want)
+			return
+		}
+		v.SetFloat(f)
 	default: // a field type added to Config without a case here
 		d.fail(n, path, "cannot decode into %s", v.Type())
 	}

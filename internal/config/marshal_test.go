@@ -76,3 +76,17 @@ func TestMarshalDesignExample(t *testing.T) {
 		t.Errorf("round trip changed the configuration:\n%s\n got %+v\nwant %+v", out, back, c)
 	}
 }
+
+// TestParseSampleRatio: a number between 0 and 1; anything else is a problem at its line.
+func TestParseSampleRatio(t *testing.T) {
+	c, err := Parse("sigil.yaml", []byte(minimal+"tracing: {otlpEndpoint: \"http://127.0.0.1:4318/v1/traces\", sampleRatio: 0.25}\n"), Overrides{})
+	if err != nil || c.Tracing.SampleRatio != 0.25 {
+		t.Fatalf("0.25: %v, %v", c.Tracing, err)
+	}
+	for _, bad := range []string{"2", "high", "-0.5"} {
+		if _, err := Parse("sigil.yaml", []byte(minimal+"tracing: {sampleRatio: "+bad+"}\n"), Overrides{}); err == nil ||
+			!strings.Contains(err.Error(), "sampleRatio") {
+			t.Errorf("sampleRatio %s: %v", bad, err)
+		}
+	}
+}

@@ -122,6 +122,12 @@ func (v *validator) server(c *Config) {
 	} else if p := c.SigningKeys.RotationPeriod; p != 0 && p <= c.SigningKeys.PublishAhead {
 		v.addf("signingKeys.rotationPeriod", "must be longer than publishAhead (%s), or 0 for no schedule", c.SigningKeys.PublishAhead)
 	}
+	if r := c.Tracing.SampleRatio; r < 0 || r > 1 {
+		v.addf("tracing.sampleRatio", "must be between 0 and 1")
+	}
+	if e := c.Tracing.OTLPEndpoint; e != "" {
+		v.check("tracing.otlpEndpoint", e, checkHTTPURL(e))
+	}
 	if c.Admin.Listen != "" {
 		v.check("admin.listen", c.Admin.Listen, checkListen(c.Admin.Listen))
 	}

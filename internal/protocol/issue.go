@@ -102,7 +102,7 @@ func (s *Server) issueTokens(r *http.Request, f *flow, grant store.Grant, user d
 	var accessToken string
 	if f.req.Reply.Type.Token {
 		var err error
-		if accessToken, err = s.keys.Sign(s.accessClaims(m, user, life)); err != nil {
+		if accessToken, err = s.sign(r.Context(), s.accessClaims(m, user, life)); err != nil {
 			return nil, err
 		}
 		v.Set("access_token", accessToken)
@@ -115,7 +115,7 @@ func (s *Server) issueTokens(r *http.Request, f *flow, grant store.Grant, user d
 		if accessToken != "" {
 			c.AtHash = tokens.HalfHash(accessToken)
 		}
-		idToken, err := s.keys.Sign(c)
+		idToken, err := s.sign(r.Context(), c)
 		if err != nil {
 			return nil, err
 		}

@@ -90,11 +90,11 @@ func (s *Server) mint(ctx context.Context, m mintRequest) (*tokenResponse, error
 		resp.RefreshTokenExpiresIn = int64(m.refreshExpires.Sub(m.now) / time.Second)
 	}
 	var err error
-	if resp.AccessToken, err = s.keys.Sign(s.accessClaims(m, *user, life)); err != nil {
+	if resp.AccessToken, err = s.sign(ctx, s.accessClaims(m, *user, life)); err != nil {
 		return nil, err
 	}
 	if slices.Contains(g.Scopes, directory.ScopeOpenID) {
-		if resp.IDToken, err = s.keys.Sign(s.idClaims(m, *user, life)); err != nil {
+		if resp.IDToken, err = s.sign(ctx, s.idClaims(m, *user, life)); err != nil {
 			return nil, err
 		}
 	}

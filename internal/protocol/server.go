@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/sigil-idp/sigil/internal/directory"
 	"github.com/sigil-idp/sigil/internal/password"
 	"github.com/sigil-idp/sigil/internal/session"
@@ -49,6 +51,9 @@ type Options struct {
 	// BackchannelAllowLocal lets back-channel logout reach loopback and link-local addresses
 	// (dev mode, tests); they are refused otherwise.
 	BackchannelAllowLocal bool
+	// Tracer, when set, makes every request a span, with the store's statements and the token
+	// signatures as spans under it.
+	Tracer trace.Tracer
 	// Observe, when set, learns of every request once it is answered (metrics).
 	Observe func(RequestInfo)
 	// TokenIssued, when set, learns of every successful token response: the grant type and
@@ -101,6 +106,7 @@ type Server struct {
 	observe     func(RequestInfo)
 	tokenIssued func(grantType, resource string)
 	backchannel *http.Client // posts back-channel logout tokens (backchannel.go)
+	tracer      trace.Tracer // nil: no tracing
 	// draining: the process is shutting down (Drain); /readyz answers 503.
 	draining atomic.Bool
 }
@@ -134,7 +140,7 @@ func NewServer(o Options) (*Server, error) {
 		pages: o.Pages, lifetimes: o.Lifetimes, throttle: o.Throttle, log: o.Logger, now: now,
 		hashing: newHashQueue(2), proxies: o.Proxies, deviceKey: o.DeviceKey, dummyHash: dummy, passwords: o.Passwords,
 		groupsOverage: o.GroupsOverageLimit, dev: o.Dev, control: o.TestControl, observe: o.Observe, tokenIssued: o.TokenIssued,
-		backchannel: backchannelClient(o.BackchannelAllowLocal),
+		backchannel: backchannelClient(o.BackchannelAllowLocal), tracer: o.Tracer,
 	}
 	if len(s.deviceKey) == 0 {
 		s.deviceKey = []byte(tokens.RandomID(32)) // one node, cookies valid until it restarts
@@ -175,14 +181,21 @@ func (s *Server) withIDs(next http.Handler) http.Handler {
 		if !directory.IsGUID(ids.correlation) {
 			ids.correlation = newGUID()
 		}
+		ctx := r.Context()
+		var span trace.Span
+		if s.tracer != nil {
+			// One server span per request; its trace id is the trace_id errors report.
+			ctx, span = s.tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer))
+			ids.trace = traceGUID(span.SpanContext().TraceID())
+		}
 		w.Header().Set("x-ms-request-id", ids.trace)
 		w.Header().Set("client-request-id", ids.correlation)
-		if s.observe == nil {
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), idsKey{}, ids)))
+		if s.observe == nil && span == nil {
+			next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, idsKey{}, ids)))
 			return
 		}
 		ids.outcome = &outcome{}
-		s.observed(w, r.WithContext(context.WithValue(r.Context(), idsKey{}, ids)), next, ids.outcome)
+		s.observed(w, r.WithContext(context.WithValue(ctx, idsKey{}, ids)), next, ids.outcome, span)
 	})
 }
 

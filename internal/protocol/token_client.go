@@ -67,7 +67,7 @@ func appPermissions(app directory.App, api directory.API) []string {
 // mintApp issues an app-only access token for resource: the subject is the app's service
 // principal in the tenant (sub = oid), idtyp is app, and roles are the app's permissions.
 // Every request gets a token of its own (its own uti and one signature): no answer is reused.
-func (s *Server) mintApp(_ context.Context, tr *tokenRequest, resource string, roles []string) (*tokenResponse, error) {
+func (s *Server) mintApp(ctx context.Context, tr *tokenRequest, resource string, roles []string) (*tokenResponse, error) {
 	now, life := s.now(), s.lifetimesFor(tr.app)
 	aud := resource
 	if aud == directory.ProfileResource {
@@ -81,7 +81,7 @@ func (s *Server) mintApp(_ context.Context, tr *tokenRequest, resource string, r
 		OID: sp, Sub: sp, TID: tenantID, UTI: tokens.RandomID(16), Ver: "2.0",
 	}
 	c.Roles = roles
-	at, err := s.keys.Sign(c)
+	at, err := s.sign(ctx, c)
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,9 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
 
@@ -33,9 +36,25 @@ type Store struct {
 	db      *sql.DB
 	engine  string // "sqlite" or "postgres"
 	stmts   stmtCache
-	writeMu sync.Mutex // SQLite only: see lockWrites
-	applied []int64    // the migrations this Store applied when it opened
-	version int64      // the schema version after migrate
+	writeMu sync.Mutex   // SQLite only: see lockWrites
+	applied []int64      // the migrations this Store applied when it opened
+	version int64        // the schema version after migrate
+	tracer  trace.Tracer // spans for statements; nil: none (SetTracer)
+}
+
+// SetTracer makes every statement a span of the request's trace (tracing on). Call it before
+// the store is used concurrently.
+func (s *Store) SetTracer(t trace.Tracer) { s.tracer = t }
+
+// span starts a client span for one statement, named by its first word ("sql SELECT").
+func (s *Store) span(ctx context.Context, query string) (context.Context, func()) {
+	if s.tracer == nil {
+		return ctx, func() {}
+	}
+	verb, _, _ := strings.Cut(strings.TrimSpace(query), " ")
+	ctx, sp := s.tracer.Start(ctx, "sql "+strings.ToUpper(verb), trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("db.system", s.engine)))
+	return ctx, func() { sp.End() }
 }
 
 var _ store.Store = (*Store)(nil)

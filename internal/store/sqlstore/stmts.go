@@ -80,6 +80,8 @@ func (c conn) stmt(ctx context.Context, query string) *sql.Stmt {
 
 // exec runs a statement that returns no rows. Outside a transaction it counts as a write.
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx, end := c.s.span(ctx, query)
+	defer end()
 	if c.tx == nil {
 		defer c.s.lockWrites()()
 	}
@@ -95,6 +97,8 @@ func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 // query runs a SELECT. Writes that return rows (… RETURNING) run in s.tx, so that the write
 // lock spans reading them.
 func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx, end := c.s.span(ctx, query)
+	defer end()
 	if st := c.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -106,6 +110,8 @@ func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 
 // queryRow runs a SELECT for one row; see query.
 func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx, end := c.s.span(ctx, query)
+	defer end()
 	if st := c.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
