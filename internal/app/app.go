@@ -159,11 +159,18 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 	}
 	var observe func(protocol.RequestInfo)
 	var tokenIssued func(string, string)
+	var securityEvent func(string)
 	if c.Admin.Listen != "" {
 		a.metrics = newMetrics()
 		observe, tokenIssued = a.metrics.observe, a.metrics.tokenIssued
 		a.keys.OnSign = a.metrics.signed
 		a.metrics.watchKeys(a.keys.Keys)
+		if o, ok := a.store.(interface {
+			SetObserver(func(string, time.Duration, error))
+		}); ok {
+			o.SetObserver(a.metrics.statement)
+		}
+		securityEvent = a.metrics.securityEvent
 	}
 	if c.AccessLog {
 		observe = a.accessLog(observe)
@@ -185,6 +192,7 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 		DeviceKey: deviceKey, Proxies: proxies,
 		Passwords: o.HashParams, InteractionKey: interactionKey, RefreshKey: refreshKey, Logger: a.log, Now: o.Now, GroupsOverageLimit: c.GroupsOverageLimit, Dev: o.Dev,
 		TestControl: control, Observe: observe, TokenIssued: tokenIssued, Tracer: tracer,
+		SecurityEvent:         securityEvent,
 		BackchannelAllowLocal: c.BackchannelLogout.AllowLocalAddresses || o.Dev,
 	})
 	if err != nil {

@@ -23,6 +23,9 @@ type metrics struct {
 	latency  *prometheus.HistogramVec
 	tokens   *prometheus.CounterVec
 	signing  prometheus.Histogram
+	store    *prometheus.HistogramVec
+	storeErr *prometheus.CounterVec
+	events   *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -39,10 +42,28 @@ func newMetrics() *metrics {
 		signing: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sigil_token_signing_duration_seconds",
 			Help: "How long one token signature took.", Buckets: []float64{.0005, .001, .002, .004, .008, .016, .032}}),
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.tokens, m.signing, collectors.NewGoCollector(),
+	m.store = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sigil_store_statement_duration_seconds",
+		Help:    "How long the store's statements took, by their first word (SELECT, INSERT, UPDATE, DELETE, …).",
+		Buckets: []float64{.0001, .0005, .001, .0025, .005, .01, .025, .05, .1, .5, 1}}, []string{"verb"})
+	m.storeErr = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sigil_store_errors_total",
+		Help: "Store statements that failed, by their first word."}, []string{"verb"})
+	m.events = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sigil_security_events_total",
+		Help: "Security events, by kind: signin.lockout and clientauth.throttled are the throttle's."}, []string{"event"})
+	m.registry.MustRegister(m.requests, m.latency, m.tokens, m.signing, m.store, m.storeErr, m.events, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
+
+// statement records one store statement.
+func (m *metrics) statement(verb string, d time.Duration, err error) {
+	m.store.WithLabelValues(verb).Observe(d.Seconds())
+	if err != nil {
+		m.storeErr.WithLabelValues(verb).Inc()
+	}
+}
+
+// securityEvent counts one security event.
+func (m *metrics) securityEvent(kind string) { m.events.WithLabelValues(kind).Inc() }
 
 // signed records one token signature.
 func (m *metrics) signed(d time.Duration) { m.signing.Observe(d.Seconds()) }

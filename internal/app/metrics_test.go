@@ -87,6 +87,12 @@ func TestMetrics(t *testing.T) {
 	if v := value("sigil_http_requests_total", map[string]string{"route": route, "status": "401", "aadsts": "7000215"}); v != 1 {
 		t.Errorf("token requests answered 401 AADSTS7000215: %v, want 1", v)
 	}
+	if v := value("sigil_security_events_total", map[string]string{"event": "clientauth.failure"}); v != 1 {
+		t.Errorf("security events clientauth.failure: %v, want 1", v)
+	}
+	if h := families["sigil_store_statement_duration_seconds"]; h == nil || len(h.Metric) == 0 {
+		t.Errorf("store statement durations: %v", h)
+	}
 	if h := families["sigil_token_signing_duration_seconds"]; h == nil || h.Metric[0].Histogram.GetSampleCount() != 2 {
 		t.Errorf("signing durations: %v", h)
 	}

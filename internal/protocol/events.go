@@ -84,6 +84,9 @@ func (s *Server) event(ctx context.Context, kind eventKind, who subject, why *Er
 
 // eventWith is event with the cause of a revocation.
 func (s *Server) eventWith(ctx context.Context, kind eventKind, who subject, why *Error, cause revokeCause) {
+	if s.securityEvent != nil {
+		s.securityEvent(string(kind))
+	}
 	ids := idsOf(ctx)
 	attrs := []slog.Attr{slog.String("event", string(kind)), slog.String("tenant_id", who.tenant),
 		slog.String("user_id", who.user), slog.String("client_id", who.client), slog.String("client_address", ids.addr),

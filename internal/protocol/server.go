@@ -51,6 +51,9 @@ type Options struct {
 	// BackchannelAllowLocal lets back-channel logout reach loopback and link-local addresses
 	// (dev mode, tests); they are refused otherwise.
 	BackchannelAllowLocal bool
+	// SecurityEvent, when set, learns the kind of every security event (signin.lockout,
+	// clientauth.throttled, refresh.reuse, …) as it is logged (metrics).
+	SecurityEvent func(kind string)
 	// Tracer, when set, makes every request a span, with the store's statements and the token
 	// signatures as spans under it.
 	Tracer trace.Tracer
@@ -107,6 +110,8 @@ type Server struct {
 	tokenIssued func(grantType, resource string)
 	backchannel *http.Client // posts back-channel logout tokens (backchannel.go)
 	tracer      trace.Tracer // nil: no tracing
+	// securityEvent learns of every security event (Options.SecurityEvent).
+	securityEvent func(kind string)
 	// draining: the process is shutting down (Drain); /readyz answers 503.
 	draining atomic.Bool
 }
@@ -141,6 +146,7 @@ func NewServer(o Options) (*Server, error) {
 		hashing: newHashQueue(2), proxies: o.Proxies, deviceKey: o.DeviceKey, dummyHash: dummy, passwords: o.Passwords,
 		groupsOverage: o.GroupsOverageLimit, dev: o.Dev, control: o.TestControl, observe: o.Observe, tokenIssued: o.TokenIssued,
 		backchannel: backchannelClient(o.BackchannelAllowLocal), tracer: o.Tracer,
+		securityEvent: o.SecurityEvent,
 	}
 	if len(s.deviceKey) == 0 {
 		s.deviceKey = []byte(tokens.RandomID(32)) // one node, cookies valid until it restarts

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -36,28 +37,50 @@ type Store struct {
 	db      *sql.DB
 	engine  string // "sqlite" or "postgres"
 	stmts   stmtCache
-	writeMu sync.Mutex   // SQLite only: see lockWrites
-	applied []int64      // the migrations this Store applied when it opened
-	version int64        // the schema version after migrate
-	tracer  trace.Tracer // spans for statements; nil: none (SetTracer)
+	writeMu sync.Mutex                                    // SQLite only: see lockWrites
+	applied []int64                                       // the migrations this Store applied when it opened
+	version int64                                         // the schema version after migrate
+	tracer  trace.Tracer                                  // spans for statements; nil: none (SetTracer)
+	observe func(verb string, d time.Duration, err error) // statement metrics; nil: none
 }
 
 // SetTracer makes every statement a span of the request's trace (tracing on). Call it before
 // the store is used concurrently.
 func (s *Store) SetTracer(t trace.Tracer) { s.tracer = t }
 
-// span starts a client span for one statement, named by its first word ("sql SELECT").
-func (s *Store) span(ctx context.Context, query string) (context.Context, func()) {
-	if s.tracer == nil {
-		return ctx, func() {}
-	}
-	verb, _, _ := strings.Cut(strings.TrimSpace(query), " ")
-	ctx, sp := s.tracer.Start(ctx, "sql "+strings.ToUpper(verb), trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(attribute.String("db.system", s.engine)))
-	return ctx, func() { sp.End() }
+// SetObserver has observe learn of every statement — its first word (SELECT, INSERT, …), how
+// long it took, and its error — for metrics. Call it before the store is used concurrently.
+func (s *Store) SetObserver(observe func(verb string, d time.Duration, err error)) {
+	s.observe = observe
 }
 
-var _ store.Store = (*Store)(nil)
+// span starts watching one statement: a client span named by its first word ("sql SELECT")
+// when tracing, a measurement when observed. The returned func ends it with the statement's
+// error.
+func (s *Store) span(ctx context.Context, query string) (context.Context, func(error)) {
+	if s.tracer == nil && s.observe == nil {
+		return ctx, func(error) {}
+	}
+	verb, _, _ := strings.Cut(strings.TrimSpace(query), " ")
+	verb = strings.ToUpper(verb)
+	var sp trace.Span
+	if s.tracer != nil {
+		ctx, sp = s.tracer.Start(ctx, "sql "+verb, trace.WithSpanKind(trace.SpanKindClient),
+			trace.WithAttributes(attribute.String("db.system", s.engine)))
+	}
+	start := time.Now()
+	return ctx, func(err error) {
+		if s.observe != nil {
+			s.observe(verb, time.Since(start), err)
+		}
+		if sp != nil {
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				sp.SetStatus(codes.Error, err.Error())
+			}
+			sp.End()
+		}
+	}
+}
 
 // OpenSQLite opens (creating it if needed) the SQLite database file at path and brings its
 // schema up to date. Write transactions take the write lock when they begin, so concurrent

@@ -79,9 +79,9 @@ func (c conn) stmt(ctx context.Context, query string) *sql.Stmt {
 }
 
 // exec runs a statement that returns no rows. Outside a transaction it counts as a write.
-func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func (c conn) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
 	ctx, end := c.s.span(ctx, query)
-	defer end()
+	defer func() { end(err) }()
 	if c.tx == nil {
 		defer c.s.lockWrites()()
 	}
@@ -96,9 +96,9 @@ func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 
 // query runs a SELECT. Writes that return rows (… RETURNING) run in s.tx, so that the write
 // lock spans reading them.
-func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (c conn) query(ctx context.Context, query string, args ...any) (rows *sql.Rows, err error) {
 	ctx, end := c.s.span(ctx, query)
-	defer end()
+	defer func() { end(err) }()
 	if st := c.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -109,9 +109,9 @@ func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 }
 
 // queryRow runs a SELECT for one row; see query.
-func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+func (c conn) queryRow(ctx context.Context, query string, args ...any) (row *sql.Row) {
 	ctx, end := c.s.span(ctx, query)
-	defer end()
+	defer func() { end(row.Err()) }()
 	if st := c.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
