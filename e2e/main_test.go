@@ -25,10 +25,16 @@ func TestMain(m *testing.M) {
 }
 
 // tellGoCommand writes line to the standard error of the process that ran this test binary
-// (the go command), where a terminal or CI log shows it; it does nothing where that cannot be
-// opened (not Linux, or another parent).
+// (the go command) when that is a terminal or a pipe (a CI log), where it shows; it does
+// nothing where that cannot be opened (not Linux, another parent) or is a regular file.
 func tellGoCommand(line string) {
-	f, err := os.OpenFile("/proc/"+strconv.Itoa(os.Getppid())+"/fd/2", os.O_WRONLY|os.O_APPEND, 0)
+	path := "/proc/" + strconv.Itoa(os.Getppid()) + "/fd/2"
+	if info, err := os.Stat(path); err != nil || info.Mode().IsRegular() {
+		// A file: a second writer would be overwritten by the go command's next line (or
+		// overwrite it), so the line stays in the package's own output (go test -v shows it).
+		return
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		return
 	}
