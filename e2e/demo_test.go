@@ -22,15 +22,7 @@ import (
 func TestDevDemoSPA(t *testing.T) {
 	chromium := browser.Require(t)
 	modules := harness.NodeModules(t)
-	idpLn, _ := net.Listen("tcp", "127.0.0.1:0")
-	spaLn, _ := net.Listen("tcp", "127.0.0.1:0")
-	publicURL := fmt.Sprintf("https://login.example.test:%d", idpLn.Addr().(*net.TCPAddr).Port)
-	dev, err := demo.StartDev(t.Context(), demo.DevOptions{PublicURL: publicURL, DataDir: t.TempDir(),
-		NodeModules: modules, IdPListener: idpLn, SPAListener: spaLn, HashParams: password.Params{Memory: 64, Time: 1, Threads: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dev.Close()
+	dev, publicURL := serveDev(t, "login.example.test", modules)
 	banner := dev.Banner(time.Second)
 	for _, want := range []string{publicURL + "/" + demo.Domain, `["` + strings.TrimPrefix(publicURL, "https://") + `"]`,
 		publicURL + "/" + demo.TenantID + "/v2.0", demo.ClientID, demo.Username, demo.Password, dev.SPAOrigin, "node_modules",
@@ -39,11 +31,6 @@ func TestDevDemoSPA(t *testing.T) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
 		}
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { dev.Serve(ctx) })
-	defer func() { stop(); wg.Wait() }()
-
 	b := browser.Start(t, browser.Options{ExecPath: chromium, MapHosts: []string{"*.example.test"}})
 	p, err := b.NewPage()
 	if err != nil {
@@ -145,19 +132,7 @@ func waitText(t *testing.T, p *browser.Page, css, want string) {
 // says why nothing works and what to run, instead of doing nothing.
 func TestDemoSaysWhenMSALIsMissing(t *testing.T) {
 	chromium := browser.Require(t)
-	idpLn, _ := net.Listen("tcp", "127.0.0.1:0")
-	spaLn, _ := net.Listen("tcp", "127.0.0.1:0")
-	publicURL := fmt.Sprintf("https://login.example.test:%d", idpLn.Addr().(*net.TCPAddr).Port)
-	dev, err := demo.StartDev(t.Context(), demo.DevOptions{PublicURL: publicURL, DataDir: t.TempDir(),
-		IdPListener: idpLn, SPAListener: spaLn, HashParams: password.Params{Memory: 64, Time: 1, Threads: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dev.Close()
-	ctx, stop := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { dev.Serve(ctx) })
-	defer func() { stop(); wg.Wait() }()
+	dev, _ := serveDev(t, "login.example.test", "") // no node_modules: MSAL from the CDN
 	b := browser.Start(t, browser.Options{ExecPath: chromium, MapHosts: []string{"*.example.test"}})
 	p, err := b.NewPage()
 	if err != nil {
@@ -170,4 +145,31 @@ func TestDemoSaysWhenMSALIsMissing(t *testing.T) {
 	if disabled, _ := browser.Eval[bool](p, `document.querySelector("#login-popup").disabled`); !disabled {
 		t.Error("the buttons stay enabled without MSAL.js")
 	}
+}
+
+// serveDev runs what `sigil dev` runs, on ports the system chooses, with Sigil's public URL on
+// host (the demo SPA on the same host), MSAL from modules ("" for the CDN), and cheap password
+// hashes; it stops when the test ends. It returns the dev server and Sigil's public URL.
+func serveDev(t *testing.T, host, modules string) (*demo.Dev, string) {
+	t.Helper()
+	idpLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spaLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	publicURL := fmt.Sprintf("https://%s:%d", host, idpLn.Addr().(*net.TCPAddr).Port)
+	dev, err := demo.StartDev(t.Context(), demo.DevOptions{PublicURL: publicURL, DataDir: t.TempDir(), NodeModules: modules,
+		IdPListener: idpLn, SPAListener: spaLn, HashParams: password.Params{Memory: 64, Time: 1, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dev.Close() })
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { dev.Serve(ctx) })
+	t.Cleanup(func() { stop(); wg.Wait() })
+	return dev, publicURL
 }

@@ -3,19 +3,14 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sigil-idp/sigil/e2e/browser"
 	"github.com/sigil-idp/sigil/e2e/harness"
-	"github.com/sigil-idp/sigil/internal/demo"
-	"github.com/sigil-idp/sigil/internal/password"
 )
 
 // TestExamplePlaywright runs examples/playwright — a Playwright suite against the demo SPA that
@@ -32,25 +27,7 @@ func TestExamplePlaywright(t *testing.T) {
 		}
 		browser.Skip(t, msg)
 	}
-	idpLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	spaLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	publicURL := fmt.Sprintf("https://localhost:%d", idpLn.Addr().(*net.TCPAddr).Port)
-	dev, err := demo.StartDev(t.Context(), demo.DevOptions{PublicURL: publicURL, DataDir: t.TempDir(), NodeModules: modules,
-		IdPListener: idpLn, SPAListener: spaLn, HashParams: password.Params{Memory: 64, Time: 1, Threads: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dev.Close()
-	ctx, stop := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { dev.Serve(ctx) })
-	defer func() { stop(); wg.Wait() }()
+	dev, publicURL := serveDev(t, "localhost", modules)
 
 	run, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 	defer cancel()

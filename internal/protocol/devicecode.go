@@ -70,29 +70,11 @@ func (s *Server) deviceCode(w http.ResponseWriter, r *http.Request) {
 // with it — tenant, client, client authentication by the authPublicFlows rule, no browser
 // origin — then checks scope and claims, and stores a pending device authorization.
 func (s *Server) runDeviceCode(ctx context.Context, r *http.Request, p params) (*deviceCodeResponse, error) {
-	t, err := s.resolveTenant(ctx, r.PathValue("tenant"))
+	tr, err := s.clientRequest(ctx, r, p, grantSpec{auth: authPublicFlows})
 	if err != nil {
 		return nil, err
 	}
-	cred, err := readClientCredential(r, p)
-	if err != nil {
-		return nil, err
-	}
-	app, err := s.appFor(ctx, t, cred.clientID)
-	if err != nil {
-		return nil, err
-	}
-	tr := &tokenRequest{p: p, tenant: t, app: app, origin: r.Header.Get("Origin"), addr: s.clientAddress(r),
-		spec: grantSpec{auth: authPublicFlows}}
-	if tr.authn, err = s.authenticateClient(ctx, tr, cred); err != nil {
-		return nil, err
-	}
-	if err := checkClientAuth(tr); err != nil {
-		return nil, err
-	}
-	if tr.origin != "" {
-		return nil, errCrossOriginNotSPA.new(truncate(tr.origin, 200))
-	}
+	app := tr.app
 	scope := p.get("scope")
 	if scope == "" {
 		return nil, errMissingParam.new("scope")
@@ -103,7 +85,7 @@ func (s *Server) runDeviceCode(ctx context.Context, r *http.Request, p params) (
 	if _, err := parseClaimsRequest(p.get("claims")); err != nil {
 		return nil, err
 	}
-	return s.startDeviceAuthorization(ctx, t, app, scope, p.get("claims"))
+	return s.startDeviceAuthorization(ctx, tr.tenant, app, scope, p.get("claims"))
 }
 
 // startDeviceAuthorization stores a pending device authorization under fresh codes. A user

@@ -154,6 +154,17 @@ func (s *Server) runToken(ctx context.Context, r *http.Request, p params) (*toke
 	case !ok:
 		return nil, errGrantType.new(truncate(gt, 64))
 	}
+	tr, err := s.clientRequest(ctx, r, p, spec)
+	if err != nil {
+		return nil, err
+	}
+	return spec.run(s, ctx, tr)
+}
+
+// clientRequest runs the steps every request of a client to the token endpoint or the device
+// code endpoint shares, in order — tenant, client, client authentication, the grant's
+// authentication rule, the cross-origin rule — and returns the request they checked.
+func (s *Server) clientRequest(ctx context.Context, r *http.Request, p params, spec grantSpec) (*tokenRequest, error) {
 	t, err := s.resolveTenant(ctx, r.PathValue("tenant"))
 	if err != nil {
 		return nil, err
@@ -176,7 +187,7 @@ func (s *Server) runToken(ctx context.Context, r *http.Request, p params) (*toke
 	if tr.origin != "" && (!spec.browser || !app.IsSPAOrigin(tr.origin)) {
 		return nil, errCrossOriginNotSPA.new(truncate(tr.origin, 200))
 	}
-	return spec.run(s, ctx, tr)
+	return tr, nil
 }
 
 // checkClientAuth applies the grant's authentication rule once the credential presented, if
