@@ -41,7 +41,12 @@ type Store struct {
 	version int64                                         // the schema version after migrate
 	tracer  trace.Tracer                                  // spans for statements; nil: none (SetTracer)
 	observe func(verb string, d time.Duration, err error) // statement metrics; nil: none
+	batches func(writes int)                              // SQLite: the writes of each COMMIT; nil: none
 }
+
+// SetBatchObserver has observe learn, on SQLite, how many write transactions each COMMIT
+// carried (group commit: commit.go). Call it before the store is used concurrently.
+func (s *Store) SetBatchObserver(observe func(writes int)) { s.batches = observe }
 
 // SetTracer makes every statement a span of the request's trace (tracing on). Call it before
 // the store is used concurrently.
@@ -152,9 +157,12 @@ func open(ctx context.Context, db *sql.DB, engine string) (*Store, error) {
 	}
 	if engine == "sqlite" {
 		s.commits = startCommitter(db)
-		s.commits.observe = func(_ int, d time.Duration, err error) {
+		s.commits.observe = func(n int, d time.Duration, err error) {
 			if s.observe != nil {
 				s.observe("COMMIT", d, err)
+			}
+			if s.batches != nil {
+				s.batches(n)
 			}
 		}
 	}
