@@ -93,4 +93,3 @@ func rotateParallel(b *testing.B, s *Store, start, stop func()) {
 	b.StopTimer()
 	stop()
 }
-
