@@ -15,7 +15,7 @@ import (
 // UpsertTenant creates or replaces a tenant and its domain list. A domain that belongs to
 // another tenant yields store.ErrConflict.
 func (s *Store) UpsertTenant(ctx context.Context, t directory.Tenant) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.directoryTx(ctx, func(tx *sql.Tx) error {
 		if _, err := s.in(tx).exec(ctx, `INSERT INTO tenants (id, display_name, updated_at) VALUES ($1, $2, $3)
 			ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, updated_at = excluded.updated_at`,
 			t.ID, t.DisplayName, time.Now().UnixMilli()); err != nil {
@@ -41,12 +41,16 @@ const tenantQuery = `SELECT t.id, t.display_name, COALESCE(d.domain, '') FROM te
 
 // TenantByID returns a tenant with its domains.
 func (s *Store) TenantByID(ctx context.Context, id string) (directory.Tenant, error) {
-	return s.tenant(ctx, tenantQuery+`WHERE t.id = $1 ORDER BY d.domain`, id)
+	return cached(s, cacheKey{kind: 't', key: id}, func() (directory.Tenant, error) {
+		return s.tenant(ctx, tenantQuery+`WHERE t.id = $1 ORDER BY d.domain`, id)
+	}, cloneTenant)
 }
 
 // TenantByDomain returns the tenant that owns a domain.
 func (s *Store) TenantByDomain(ctx context.Context, domain string) (directory.Tenant, error) {
-	return s.tenant(ctx, tenantQuery+`WHERE t.id = (SELECT tenant_id FROM tenant_domains WHERE domain = $1) ORDER BY d.domain`, domain)
+	return cached(s, cacheKey{kind: 'd', key: domain}, func() (directory.Tenant, error) {
+		return s.tenant(ctx, tenantQuery+`WHERE t.id = (SELECT tenant_id FROM tenant_domains WHERE domain = $1) ORDER BY d.domain`, domain)
+	}, cloneTenant)
 }
 
 func (s *Store) tenant(ctx context.Context, query, arg string) (directory.Tenant, error) {
@@ -125,7 +129,7 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (directory.
 // URIs and secret hashes.
 func (s *Store) UpsertApp(ctx context.Context, a directory.App) error {
 	l := a.Lifetimes
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.directoryTx(ctx, func(tx *sql.Tx) error {
 		if _, err := s.in(tx).exec(ctx, `INSERT INTO apps (client_id, tenant_id, display_name, sign_in_audience, consent,
 				implicit_id_tokens, implicit_access_tokens, logout_url, backchannel_logout_url, optional_id_claims,
 				optional_access_claims, access_token_ms, id_token_ms, auth_code_ms, refresh_reuse_ms, refresh_idle_ms,
@@ -188,6 +192,12 @@ func replaceAppLists(ctx context.Context, c conn, a directory.App) error {
 
 // AppByClientID returns an app registration with its lists.
 func (s *Store) AppByClientID(ctx context.Context, clientID string) (directory.App, error) {
+	return cached(s, cacheKey{kind: 'a', key: clientID}, func() (directory.App, error) {
+		return s.app(ctx, clientID)
+	}, cloneApp)
+}
+
+func (s *Store) app(ctx context.Context, clientID string) (directory.App, error) {
 	var a directory.App
 	var aud, consent, idClaims, atClaims, groupClaims string
 	var at, it, ac, rr, ri, rs, ra int64
@@ -266,7 +276,7 @@ func (s *Store) AllowsPostLogoutRedirect(ctx context.Context, tenantID, uri stri
 // UpsertAPI creates or replaces an API registration and its scopes.
 func (s *Store) UpsertAPI(ctx context.Context, a directory.API) error {
 	key := strings.ToLower(a.AppIDURI)
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.directoryTx(ctx, func(tx *sql.Tx) error {
 		if _, err := s.in(tx).exec(ctx, `INSERT INTO apis (tenant_id, app_id_uri_key, app_id_uri, display_name, client_id,
 			updated_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, app_id_uri_key) DO UPDATE SET
 			app_id_uri = excluded.app_id_uri, display_name = excluded.display_name, client_id = excluded.client_id,
@@ -291,6 +301,12 @@ func (s *Store) UpsertAPI(ctx context.Context, a directory.API) error {
 
 // APIByURI returns an API of the tenant by Application ID URI, compared case-insensitively.
 func (s *Store) APIByURI(ctx context.Context, tenantID, appIDURI string) (directory.API, error) {
+	return cached(s, cacheKey{kind: 'i', tenantID: tenantID, key: appIDURI}, func() (directory.API, error) {
+		return s.api(ctx, tenantID, appIDURI)
+	}, cloneAPI)
+}
+
+func (s *Store) api(ctx context.Context, tenantID, appIDURI string) (directory.API, error) {
 	rows, err := s.auto().query(ctx, `SELECT a.app_id_uri, a.display_name, a.client_id, COALESCE(s.value, ''),
 			COALESCE(s.admin_consent_required, FALSE), COALESCE(s.description, '')
 		FROM apis a LEFT JOIN api_scopes s ON s.tenant_id = a.tenant_id AND s.app_id_uri_key = a.app_id_uri_key

@@ -36,12 +36,16 @@ type Store struct {
 	db      *sql.DB
 	engine  string // "sqlite" or "postgres"
 	stmts   stmtCache
-	commits *committer                                    // SQLite only: the writer goroutine (commit.go)
-	applied []int64                                       // the migrations this Store applied when it opened
-	version int64                                         // the schema version after migrate
-	tracer  trace.Tracer                                  // spans for statements; nil: none (SetTracer)
-	observe func(verb string, d time.Duration, err error) // statement metrics; nil: none
-	batches func(writes int)                              // SQLite: the writes of each COMMIT; nil: none
+	commits *committer // SQLite only: the writer goroutine (commit.go)
+	cache   *dirCache  // tenants, apps, APIs (cache.go)
+	// PostgreSQL: the goroutine listening for directory changes, its end and its stop.
+	listening  chan struct{}
+	stopListen context.CancelFunc
+	applied    []int64                                       // the migrations this Store applied when it opened
+	version    int64                                         // the schema version after migrate
+	tracer     trace.Tracer                                  // spans for statements; nil: none (SetTracer)
+	observe    func(verb string, d time.Duration, err error) // statement metrics; nil: none
+	batches    func(writes int)                              // SQLite: the writes of each COMMIT; nil: none
 }
 
 // SetBatchObserver has observe learn, on SQLite, how many write transactions each COMMIT
@@ -155,7 +159,15 @@ func open(ctx context.Context, db *sql.DB, engine string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if engine == "postgres" {
+		s.cache = newDirCache(pgCacheTTL, false) // on once listening
+		var lctx context.Context
+		lctx, s.stopListen = context.WithCancel(context.WithoutCancel(ctx))
+		s.listening = make(chan struct{})
+		go s.listen(lctx)
+	}
 	if engine == "sqlite" {
+		s.cache = newDirCache(sqliteCacheTTL, true)
 		s.commits = startCommitter(db)
 		s.commits.observe = func(n int, d time.Duration, err error) {
 			if s.observe != nil {
@@ -186,6 +198,10 @@ var txStatements = []string{qRedeem, qClaimCode, qInsertFamily, qInsertToken, qT
 func (s *Store) Close() error {
 	if s.commits != nil {
 		s.commits.stop()
+	}
+	if s.stopListen != nil {
+		s.stopListen()
+		<-s.listening
 	}
 	s.stmts.close()
 	return s.db.Close()

@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(testing.TB) store.Store, reopen func(testin
 		{"RefreshRaceUseVersusRetry", testRefreshRaceUseVersusRetry},
 		{"DeviceRaces", testDeviceRaces},
 		{"ForcedFailureRace", testForcedFailureRace},
+		{"DirectoryChanges", testDirectoryChanges},
 	}
 	for _, tc := range pairs {
 		t.Run(tc.name, func(t *testing.T) {
