@@ -6,6 +6,7 @@
 //	largestore seed   -storage sqlite:/tmp/big/sigil.db -users 100000 -families 1000000
 //	largestore prune  -storage sqlite:/tmp/big/sigil.db -after 10m -n 3
 //	largestore rotate -storage sqlite:/dev/shm/grow.db -families 20000 -rotations 1000000 -prune=true
+//	largestore bench  -storage sqlite:/tmp/big/sigil.db -c 8 -d 5s
 //	largestore size   -storage sqlite:/tmp/big/sigil.db
 //
 // storage is "sqlite:PATH" or a postgres:// URL; the store's migrations run first, as
@@ -24,7 +25,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: largestore seed|prune|rotate|size [flags]")
+		fmt.Fprintln(os.Stderr, "usage: largestore seed|prune|rotate|bench|size [flags]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
@@ -35,9 +36,10 @@ func main() {
 	at := fs.Int64("now", 0, "seed: the seeding's now in unix ms (0: the clock); prune: the seeding's now")
 	n := fs.Int("n", 3, "prune: how many runs, each at a later now by -after")
 	rotations := fs.Int("rotations", 1_000_000, "rotate: rotations in all")
-	workers := fs.Int("c", 8, "rotate: concurrent rotations")
+	workers := fs.Int("c", 8, "rotate, bench: concurrent workers")
 	rate := fs.Float64("rate", 400, "rotate: simulated refreshes per second (sets how many fall between two DeleteExpired runs)")
 	prune := fs.Bool("prune", true, "rotate: run DeleteExpired every 10 simulated minutes")
+	dur := fs.Duration("d", 5*time.Second, "bench: how long")
 	limit := fs.Duration("timeout", 30*time.Minute, "stop after this long")
 	fs.Parse(os.Args[2:])
 	ctx, cancel := context.WithTimeout(context.Background(), *limit)
@@ -54,6 +56,8 @@ func main() {
 		err = timePrune(ctx, *storage, now, *after, *n)
 	case "rotate":
 		err = rotate(ctx, *storage, rotateOptions{families: *families, rotations: *rotations, workers: *workers, rate: *rate, prune: *prune})
+	case "bench":
+		err = storeBench(ctx, *storage, *workers, *dur)
 	case "size":
 		err = printSize(ctx, *storage, "")
 	default:
