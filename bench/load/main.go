@@ -10,6 +10,9 @@
 // worker's user access token as MSAL sends it, with openid and offline_access: two signatures
 // and a new refresh-token family per request) and obo-access (the downstream scope alone: one
 // signature, nothing written). Every run is bounded by -d and -max.
+//
+// dex-refresh runs the refresh loop against dex instead (dex.go), for the side-by-side
+// comparison in bench/README.md.
 package main
 
 import (
@@ -49,7 +52,7 @@ func main() {
 	flag.StringVar(&o.user, "user", "alice@contoso.test", "username")
 	flag.StringVar(&o.password, "password", "Passw0rd!alice", "password")
 	flag.StringVar(&o.scope, "scope", "api://todo/Todo.Read openid profile offline_access", "scopes")
-	flag.StringVar(&o.op, "op", "refresh", "discovery, jwks, silent, refresh, client_credentials, obo or obo-access")
+	flag.StringVar(&o.op, "op", "refresh", "discovery, jwks, silent, refresh, client_credentials, obo, obo-access or dex-refresh")
 	flag.StringVar(&o.daemon, "daemon", "1a2b3c4d-1111-4222-8333-944455556666", "client credentials: the daemon's client id")
 	flag.StringVar(&o.daemonSecret, "daemon-secret", "daemon-secret-value", "client credentials: the daemon's secret")
 	flag.StringVar(&o.middle, "middle", "4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8", "on-behalf-of: the middle tier's client id")
@@ -68,6 +71,7 @@ func main() {
 
 // worker is one closed loop; step makes one request.
 type worker struct {
+	id     int // 0, 1, …: which of the workers
 	o      options
 	client *http.Client
 	cookie string // session cookie, for silent
@@ -80,7 +84,7 @@ func run(o options) error {
 	tr := &http.Transport{MaxIdleConnsPerHost: o.workers * 2}
 	workers := make([]*worker, o.workers)
 	for i := range workers {
-		w := &worker{o: o, client: &http.Client{Transport: tr, Timeout: 10 * time.Second,
+		w := &worker{id: i, o: o, client: &http.Client{Transport: tr, Timeout: 10 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 		if err := w.prepare(); err != nil {
 			return fmt.Errorf("worker %d: %w", i, err)
@@ -157,6 +161,8 @@ func (w *worker) prepare() error {
 		w.body = url.Values{"grant_type": {"client_credentials"}, "client_id": {w.o.daemon},
 			"client_secret": {w.o.daemonSecret}, "scope": {"api://todo/.default"}}.Encode()
 		return nil
+	case "dex-refresh":
+		return w.dexPrepare()
 	case "silent", "refresh", "obo", "obo-access":
 	default:
 		return nil
@@ -311,6 +317,8 @@ func (w *worker) step() error {
 		return err
 	case "client_credentials", "obo", "obo-access":
 		return w.serverToken()
+	case "dex-refresh":
+		return w.dexRefresh()
 	case "refresh":
 		return w.token(url.Values{"client_id": {w.o.client}, "grant_type": {"refresh_token"}, "refresh_token": {w.rt},
 			"scope": {w.o.scope}})

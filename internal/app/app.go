@@ -170,6 +170,9 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 		}); ok {
 			o.SetObserver(a.metrics.statement)
 		}
+		if o, ok := a.store.(interface{ SetBatchObserver(func(int)) }); ok {
+			o.SetBatchObserver(a.metrics.committed)
+		}
 		securityEvent = a.metrics.securityEvent
 	}
 	if c.AccessLog {

@@ -25,6 +25,7 @@ type metrics struct {
 	signing  prometheus.Histogram
 	store    *prometheus.HistogramVec
 	storeErr *prometheus.CounterVec
+	batch    prometheus.Histogram
 	events   *prometheus.CounterVec
 }
 
@@ -47,9 +48,12 @@ func newMetrics() *metrics {
 		Buckets: []float64{.0001, .0005, .001, .0025, .005, .01, .025, .05, .1, .5, 1}}, []string{"verb"})
 	m.storeErr = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sigil_store_errors_total",
 		Help: "Store statements that failed, by their first word."}, []string{"verb"})
+	m.batch = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sigil_store_commit_batch_writes",
+		Help:    "SQLite: how many requests' write transactions each COMMIT (one fsync) carried.",
+		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128}})
 	m.events = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sigil_security_events_total",
 		Help: "Security events, by kind: signin.lockout and clientauth.throttled are the throttle's."}, []string{"event"})
-	m.registry.MustRegister(m.requests, m.latency, m.tokens, m.signing, m.store, m.storeErr, m.events, collectors.NewGoCollector(),
+	m.registry.MustRegister(m.requests, m.latency, m.tokens, m.signing, m.store, m.storeErr, m.batch, m.events, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -61,6 +65,9 @@ func (m *metrics) statement(verb string, d time.Duration, err error) {
 		m.storeErr.WithLabelValues(verb).Inc()
 	}
 }
+
+// committed records the size of one group commit.
+func (m *metrics) committed(writes int) { m.batch.Observe(float64(writes)) }
 
 // securityEvent counts one security event.
 func (m *metrics) securityEvent(kind string) { m.events.WithLabelValues(kind).Inc() }

@@ -93,6 +93,9 @@ func TestMetrics(t *testing.T) {
 	if h := families["sigil_store_statement_duration_seconds"]; h == nil || len(h.Metric) == 0 {
 		t.Errorf("store statement durations: %v", h)
 	}
+	if h := families["sigil_store_commit_batch_writes"]; h == nil || h.Metric[0].Histogram.GetSampleCount() == 0 {
+		t.Errorf("commit batch sizes (SQLite): %v", h)
+	}
 	if h := families["sigil_token_signing_duration_seconds"]; h == nil || h.Metric[0].Histogram.GetSampleCount() != 2 {
 		t.Errorf("signing durations: %v", h)
 	}

@@ -16,7 +16,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -37,12 +36,17 @@ type Store struct {
 	db      *sql.DB
 	engine  string // "sqlite" or "postgres"
 	stmts   stmtCache
-	writeMu sync.Mutex                                    // SQLite only: see lockWrites
+	commits *committer                                    // SQLite only: the writer goroutine (commit.go)
 	applied []int64                                       // the migrations this Store applied when it opened
 	version int64                                         // the schema version after migrate
 	tracer  trace.Tracer                                  // spans for statements; nil: none (SetTracer)
 	observe func(verb string, d time.Duration, err error) // statement metrics; nil: none
+	batches func(writes int)                              // SQLite: the writes of each COMMIT; nil: none
 }
+
+// SetBatchObserver has observe learn, on SQLite, how many write transactions each COMMIT
+// carried (group commit: commit.go). Call it before the store is used concurrently.
+func (s *Store) SetBatchObserver(observe func(writes int)) { s.batches = observe }
 
 // SetTracer makes every statement a span of the request's trace (tracing on). Call it before
 // the store is used concurrently.
@@ -151,6 +155,17 @@ func open(ctx context.Context, db *sql.DB, engine string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if engine == "sqlite" {
+		s.commits = startCommitter(db)
+		s.commits.observe = func(n int, d time.Duration, err error) {
+			if s.observe != nil {
+				s.observe("COMMIT", d, err)
+			}
+			if s.batches != nil {
+				s.batches(n)
+			}
+		}
+	}
 	for _, q := range txStatements {
 		if s.stmts.get(ctx, db, q) == nil {
 			s.Close()
@@ -166,8 +181,12 @@ var txStatements = []string{qRedeem, qClaimCode, qInsertFamily, qInsertToken, qT
 	qMarkReplay, qRevokeCodeFamilies, qBurnChildCodes, qRevokeChildFamilies, qInsertCode, qDeleteSession, qRevokeSessionFamilies,
 	qEnterUserCode, qPollDevice, qRedeemDevice, qDeviceByHash, qReserveAttempt}
 
-// Close closes the database.
+// Close closes the database, after the batch of writes being committed, if any; writes
+// after it fail.
 func (s *Store) Close() error {
+	if s.commits != nil {
+		s.commits.stop()
+	}
 	s.stmts.close()
 	return s.db.Close()
 }
@@ -324,23 +343,16 @@ func splitStatements(body string) []string {
 	return out
 }
 
-// lockWrites serialises this process's writers on SQLite, whose write lock covers the whole
-// database. A writer waiting on this mutex wakes the moment the lock is free, where SQLite's
-// busy handler would sleep in growing steps (1, 2, 5, 10… ms) — under concurrent refreshes
-// that sleeping, not the work, would set the pace. Other processes still meet the busy
-// timeout. PostgreSQL locks rows and needs none of this.
-func (s *Store) lockWrites() (unlock func()) {
-	if s.engine != "sqlite" {
-		return func() {}
-	}
-	s.writeMu.Lock()
-	return s.writeMu.Unlock
-}
-
-// tx runs fn in a (write) transaction and commits it when fn returns nil. Statements inside
-// use s.in(tx); fn must not call the store's own methods.
+// tx runs fn in a write transaction and commits it when fn returns nil; fn's writes are
+// durable when tx returns nil. On SQLite fn runs on the committer's goroutine, inside a
+// batch with the write transactions of concurrent requests (commit.go), and its statements
+// run without the context's cancellation; on PostgreSQL it is a transaction of its own,
+// whose concurrent commits the server flushes together. Statements inside use s.in(tx); fn
+// must not call the store's own methods.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	defer s.lockWrites()()
+	if s.commits != nil {
+		return s.commits.run(ctx, fn)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin: %w", err)

@@ -64,6 +64,15 @@ func (s *Store) auto() conn { return conn{s: s} }
 // in is the transaction tx.
 func (s *Store) in(tx *sql.Tx) conn { return conn{s: s, tx: tx} }
 
+// batched is ctx without its cancellation for a statement of a committer's batch (SQLite),
+// where interrupting one statement would abort the whole batch's transaction.
+func (c conn) batched(ctx context.Context) context.Context {
+	if c.tx != nil && c.s.commits != nil {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
+
 // stmt returns the prepared statement for query, or nil to run it unprepared. Inside a
 // transaction it never prepares: preparing takes a second connection from the pool, and with
 // SQLite the other connections may all be waiting for this transaction's write lock. The
@@ -78,13 +87,19 @@ func (c conn) stmt(ctx context.Context, query string) *sql.Stmt {
 	return nil
 }
 
-// exec runs a statement that returns no rows. Outside a transaction it counts as a write.
+// exec runs a statement that returns no rows. Outside a transaction it counts as a write:
+// on SQLite it joins the committer's next batch.
 func (c conn) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
+	if c.tx == nil && c.s.commits != nil {
+		err = c.s.tx(ctx, func(tx *sql.Tx) error {
+			res, err = c.s.in(tx).exec(ctx, query, args...)
+			return err
+		})
+		return res, err
+	}
+	ctx = c.batched(ctx)
 	ctx, end := c.s.span(ctx, query)
 	defer func() { end(err) }()
-	if c.tx == nil {
-		defer c.s.lockWrites()()
-	}
 	if st := c.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -97,6 +112,7 @@ func (c conn) exec(ctx context.Context, query string, args ...any) (res sql.Resu
 // query runs a SELECT. Writes that return rows (… RETURNING) run in s.tx, so that the write
 // lock spans reading them.
 func (c conn) query(ctx context.Context, query string, args ...any) (rows *sql.Rows, err error) {
+	ctx = c.batched(ctx)
 	ctx, end := c.s.span(ctx, query)
 	defer func() { end(err) }()
 	if st := c.stmt(ctx, query); st != nil {
@@ -110,6 +126,7 @@ func (c conn) query(ctx context.Context, query string, args ...any) (rows *sql.R
 
 // queryRow runs a SELECT for one row; see query.
 func (c conn) queryRow(ctx context.Context, query string, args ...any) (row *sql.Row) {
+	ctx = c.batched(ctx)
 	ctx, end := c.s.span(ctx, query)
 	defer func() { end(row.Err()) }()
 	if st := c.stmt(ctx, query); st != nil {

@@ -1,0 +1,236 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// openBatchTest opens a SQLite store with two scratch tables, and records the size of every
+// batch the committer commits.
+func openBatchTest(t *testing.T) (*Store, func() []int) {
+	t.Helper()
+	s, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "sigil.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	for _, q := range []string{
+		`CREATE TABLE gc_parent (id INTEGER PRIMARY KEY)`,
+		`CREATE TABLE gc_child (id INTEGER PRIMARY KEY,
+			parent INTEGER REFERENCES gc_parent (id) DEFERRABLE INITIALLY DEFERRED)`,
+	} {
+		if _, err := s.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	var sizes []int
+	s.commits.observe = func(n int, _ time.Duration, _ error) {
+		mu.Lock()
+		sizes = append(sizes, n)
+		mu.Unlock()
+	}
+	return s, func() []int {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]int(nil), sizes...)
+	}
+}
+
+// insertChild inserts a child row; parent nil is none, a parent that does not exist fails
+// only at COMMIT (the reference is deferred).
+func insertChild(id int, parent any) func(*sql.Tx) error {
+	return func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO gc_child (id, parent) VALUES ($1, $2)`, id, parent)
+		return err
+	}
+}
+
+func childIDs(t *testing.T, s *Store) []int {
+	t.Helper()
+	rows, err := s.db.Query(`SELECT id FROM gc_child ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []int
+	for rows.Next() {
+		var id int
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// holdBatch returns the channels a test's first job uses to hold its batch open: it sends on
+// started when it runs and waits for release. A test that fails before releasing it still
+// releases it when it ends, so that the store can close.
+func holdBatch(t *testing.T) (release, started chan struct{}) {
+	release, started = make(chan struct{}, 1), make(chan struct{}, 1)
+	t.Cleanup(func() {
+		select {
+		case release <- struct{}{}:
+		default:
+		}
+	})
+	return release, started
+}
+
+// waitQueued waits (bounded) until n jobs wait for the committer's next batch.
+func waitQueued(t *testing.T, c *committer, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); c.queued() < n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d jobs queued after 10 s, want %d", c.queued(), n)
+		}
+	}
+}
+
+// TestGroupCommit: writes that queue while a batch runs join it and commit with it, each
+// with its own result — a failing one undone alone, a panicking one raising its panic in its
+// caller, a cancelled one not run.
+func TestGroupCommit(t *testing.T) {
+	s, sizes := openBatchTest(t)
+	ctx := context.Background()
+	release, started := holdBatch(t)
+	first := make(chan error, 1)
+	go func() {
+		first <- s.tx(ctx, func(tx *sql.Tx) error {
+			started <- struct{}{}
+			<-release // hold the batch open while the others queue
+			return insertChild(1, nil)(tx)
+		})
+	}()
+	<-started
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	type outcome struct {
+		id       int
+		err      error
+		panicked any
+	}
+	var wg sync.WaitGroup
+	out := make(chan outcome, 10)
+	for id := 2; id <= 9; id++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			jobCtx, fn := ctx, insertChild(id, nil)
+			switch id {
+			case 3: // its INSERT succeeds, then it fails: its row must be undone
+				fn = func(tx *sql.Tx) error {
+					insertChild(3, nil)(tx)
+					return errors.New("job 3 fails")
+				}
+			case 4:
+				fn = func(tx *sql.Tx) error {
+					insertChild(4, nil)(tx)
+					panic("job 4 panics")
+				}
+			case 5:
+				jobCtx = cancelled
+			}
+			defer func() {
+				if p := recover(); p != nil {
+					out <- outcome{id: id, panicked: p}
+				}
+			}()
+			out <- outcome{id: id, err: s.tx(jobCtx, fn)}
+		}()
+	}
+	waitQueued(t, s.commits, 8)
+	release <- struct{}{}
+	if err := <-first; err != nil {
+		t.Fatalf("first job: %v", err)
+	}
+	wg.Wait()
+	close(out)
+	for o := range out {
+		switch {
+		case o.id == 3 && (o.err == nil || !strings.Contains(o.err.Error(), "job 3 fails")):
+			t.Errorf("job 3: err %v, want its own error", o.err)
+		case o.id == 4 && o.panicked != "job 4 panics":
+			t.Errorf("job 4: panic %v, err %v, want its panic raised in the caller", o.panicked, o.err)
+		case o.id == 5 && !errors.Is(o.err, context.Canceled):
+			t.Errorf("job 5 (cancelled): err %v, want context.Canceled", o.err)
+		case o.id != 3 && o.id != 4 && o.id != 5 && o.err != nil:
+			t.Errorf("job %d: %v", o.id, o.err)
+		}
+	}
+	if got, want := childIDs(t, s), []int{1, 2, 6, 7, 8, 9}; !equalInts(got, want) {
+		t.Errorf("rows %v, want %v (3 undone, 4 undone, 5 not run)", got, want)
+	}
+	if got := sizes(); !equalInts(got, []int{9}) {
+		t.Errorf("batches %v, want one of 9 jobs (one COMMIT for all)", got)
+	}
+}
+
+// TestGroupCommitFailure: when the batch's COMMIT fails, every job in it that succeeded
+// hears the failure (none of it is durable), and the store goes on working.
+func TestGroupCommitFailure(t *testing.T) {
+	s, sizes := openBatchTest(t)
+	ctx := context.Background()
+	release, started := holdBatch(t)
+	errs := make(chan error, 2)
+	go func() {
+		errs <- s.tx(ctx, func(tx *sql.Tx) error {
+			started <- struct{}{}
+			<-release
+			return insertChild(1, nil)(tx)
+		})
+	}()
+	<-started
+	go func() { errs <- s.tx(ctx, insertChild(2, 42)) }() // no parent 42: fails at COMMIT
+	waitQueued(t, s.commits, 1)
+	release <- struct{}{}
+	for range 2 {
+		if err := <-errs; err == nil || !strings.Contains(err.Error(), "commit") {
+			t.Errorf("err %v, want the COMMIT's failure", err)
+		}
+	}
+	if ids := childIDs(t, s); len(ids) != 0 {
+		t.Errorf("rows %v after a failed COMMIT, want none", ids)
+	}
+	if got := sizes(); !equalInts(got, []int{2}) {
+		t.Errorf("batches %v, want one of 2", got)
+	}
+	// The connection was not handed back inside the failed transaction.
+	for id := 10; id < 20; id++ {
+		if err := s.tx(ctx, insertChild(id, nil)); err != nil {
+			t.Fatalf("write after the failed commit: %v", err)
+		}
+	}
+	if n := len(childIDs(t, s)); n != 10 {
+		t.Errorf("%d rows, want 10", n)
+	}
+}
+
+// TestGroupCommitClose: writes after Close fail with errClosed instead of hanging.
+func TestGroupCommitClose(t *testing.T) {
+	s, _ := openBatchTest(t)
+	s.commits.stop()
+	if err := s.tx(context.Background(), insertChild(1, nil)); !errors.Is(err, errClosed) {
+		t.Fatalf("err %v, want errClosed", err)
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
