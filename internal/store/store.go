@@ -53,7 +53,10 @@
 // Pruning (DeleteExpired) deletes superseded tokens and spent tokens past their interval:
 // their presentation only ever revokes the family, which the caller can still do for a
 // pruned token it can authenticate (RevokeRefreshFamily). A family thus keeps about two
-// token rows (the pending token and the live one) however often it refreshes.
+// token rows (the pending token and the live one) however often it refreshes. A run finds
+// spent tokens from their successors presented in the last half hour, so that it costs what
+// was refreshed lately rather than what the store holds; a token a longer pause of pruning
+// missed stays until its family expires.
 package store
 
 import (

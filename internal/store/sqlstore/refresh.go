@@ -81,11 +81,30 @@ const (
 	// qRevokeClientFamily revokes a family of a client; RETURNING finds it revoked or not.
 	qRevokeClientFamily = `UPDATE refresh_families SET revoked_at = CASE WHEN revoked_at = 0 THEN $3 ELSE revoked_at END
 		WHERE id = $1 AND client_id = $2 RETURNING id, ` + grantColumns + `, code_hash, created_at, absolute_expires_at, revoked_at`
-	// qPruneTokens deletes tokens whose presentation can only revoke their family:
-	// superseded ones, and spent ones past their interval.
-	qPruneTokens = `DELETE FROM refresh_tokens WHERE superseded_at != 0
-		OR (rotated_at != 0 AND reuse_until <= $1 AND NOT EXISTS (SELECT 1 FROM refresh_tokens s
-			WHERE s.hash = refresh_tokens.successor_hash AND s.rotated_at = 0 AND s.superseded_at = 0))`
+	// qPruneTokens deletes tokens whose presentation can only revoke their family, found by
+	// index (migration 0026) rather than by reading every token: superseded ones; spent ones
+	// past their interval, found from their successor — used (rotated), its own interval
+	// ending after now−pruneWindow — as the one token of its family (the family index) that
+	// names it; and rotated tokens from before migration 0021 (no successor recorded) past
+	// their interval. A token P becomes prunable at max(P's reuse_until, its successor S's
+	// first use), never after S's reuse_until (S was issued when P was presented, under the
+	// same app's interval), so every DeleteExpired run within pruneWindow after that finds
+	// P; runs are 10 minutes apart on every node. What a longer pause leaves behind goes
+	// with its family at the family's absolute expiry. The parent is a correlated subquery
+	// so that both engines look it up by family, whatever the size of the table.
+	qPruneTokens = `DELETE FROM refresh_tokens WHERE hash IN (
+		SELECT hash FROM refresh_tokens WHERE superseded_at != 0
+		UNION ALL
+		SELECT (SELECT p.hash FROM refresh_tokens p WHERE p.family_id = s.family_id AND p.successor_hash = s.hash
+				AND p.reuse_until <= $1 LIMIT 1)
+			FROM refresh_tokens s WHERE s.rotated_at != 0 AND s.reuse_until > $1 - CAST(` + pruneWindow + ` AS BIGINT)
+		UNION ALL
+		SELECT hash FROM refresh_tokens WHERE rotated_at != 0 AND successor_hash = '' AND reuse_until <= $1)`
+	// pruneWindow (ms) is how far back qPruneTokens looks for successors used: half an
+	// hour, three of DeleteExpired's 10-minute runs. Each run reads the tokens presented in
+	// the window (about refreshes/s × 1 800 of them), so it costs what the window holds,
+	// not what the store holds.
+	pruneWindow = `1800000`
 )
 
 // tokenState is a token as qTokenFamily reads it.

@@ -255,6 +255,60 @@ func testRefreshPruning(t *testing.T, s store.Store) {
 	sameTime(t, "revoked_at", fam.RevokedAt, now.Add(3*time.Minute))
 }
 
+// testRefreshPruningWhen: a spent token is pruned by the first DeleteExpired after both its
+// interval has ended and its successor was used — whatever the interval, and also when that
+// run comes late (up to half an hour; runs are 10 minutes apart) — and never before; a
+// pending token (its successor unused) is kept however long it waits.
+func testRefreshPruningWhen(t *testing.T, s store.Store) {
+	seed(t, s)
+	kept := func(hash string) bool {
+		t.Helper()
+		_, _, err := s.RefreshToken(ctx(t), hash)
+		if err != nil && !isErr(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	for i, tc := range []struct {
+		reuse   time.Duration
+		usedAt  time.Duration // the successor's first use, after the parent's presentation
+		pruneAt time.Duration // the DeleteExpired run that must prune the parent
+	}{
+		{0, 10 * time.Minute, 11 * time.Minute},
+		{30 * time.Second, 50 * time.Minute, time.Hour},
+		{30 * time.Second, time.Minute, time.Minute + 29*time.Minute}, // a run 29 minutes late
+		{2 * time.Hour, time.Minute, 2*time.Hour + 10*time.Minute},    // used within the interval
+	} {
+		id := fmt.Sprintf("w%d", i)
+		must(t, s.CreateAuthCode(ctx(t), newCode("code-"+id)))
+		createFamily(t, s, id, "code-"+id)
+		at := base.Add(time.Minute)
+		parent := id + "-rt0"
+		next, _, err := s.RotateRefreshToken(ctx(t), rotation(parent, at, tc.reuse))
+		must(t, err)
+		// Long after the interval, with the successor unused: the parent is pending, kept.
+		must(t, s.DeleteExpired(ctx(t), at.Add(tc.usedAt-time.Second)))
+		if !kept(parent) {
+			t.Fatalf("case %d: the pending token was pruned before its successor was used", i)
+		}
+		last, _, err := s.RotateRefreshToken(ctx(t), rotation(next.Hash, at.Add(tc.usedAt), tc.reuse))
+		must(t, err)
+		if end := at.Add(tc.reuse); end.After(at.Add(tc.usedAt)) {
+			must(t, s.DeleteExpired(ctx(t), end.Add(-time.Second)))
+			if !kept(parent) {
+				t.Fatalf("case %d: the spent token was pruned within its interval", i)
+			}
+		}
+		must(t, s.DeleteExpired(ctx(t), at.Add(tc.pruneAt)))
+		if kept(parent) {
+			t.Errorf("case %d: the spent token was kept by DeleteExpired %v after its presentation", i, tc.pruneAt)
+		}
+		if !kept(next.Hash) || !kept(last.Hash) {
+			t.Errorf("case %d: the pending or the live token was pruned", i)
+		}
+	}
+}
+
 // raceResult is what one presentation in a race got.
 type raceResult struct {
 	next store.RefreshToken

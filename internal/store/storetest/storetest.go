@@ -61,6 +61,7 @@ func Run(t *testing.T, newStore func(testing.TB) store.Store, reopen func(testin
 		{"RefreshRotation", testRefreshRotation},
 		{"RefreshStateMachine", testRefreshStateMachine},
 		{"RefreshPruning", testRefreshPruning},
+		{"RefreshPruningWhen", testRefreshPruningWhen},
 		{"EndSessionRevokes", testEndSession},
 		{"DeviceCodes", testDeviceCodes},
 		{"DeviceCodeExpiry", testDeviceCodeExpiry},
