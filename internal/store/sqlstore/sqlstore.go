@@ -113,7 +113,30 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
 	db.SetConnMaxIdleTime(0)
+	if err := firstConnection(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
+	}
 	return open(ctx, db, "sqlite")
+}
+
+// firstConnection opens db's first connection, retrying for up to 10 s while SQLite answers
+// busy. Switching a new file to WAL needs a moment alone with it and SQLite does not wait on
+// its busy timeout for that, so processes opening one new file together would otherwise fail
+// at once; once the file is in WAL mode the pragma costs nothing and connections open at once.
+func firstConnection(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		err := db.PingContext(ctx)
+		if err == nil || !store.Unavailable(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }
 
 // ownerOnly creates the database file path 0600 when it does not exist, and narrows it and
