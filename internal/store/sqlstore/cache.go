@@ -94,9 +94,17 @@ func (c *dirCache) put(k cacheKey, gen uint64, v any) {
 	c.entries[k] = cacheEntry{v: v, expires: c.now().Add(c.ttl)}
 }
 
-// changed empties the cache: the directory changed (or may have: live false while a
-// listener is down).
-func (c *dirCache) changed(live bool) {
+// invalidate empties the cache: the directory changed.
+func (c *dirCache) invalidate() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.entries)
+}
+
+// setLive empties the cache and turns it on or off: off while PostgreSQL's listener is
+// down (changes may be missed), on once it listens again.
+func (c *dirCache) setLive(live bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
@@ -156,14 +164,8 @@ func (s *Store) directoryTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		}
 		return nil
 	})
-	s.cache.changed(s.cache.isLive())
+	s.cache.invalidate()
 	return err
-}
-
-func (c *dirCache) isLive() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.live
 }
 
 // listen keeps a connection LISTENing for directory changes (PostgreSQL) until ctx ends,
@@ -175,7 +177,7 @@ func (s *Store) listen(ctx context.Context) {
 		if s.listenOnce(ctx) == nil {
 			wait = 100 * time.Millisecond
 		}
-		s.cache.changed(false)
+		s.cache.setLive(false)
 		select {
 		case <-ctx.Done():
 		case <-time.After(wait):
@@ -198,13 +200,13 @@ func (s *Store) listenOnce(ctx context.Context) error {
 		if _, err := pc.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
 			return err
 		}
-		s.cache.changed(true) // listening: what is read from now on can be cached
+		s.cache.setLive(true) // listening: what is read from now on can be cached
 		for {
 			if _, err := pc.WaitForNotification(ctx); err != nil {
 				pc.Close(context.WithoutCancel(ctx)) // never back to the pool, listening
 				return err
 			}
-			s.cache.changed(true)
+			s.cache.invalidate()
 		}
 	})
 }

@@ -17,7 +17,7 @@ func TestCacheGeneration(t *testing.T) {
 	if ok {
 		t.Fatal("hit in an empty cache")
 	}
-	c.changed(true)      // …while a change commits…
+	c.invalidate()       // …while a change commits…
 	c.put(k, gen, "old") // …and stores what it read before it
 	if v, _, ok := c.get(k); ok {
 		t.Fatalf("a read begun before a change was stored: %v", v)
@@ -35,7 +35,7 @@ func TestCacheGeneration(t *testing.T) {
 
 	_, gen, _ = c.get(k)
 	c.put(k, gen, "new")
-	c.changed(false) // e.g. PostgreSQL's listener lost its connection
+	c.setLive(false) // e.g. PostgreSQL's listener lost its connection
 	_, gen, _ = c.get(k)
 	c.put(k, gen, "x")
 	if _, _, ok := c.get(k); ok {
