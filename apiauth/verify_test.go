@@ -211,6 +211,71 @@ func TestOtherAlgorithms(t *testing.T) {
 	}
 }
 
+// TestES256ByDefault: the default algorithms are Sigil's, RS256 and ES256; ES256 is checked
+// with crypto/ecdsa over the JWS form (r||s, 64 bytes): the ASN.1 DER form, a signature of
+// other content, a P-384 key under an ES256 header and a token for an RSA kid are refused.
+func TestES256ByDefault(t *testing.T) {
+	rsaK := rsaKey(t)
+	p256, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	es256 := func(key *ecdsa.PrivateKey, der bool) func(string) []byte {
+		return func(input string) []byte {
+			sum := sha256.Sum256([]byte(input))
+			if der {
+				sig, _ := ecdsa.SignASN1(rand.Reader, key, sum[:])
+				return sig
+			}
+			r, s, _ := ecdsa.Sign(rand.Reader, key, sum[:])
+			n := (key.Curve.Params().BitSize + 7) / 8
+			sig := make([]byte, 2*n)
+			r.FillBytes(sig[:n])
+			s.FillBytes(sig[n:])
+			return sig
+		}
+	}
+	keys := StaticKeySet{"rsa": &rsaK.PublicKey, "ec": &p256.PublicKey, "p384": &p384.PublicKey}
+	v := NewVerifier(keys, testConfig())
+	header := func(kid string) map[string]any { return map[string]any{"alg": "ES256", "kid": kid, "typ": "JWT"} }
+	valid := handMade(header("ec"), claims(), es256(p256, false))
+	parts := strings.Split(valid, ".")
+	other := claims()
+	other["scp"] = "Todo.Write"
+	for _, tt := range []struct {
+		name string
+		raw  string
+		want error
+	}{
+		{"ES256", valid, nil},
+		{"RS256 still", sign(t, rsaK, "rsa", claims()), nil},
+		{"DER signature", handMade(header("ec"), claims(), es256(p256, true)), ErrSignature},
+		{"signature of another payload", strings.Join([]string{parts[0], strings.Split(handMade(header("ec"), other, es256(p256, false)), ".")[1], parts[2]}, "."), ErrSignature},
+		{"P-384 key, ES256 header", handMade(header("p384"), claims(), es256(p384, false)), ErrAlgorithm},
+		{"RSA kid, ES256 header", handMade(header("rsa"), claims(), es256(p256, false)), ErrAlgorithm},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tok, err := v.Verify(context.Background(), tt.raw)
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+			if tt.want == nil && tok.Subject != "pairwise-sub" {
+				t.Fatalf("claims %+v", tok)
+			}
+		})
+	}
+	// A verifier configured for RS256 alone refuses ES256.
+	conf := testConfig()
+	conf.Algorithms = []string{"RS256"}
+	if _, err := NewVerifier(keys, conf).Verify(context.Background(), valid); !errors.Is(err, ErrAlgorithm) {
+		t.Fatalf("RS256-only verifier: %v, want ErrAlgorithm", err)
+	}
+}
+
 // FuzzVerify feeds mutations of a valid token to Verify: none may panic, and the only
 // token accepted is the valid one itself (no other encoding of it, no other payload).
 func FuzzVerify(f *testing.F) {
@@ -220,9 +285,24 @@ func FuzzVerify(f *testing.F) {
 	f.Add(handMade(map[string]any{"alg": "none", "kid": testKID}, claims(), func(string) []byte { return nil }))
 	f.Add(handMade(map[string]any{"alg": "RS256", "kid": testKID, "crit": []string{"b64"}, "b64": false}, claims(), func(string) []byte { return []byte{1} }))
 	f.Add("e30.e30.AA")
-	v := NewVerifier(StaticKeySet{testKID: &key.PublicKey}, testConfig())
+	// An ES256 token (the crypto/ecdsa path); its only other valid form is s replaced by
+	// n - s, which a mutation does not find.
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		f.Fatal(err)
+	}
+	validEC := handMade(map[string]any{"alg": "ES256", "kid": "ec"}, claims(), func(input string) []byte {
+		sum := sha256.Sum256([]byte(input))
+		r, s, _ := ecdsa.Sign(rand.Reader, ec, sum[:])
+		sig := make([]byte, 64)
+		r.FillBytes(sig[:32])
+		s.FillBytes(sig[32:])
+		return sig
+	})
+	f.Add(validEC)
+	v := NewVerifier(StaticKeySet{testKID: &key.PublicKey, "ec": &ec.PublicKey}, testConfig())
 	f.Fuzz(func(t *testing.T, raw string) {
-		if _, err := v.Verify(context.Background(), raw); err == nil && raw != valid {
+		if _, err := v.Verify(context.Background(), raw); err == nil && raw != valid && raw != validEC {
 			t.Fatalf("accepted %q", raw)
 		}
 	})

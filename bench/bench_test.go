@@ -71,14 +71,20 @@ func newServerAt(b *testing.B, now func() time.Time) *server {
 		APIs: []config.API{
 			{DisplayName: "Todo", AppIDURI: "api://todo", ClientID: middleID, Scopes: []config.Scope{{Value: "Todo.Read"}},
 				AppRoles: []config.AppRole{{Value: "Todo.ReadAll", AllowedMemberTypes: []string{config.MemberApplication}}}},
-			{DisplayName: "Mail", AppIDURI: "api://mail", Scopes: []config.Scope{{Value: "Mail.Send"}}}},
+			{DisplayName: "Mail", AppIDURI: "api://mail", Scopes: []config.Scope{{Value: "Mail.Send"}}},
+			{DisplayName: "Todo (ES256)", AppIDURI: esAPI, SigningAlg: config.SigningAlgES256, Scopes: []config.Scope{{Value: "Todo.Read"}},
+				AppRoles: []config.AppRole{{Value: "Todo.ReadAll", AllowedMemberTypes: []string{config.MemberApplication}}}}},
 		Apps: []config.App{{DisplayName: "SPA", ClientID: clientID, Consent: config.ConsentPreauthorized,
 			SPA:           config.Platform{RedirectURIs: []string{redirect}},
 			ImplicitGrant: config.ImplicitGrant{IDTokens: true, AccessTokens: true}},
 			{DisplayName: "Daemon", ClientID: daemonID, ClientSecrets: []string{daemonSecret},
 				ApplicationPermissions: []string{"api://todo/Todo.ReadAll"}},
 			{DisplayName: "Todo API (middle tier)", ClientID: middleID, ClientSecrets: []string{middleSecret},
-				AdminConsent: []string{"api://mail/Mail.Send"}}}}}
+				AdminConsent: []string{"api://mail/Mail.Send"}},
+			{DisplayName: "SPA (ES256 ID tokens)", ClientID: esClientID, Consent: config.ConsentPreauthorized,
+				SPA: config.Platform{RedirectURIs: []string{redirect}}, IDTokenSigningAlg: config.SigningAlgES256},
+			{DisplayName: "Daemon (ES256 API)", ClientID: esDaemonID, ClientSecrets: []string{daemonSecret},
+				ApplicationPermissions: []string{esAPI + "/Todo.ReadAll"}}}}}
 	if err := c.Validate(); err != nil {
 		b.Fatal(err)
 	}
@@ -450,5 +456,89 @@ func BenchmarkDevStart(b *testing.B) {
 			b.Fatal(err)
 		}
 		dev.Close()
+	}
+}
+
+// The ES256 variants: an API with signingAlg ES256, an app with idTokenSigningAlg ES256 and a
+// daemon with a permission of that API, beside the RS256 ones above.
+const (
+	esAPI      = "api://todo-es256"
+	esScope    = esAPI + "/Todo.Read openid profile offline_access"
+	esClientID = "5c6d7e8f-2222-4333-8444-a55566667777"
+	esDaemonID = "6d7e8f90-3333-4444-8555-b66677778888"
+)
+
+// codeFor runs a silent authorization for client and scope and returns the code.
+func (s *server) codeFor(b *testing.B, client, scope string) string {
+	q := url.Values{"client_id": {client}, "redirect_uri": {redirect}, "response_type": {"code"}, "scope": {scope},
+		"response_mode": {"fragment"}, "state": {"eyJpZCI6IjAxIn0="}, "nonce": {"n"}, "code_challenge": {challenge()},
+		"code_challenge_method": {"S256"}, "client_info": {"1"}, "prompt": {"none"}}
+	req := httptest.NewRequest(http.MethodGet, publicURL+"/contoso.test/oauth2/v2.0/authorize?"+q.Encode(), nil)
+	req.Header.Set("Cookie", s.cookie)
+	resp := s.serve(req)
+	loc, _ := url.Parse(resp.Header().Get("Location"))
+	v, _ := url.ParseQuery(loc.Fragment)
+	if v.Get("code") == "" {
+		b.Fatalf("silent authorize: %d %s", resp.Code, resp.Header().Get("Location"))
+	}
+	return v.Get("code")
+}
+
+// algOf returns the alg of a compact JWS's header.
+func algOf(jwt string) string {
+	raw, _ := base64.RawURLEncoding.DecodeString(strings.Split(jwt, ".")[0])
+	var h struct {
+		Alg string `json:"alg"`
+	}
+	json.Unmarshal(raw, &h)
+	return h.Alg
+}
+
+// refreshChain redeems a code for client and scope — checking that its access and ID tokens
+// are signed with the algorithms expected — then follows the refresh-token chain as
+// BenchmarkRefresh does.
+func refreshChain(b *testing.B, client, scope, accessAlg, idAlg string) {
+	s := newServer(b)
+	form := url.Values{"client_id": {client}, "redirect_uri": {redirect}, "scope": {scope},
+		"code": {s.codeFor(b, client, scope)}, "code_verifier": {verifier}, "grant_type": {"authorization_code"},
+		"client_info": {"1"}}
+	req := httptest.NewRequest(http.MethodPost, publicURL+"/contoso.test/oauth2/v2.0/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", origin)
+	var out struct {
+		AccessToken  string `json:"access_token"`
+		IDToken      string `json:"id_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	json.Unmarshal(s.serve(req).Body.Bytes(), &out)
+	if algOf(out.AccessToken) != accessAlg || algOf(out.IDToken) != idAlg || out.RefreshToken == "" {
+		b.Fatalf("access token %s, ID token %s; want %s and %s", algOf(out.AccessToken), algOf(out.IDToken), accessAlg, idAlg)
+	}
+	rt := out.RefreshToken
+	for b.Loop() {
+		rt = s.token(b, url.Values{"client_id": {client}, "scope": {scope}, "grant_type": {"refresh_token"},
+			"refresh_token": {rt}, "client_info": {"1"}})
+	}
+}
+
+// BenchmarkRefreshES256 is BenchmarkRefresh for an API with signingAlg ES256: the access
+// token signed ES256, the ID token still RS256 (the app did not opt in).
+func BenchmarkRefreshES256(b *testing.B) { refreshChain(b, clientID, esScope, "ES256", "RS256") }
+
+// BenchmarkRefreshES256Both is BenchmarkRefreshES256 for an app with idTokenSigningAlg ES256
+// too: both signatures ES256, no RSA signature left.
+func BenchmarkRefreshES256Both(b *testing.B) { refreshChain(b, esClientID, esScope, "ES256", "ES256") }
+
+// BenchmarkClientCredentialsES256 is BenchmarkClientCredentials for an API with signingAlg
+// ES256: the one signature ES256.
+func BenchmarkClientCredentialsES256(b *testing.B) {
+	s := newServer(b)
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {esDaemonID}, "client_secret": {daemonSecret},
+		"scope": {esAPI + "/.default openid profile offline_access"}, "client_info": {"1"}}.Encode()
+	if at := s.serverToken(b, form); algOf(at) != "ES256" {
+		b.Fatalf("access token signed %s, want ES256", algOf(at))
+	}
+	for b.Loop() {
+		s.serverToken(b, form)
 	}
 }

@@ -13,6 +13,13 @@
 //
 // dex-refresh runs the refresh loop against dex instead (dex.go), for the side-by-side
 // comparison in bench/README.md.
+//
+// bench/load/sigil.yaml also has an API whose access tokens are ES256 (signingAlg), an SPA
+// whose ID tokens are ES256 too (idTokenSigningAlg) and a daemon of that API:
+//
+//	-op refresh -scope 'api://todo-es256/Todo.Read openid profile offline_access'   # ES256 access token, RS256 ID token
+//	-op refresh -client 5c6d7e8f-2222-4333-8444-a55566667777 -scope 'api://todo-es256/Todo.Read openid profile offline_access'   # both ES256
+//	-op client_credentials -daemon 6d7e8f90-3333-4444-8555-b66677778888 -daemon-scope api://todo-es256/.default
 package main
 
 import (
@@ -36,7 +43,7 @@ import (
 
 type options struct {
 	base, tenant, client, origin, redirect, user, password, scope, op string
-	daemon, daemonSecret, middle, middleSecret, oboScope              string
+	daemon, daemonSecret, daemonScope, middle, middleSecret, oboScope string
 	workers                                                           int
 	warmup, duration                                                  time.Duration
 	max                                                               int64
@@ -55,6 +62,7 @@ func main() {
 	flag.StringVar(&o.op, "op", "refresh", "discovery, jwks, silent, refresh, client_credentials, obo, obo-access or dex-refresh")
 	flag.StringVar(&o.daemon, "daemon", "1a2b3c4d-1111-4222-8333-944455556666", "client credentials: the daemon's client id")
 	flag.StringVar(&o.daemonSecret, "daemon-secret", "daemon-secret-value", "client credentials: the daemon's secret")
+	flag.StringVar(&o.daemonScope, "daemon-scope", "api://todo/.default", "client credentials: the scope (api://todo-es256/.default for the ES256 API)")
 	flag.StringVar(&o.middle, "middle", "4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8", "on-behalf-of: the middle tier's client id")
 	flag.StringVar(&o.middleSecret, "middle-secret", "api-secret-value", "on-behalf-of: the middle tier's secret")
 	flag.StringVar(&o.oboScope, "obo-scope", "api://mail/Mail.Send openid profile offline_access", "on-behalf-of: the downstream scopes (obo-access sends the first)")
@@ -159,7 +167,7 @@ func (w *worker) prepare() error {
 	switch w.o.op {
 	case "client_credentials":
 		w.body = url.Values{"grant_type": {"client_credentials"}, "client_id": {w.o.daemon},
-			"client_secret": {w.o.daemonSecret}, "scope": {"api://todo/.default"}}.Encode()
+			"client_secret": {w.o.daemonSecret}, "scope": {w.o.daemonScope}}.Encode()
 		return nil
 	case "dex-refresh":
 		return w.dexPrepare()

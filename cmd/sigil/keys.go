@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 // keysCmd is `sigil keys …`.
 type keysCmd struct {
 	List   keysListCmd   `cmd:"" help:"List the signing keys: next (published, not signing), current, retired."`
-	Rotate keysRotateCmd `cmd:"" help:"Make the next signing key current now; running nodes pick it up within a minute."`
+	Rotate keysRotateCmd `cmd:"" help:"Make the next signing key of each algorithm (RS256, ES256) current now; running nodes pick them up within a minute."`
 }
 
 // openApp builds the App of a configuration file (its store, keys sealed with the
@@ -60,10 +61,10 @@ func (c *keysRotateCmd) Run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	defer a.Close()
-	kid, err := a.RotateKeys(ctx, c.Now)
+	kids, err := a.RotateKeys(ctx, c.Now)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("key %s signs from now on; running nodes pick it up within a minute\n", kid)
+	fmt.Printf("keys %s sign from now on; running nodes pick them up within a minute\n", strings.Join(kids, " and "))
 	return nil
 }

@@ -118,13 +118,14 @@ func get(t *testing.T, u string) []byte {
 }
 
 // checkConverged checks that nodes started together agree: every node publishes the same
-// JWKS with one key, and the database holds one signing key and each migration once.
+// JWKS with one key per algorithm (RS256, ES256), and the database holds one signing key of
+// each and each migration once.
 func checkConverged(t *testing.T, dsn string, nodes []*Node) {
 	t.Helper()
 	first := get(t, nodes[0].URL()+"/contoso.test/discovery/v2.0/keys")
-	var set struct{ Keys []struct{ Kid string } }
-	if err := json.Unmarshal(first, &set); err != nil || len(set.Keys) != 1 {
-		t.Fatalf("JWKS of %s: %s (%v), want one key", nodes[0].Name, first, err)
+	var set struct{ Keys []struct{ Kid, Alg string } }
+	if err := json.Unmarshal(first, &set); err != nil || len(set.Keys) != 2 || set.Keys[0].Alg != "RS256" || set.Keys[1].Alg != "ES256" {
+		t.Fatalf("JWKS of %s: %s (%v), want an RS256 and an ES256 key", nodes[0].Name, first, err)
 	}
 	for _, n := range nodes[1:] {
 		if b := get(t, n.URL()+"/contoso.test/discovery/v2.0/keys"); string(b) != string(first) {
@@ -144,8 +145,8 @@ func checkConverged(t *testing.T, dsn string, nodes []*Node) {
 		t.Fatal(err)
 	}
 	files, _ := filepath.Glob("../../internal/store/sqlstore/migrations/*.sql")
-	if keys != 1 || migrations != len(files) || distinct != migrations {
-		t.Fatalf("after %d nodes started together: %d signing keys (want 1), %d migration records for %d files",
+	if keys != 2 || migrations != len(files) || distinct != migrations {
+		t.Fatalf("after %d nodes started together: %d signing keys (want 2: RS256, ES256), %d migration records for %d files",
 			len(nodes), keys, migrations, len(files))
 	}
 }

@@ -334,14 +334,18 @@ func (a *App) Handler() http.Handler { return a.handler }
 // seconds), reporting how many were delivered.
 func (a *App) DeliverLogouts(ctx context.Context) (int, error) { return a.srv.DeliverLogouts(ctx) }
 
-// RotateKeys makes the next signing key current now (sigil keys rotate), refusing while it
-// has been published for less than signingKeys.publishAhead unless ignoreAhead; it reports the
-// kid that signs from now on.
-func (a *App) RotateKeys(ctx context.Context, ignoreAhead bool) (string, error) {
+// RotateKeys makes the next signing key of every algorithm current now (sigil keys rotate),
+// refusing while one has been published for less than signingKeys.publishAhead unless
+// ignoreAhead; it reports the kids that sign from now on, RS256's first.
+func (a *App) RotateKeys(ctx context.Context, ignoreAhead bool) ([]string, error) {
 	if _, err := a.keys.Rotate(ctx, a.cfg.KeyRotation(), true, ignoreAhead); err != nil {
-		return "", err
+		return nil, err
 	}
-	return a.keys.CurrentKeyID(), nil
+	var kids []string
+	for _, alg := range tokens.Algorithms() {
+		kids = append(kids, a.keys.CurrentKeyID(alg))
+	}
+	return kids, nil
 }
 
 // Keys describes the stored signing keys (sigil keys list), after running the schedule once.
@@ -528,7 +532,8 @@ func (a *App) background(ctx context.Context) {
 			if err != nil {
 				a.log.ErrorContext(ctx, "signing key rotation", "error", err.Error())
 			} else if rotated {
-				a.log.InfoContext(ctx, "rotated the signing key: the next key signs now", "kid", a.keys.CurrentKeyID())
+				a.log.InfoContext(ctx, "rotated the signing keys: the next keys sign now",
+					"kid", a.keys.CurrentKeyID(tokens.RS256), "es256_kid", a.keys.CurrentKeyID(tokens.ES256))
 			}
 		case <-logouts.C:
 			if _, err := a.srv.DeliverLogouts(ctx); err != nil && ctx.Err() == nil {

@@ -22,7 +22,7 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	tokens   *prometheus.CounterVec
-	signing  prometheus.Histogram
+	signing  *prometheus.HistogramVec
 	store    *prometheus.HistogramVec
 	storeErr *prometheus.CounterVec
 	batch    prometheus.Histogram
@@ -40,8 +40,9 @@ func newMetrics() *metrics {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}}, []string{"route"}),
 		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sigil_tokens_issued_total",
 			Help: "Successful token responses, by grant type and the access token's resource."}, []string{"grant_type", "resource"}),
-		signing: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sigil_token_signing_duration_seconds",
-			Help: "How long one token signature took.", Buckets: []float64{.0005, .001, .002, .004, .008, .016, .032}}),
+		signing: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sigil_token_signing_duration_seconds",
+			Help:    "How long one token signature took, by algorithm (RS256, ES256).",
+			Buckets: []float64{.00005, .0001, .00025, .0005, .001, .002, .004, .008, .016, .032}}, []string{"alg"}),
 	}
 	m.store = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sigil_store_statement_duration_seconds",
 		Help:    "How long the store's statements took, by their first word (SELECT, INSERT, UPDATE, DELETE, …).",
@@ -73,7 +74,9 @@ func (m *metrics) committed(writes int) { m.batch.Observe(float64(writes)) }
 func (m *metrics) securityEvent(kind string) { m.events.WithLabelValues(kind).Inc() }
 
 // signed records one token signature.
-func (m *metrics) signed(d time.Duration) { m.signing.Observe(d.Seconds()) }
+func (m *metrics) signed(alg tokens.Algorithm, d time.Duration) {
+	m.signing.WithLabelValues(string(alg)).Observe(d.Seconds())
+}
 
 // watchKeys publishes the age of each signing key in each state, read when scraped.
 func (m *metrics) watchKeys(keys func(context.Context) ([]tokens.KeyInfo, error)) {
@@ -86,8 +89,8 @@ func (m *metrics) watchKeys(keys func(context.Context) ([]tokens.KeyInfo, error)
 	}))
 }
 
-// keyAge is the time since the key in state entered it; -1 when there is none or the store
-// cannot say.
+// keyAge is the time since the key in state entered it — of the algorithms' lineages (RS256,
+// ES256), the oldest; -1 when there is none or the store cannot say.
 func keyAge(keys func(context.Context) ([]tokens.KeyInfo, error), state store.KeyState) float64 {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -95,12 +98,13 @@ func keyAge(keys func(context.Context) ([]tokens.KeyInfo, error), state store.Ke
 	if err != nil {
 		return -1
 	}
+	age := -1.0
 	for _, k := range all {
 		if k.State == state {
-			return time.Since(k.StateSince).Seconds()
+			age = max(age, time.Since(k.StateSince).Seconds())
 		}
 	}
-	return -1
+	return age
 }
 
 // observe records one answered request.

@@ -96,8 +96,9 @@ func TestMetrics(t *testing.T) {
 	if h := families["sigil_store_commit_batch_writes"]; h == nil || h.Metric[0].Histogram.GetSampleCount() == 0 {
 		t.Errorf("commit batch sizes (SQLite): %v", h)
 	}
-	if h := families["sigil_token_signing_duration_seconds"]; h == nil || h.Metric[0].Histogram.GetSampleCount() != 2 {
-		t.Errorf("signing durations: %v", h)
+	if h := families["sigil_token_signing_duration_seconds"]; h == nil || len(h.Metric) != 1 || h.Metric[0].Histogram.GetSampleCount() != 2 ||
+		len(h.Metric[0].Label) != 1 || h.Metric[0].Label[0].GetName() != "alg" || h.Metric[0].Label[0].GetValue() != "RS256" {
+		t.Errorf("signing durations: %v, want two RS256 signatures", h)
 	}
 	if g := families["sigil_signing_key_current_age_seconds"]; g == nil || g.Metric[0].Gauge.GetValue() < 0 {
 		t.Errorf("current key age: %v", g)

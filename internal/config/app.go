@@ -28,6 +28,9 @@ func (v *validator) app(a *App, path string, scopes map[string]map[string]bool) 
 	if a.GroupMembershipClaims != "" { // "" is None
 		v.oneOf(path+".groupMembershipClaims", a.GroupMembershipClaims, GroupClaimsNone, GroupClaimsSecurityGroup, GroupClaimsAll)
 	}
+	if a.IDTokenSigningAlg != "" { // "" is RS256
+		v.oneOf(path+".idTokenSigningAlg", a.IDTokenSigningAlg, SigningAlgRS256, SigningAlgES256)
+	}
 	v.redirectURIs(a, path)
 	v.secrets(a, path)
 	for i, u := range a.PostLogoutRedirectURIs {

@@ -59,7 +59,7 @@ func lifetimes(t TokenLifetimes, r RefreshTokens) directory.Lifetimes {
 
 func toAPI(tenantID string, a API) directory.API {
 	out := directory.API{TenantID: tenantID, DisplayName: a.DisplayName, AppIDURI: a.AppIDURI, ClientID: a.ClientID,
-		AppRoles: toAppRoles(a.AppRoles)}
+		AppRoles: toAppRoles(a.AppRoles), SigningAlg: a.SigningAlg}
 	for _, s := range a.Scopes {
 		out.Scopes = append(out.Scopes, directory.APIScope{Value: s.Value, AdminConsentRequired: s.AdminConsentRequired,
 			Description: s.Description})
@@ -108,6 +108,7 @@ func applyApp(ctx context.Context, st store.Store, t Tenant, a App) error {
 		ImplicitIDTokens: a.ImplicitGrant.IDTokens, ImplicitAccessTokens: a.ImplicitGrant.AccessTokens,
 		OptionalIDClaims: a.OptionalClaims.IDToken, OptionalAccessClaims: a.OptionalClaims.AccessToken,
 		Lifetimes: lifetimes(a.TokenLifetimes, a.RefreshTokens), GroupClaims: toGroupClaims(a.GroupMembershipClaims),
+		IDTokenSigningAlg: a.IDTokenSigningAlg,
 	}
 	if a.SignInAudience == SignInAudienceAnyTenant {
 		app.SignInAudience = directory.AudienceAnyTenant

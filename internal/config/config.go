@@ -218,7 +218,17 @@ type API struct {
 	ClientID string    `yaml:"clientId"`
 	Scopes   []Scope   `yaml:"scopes"`
 	AppRoles []AppRole `yaml:"appRoles"`
+	// SigningAlg is the JWS algorithm of the API's access tokens: SigningAlgRS256 (the
+	// default: Entra's, which Entra-style validators expect) or SigningAlgES256 (ECDSA
+	// P-256, much cheaper to sign; the API's validator must accept it).
+	SigningAlg string `yaml:"signingAlg"`
 }
+
+// The JWS algorithms of apis[].signingAlg and apps[].idTokenSigningAlg.
+const (
+	SigningAlgRS256 = "RS256"
+	SigningAlgES256 = "ES256"
+)
 
 // AppRole is a role an [API] defines: for users (roles in their tokens),
 // for applications (application permissions), or both.
@@ -273,6 +283,11 @@ type App struct {
 	// GroupMembershipClaims is GroupClaimsNone (the default), GroupClaimsSecurityGroup
 	// or GroupClaimsAll: which groups the app's ID and access tokens list.
 	GroupMembershipClaims string `yaml:"groupMembershipClaims"`
+	// IDTokenSigningAlg is the JWS algorithm of the app's ID tokens and back-channel logout
+	// tokens (OpenID Connect's id_token_signed_response_alg): SigningAlgRS256 (the default,
+	// which ID-token validators with a fixed list such as go-oidc's expect) or
+	// SigningAlgES256. MSAL does not check the ID token's signature.
+	IDTokenSigningAlg string `yaml:"idTokenSigningAlg"`
 }
 
 // Platform holds the redirect URIs of one platform of an [App].

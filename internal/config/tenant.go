@@ -118,6 +118,10 @@ func (v *validator) apis(apis []API, path string) map[string]map[string]bool {
 	uris := make(map[string]string)
 	for i, api := range apis {
 		p := index(path, i)
+		if api.SigningAlg != "" && api.SigningAlg != SigningAlgRS256 && api.SigningAlg != SigningAlgES256 { // "" is RS256
+			v.addf(p+".signingAlg", "API %q: %q is not one of %q", api.AppIDURI, api.SigningAlg,
+				[]string{SigningAlgRS256, SigningAlgES256})
+		}
 		switch {
 		case api.AppIDURI == "":
 			v.addf(p+".appIdUri", "required: an absolute URI such as api://todo")

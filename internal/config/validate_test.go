@@ -256,6 +256,14 @@ func TestValidateRules(t *testing.T) {
 		{"adminConsent any case ok", func(c *Config) { a0(c).AdminConsent = []string{"API://TODO/todo.write"} }, "", ""},
 		{"app token lifetime zero ok", func(c *Config) { a0(c).TokenLifetimes = TokenLifetimes{AccessToken: Duration(time.Minute)} }, "", ""},
 		{"app token lifetime negative", func(c *Config) { a0(c).TokenLifetimes.IDToken = Duration(-time.Minute) }, "tenants[0].apps[0].tokenLifetimes.idToken", "must not be negative"},
+		{"API signingAlg ES256 ok", func(c *Config) { api0(c).SigningAlg = "ES256" }, "", ""},
+		{"API signingAlg RS256 ok", func(c *Config) { api0(c).SigningAlg = "RS256" }, "", ""},
+		{"API signingAlg unknown", func(c *Config) { api0(c).SigningAlg = "ES512" }, "tenants[0].apis[0].signingAlg",
+			`API "api://todo": "ES512" is not one of ["RS256" "ES256"]`},
+		{"API signingAlg lower case", func(c *Config) { api0(c).SigningAlg = "es256" }, "tenants[0].apis[0].signingAlg", `"es256" is not one of`},
+		{"app idTokenSigningAlg ES256 ok", func(c *Config) { a0(c).IDTokenSigningAlg = "ES256" }, "", ""},
+		{"app idTokenSigningAlg none", func(c *Config) { a0(c).IDTokenSigningAlg = "none" }, "tenants[0].apps[0].idTokenSigningAlg",
+			`"none" is not one of ["RS256" "ES256"]`},
 		{"app refresh lifetime negative", func(c *Config) { a0(c).RefreshTokens.AbsoluteLifetime = Duration(-day) }, "tenants[0].apps[0].refreshTokens.absoluteLifetime", "must not be negative"},
 	}
 	for _, tt := range tests {

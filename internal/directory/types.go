@@ -123,6 +123,9 @@ type App struct {
 	Consent                ConsentPolicy
 	Lifetimes              Lifetimes   // overrides; zero fields inherit
 	GroupClaims            GroupClaims // which groups its tokens carry
+	// IDTokenSigningAlg is the JWS algorithm of its ID tokens and back-channel logout tokens
+	// (OpenID Connect's id_token_signed_response_alg): "" or RS256, or ES256.
+	IDTokenSigningAlg string
 }
 
 // HasCredentials reports whether the app has a client secret or a certificate: a
@@ -138,6 +141,8 @@ type API struct {
 	ClientID    string
 	Scopes      []APIScope
 	AppRoles    []AppRole
+	// SigningAlg is the JWS algorithm of its access tokens: "" or RS256, or ES256.
+	SigningAlg string
 }
 
 // APIScope is a delegated permission an API exposes.

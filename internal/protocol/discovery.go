@@ -64,7 +64,7 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		ResponseModesSupported:            []string{modeQuery, modeFragment, modeFormPost},
 		GrantTypesSupported:               slices.Sorted(maps.Keys(grants)),
 		SubjectTypesSupported:             []string{"pairwise"},
-		IDTokenSigningAlgValuesSupported:  []string{"RS256"},
+		IDTokenSigningAlgValuesSupported:  []string{"RS256", "ES256"}, // RS256 first: the default
 		TokenEndpointAuthMethodsSupported: []string{"none", "client_secret_post", "client_secret_basic", "private_key_jwt"},
 		TokenEndpointAuthSigningAlgs:      []string{"RS256", "PS256"},
 		CodeChallengeMethodsSupported:     []string{"S256"},

@@ -96,16 +96,28 @@ func TestJWKS(t *testing.T) {
 			}
 			var set struct {
 				Keys []struct {
-					Kty, Kid, Use, Alg, N, E, X5t string
-					X5c                           []string
+					Kty, Kid, Use, Alg, N, E, X5t, Crv, X, Y string
+					X5c                                      []string
 				}
 			}
 			if err := json.Unmarshal([]byte(body), &set); err != nil || len(set.Keys) == 0 {
 				t.Fatalf("JWKS %s: %v", body, err)
 			}
 			kids := map[string]bool{}
-			for _, k := range set.Keys {
+			algs := map[string]int{}
+			for i, k := range set.Keys {
 				kids[k.Kid] = true
+				algs[k.Alg]++
+				if k.Kty == "EC" {
+					// The ES256 lineage's key (RFC 7518 §6.2), after the RSA keys.
+					x, _ := base64.RawURLEncoding.DecodeString(k.X)
+					y, _ := base64.RawURLEncoding.DecodeString(k.Y)
+					if k.Crv != "P-256" || len(x) != 32 || len(y) != 32 || k.Kid == "" || k.Use != "sig" || k.Alg != "ES256" ||
+						k.X5t == "" || len(k.X5c) == 0 || i == 0 {
+						t.Errorf("EC key %+v lacks crv P-256, x, y, kid, use sig, alg ES256, x5t or x5c, or comes first", k)
+					}
+					continue
+				}
 				if k.Kty != "RSA" || k.Kid == "" || k.Use != "sig" || k.Alg != "RS256" || k.X5t == "" || len(k.X5c) == 0 {
 					t.Errorf("key %+v lacks kty RSA, kid, use sig, alg RS256, x5t or x5c", k)
 					continue
@@ -127,6 +139,9 @@ func TestJWKS(t *testing.T) {
 				if sum := sha1.Sum(der); base64.RawURLEncoding.EncodeToString(sum[:]) != k.X5t {
 					t.Errorf("key %s: x5t %s is not the certificate's thumbprint", k.Kid, k.X5t)
 				}
+			}
+			if algs["RS256"] != 1 || algs["ES256"] != 1 {
+				t.Errorf("JWKS algorithms %v, want one current key of each", algs)
 			}
 			for _, jwt := range []string{str(tok, "id_token"), str(tok, "access_token")} {
 				if h := header(jwt); !kids[h["kid"].(string)] || h["alg"] != "RS256" {

@@ -102,7 +102,11 @@ func (s *Server) issueTokens(r *http.Request, f *flow, grant store.Grant, user d
 	var accessToken string
 	if f.req.Reply.Type.Token {
 		var err error
-		if accessToken, err = s.sign(r.Context(), s.accessClaims(m, user, life)); err != nil {
+		alg, err := s.accessAlg(r.Context(), m)
+		if err != nil {
+			return nil, err
+		}
+		if accessToken, err = s.sign(r.Context(), alg, s.accessClaims(m, user, life)); err != nil {
 			return nil, err
 		}
 		v.Set("access_token", accessToken)
@@ -115,7 +119,7 @@ func (s *Server) issueTokens(r *http.Request, f *flow, grant store.Grant, user d
 		if accessToken != "" {
 			c.AtHash = tokens.HalfHash(accessToken)
 		}
-		idToken, err := s.sign(r.Context(), c)
+		idToken, err := s.sign(r.Context(), idTokenAlg(f.app), c)
 		if err != nil {
 			return nil, err
 		}

@@ -160,7 +160,7 @@ func (s *Server) appLogouts(ctx context.Context, x store.Session, now time.Time)
 			frames = append(frames, app.LogoutURL+sep+url.Values{"iss": {iss}, "sid": {x.ID}}.Encode())
 		}
 		if app.BackchannelLogoutURL != "" {
-			token, err := s.keys.SignLogoutToken(logoutClaims{Iss: iss, Aud: app.ClientID, Iat: now.Unix(),
+			token, err := s.keys.SignLogoutToken(idTokenAlg(app), logoutClaims{Iss: iss, Aud: app.ClientID, Iat: now.Unix(),
 				Exp: now.Add(logoutTokenLifetime).Unix(), JTI: tokens.RandomID(16), SID: x.ID,
 				Sub:    tokens.PairwiseSubject(s.pairwise, x.UserID, app.ClientID),
 				Events: map[string]struct{}{"http://schemas.openid.net/event/backchannel-logout": {}}})

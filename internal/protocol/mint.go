@@ -45,6 +45,9 @@ type mintRequest struct {
 	claims claimsRequest
 	ipaddr string          // the client's address, for the ipaddr optional claim
 	dir    directoryClaims // roles and groups (mint_roles.go)
+	// api is the grant's resource's API when the grant resolved it already (a scope
+	// parameter); nil: mint reads it for the access token's algorithm (accessAlg).
+	api *directory.API
 
 	// newFamily starts a refresh-token family (with offline_access): on code redemption, from
 	// codeHash; for an encrypted authorize response, from no code.
@@ -89,16 +92,60 @@ func (s *Server) mint(ctx context.Context, m mintRequest) (*tokenResponse, error
 		resp.RefreshToken = m.refreshToken
 		resp.RefreshTokenExpiresIn = int64(m.refreshExpires.Sub(m.now) / time.Second)
 	}
-	var err error
-	if resp.AccessToken, err = s.sign(ctx, s.accessClaims(m, *user, life)); err != nil {
+	alg, err := s.accessAlg(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	if resp.AccessToken, err = s.sign(ctx, alg, s.accessClaims(m, *user, life)); err != nil {
 		return nil, err
 	}
 	if slices.Contains(g.Scopes, directory.ScopeOpenID) {
-		if resp.IDToken, err = s.sign(ctx, s.idClaims(m, *user, life)); err != nil {
+		if resp.IDToken, err = s.sign(ctx, idTokenAlg(m.app), s.idClaims(m, *user, life)); err != nil {
 			return nil, err
 		}
 	}
 	return resp, nil
+}
+
+// accessAlg is the algorithm of an access token for the grant's resource: the API's
+// signingAlg (RS256 unless it says ES256); RS256 for the profile API and for an API that is
+// gone. The API is m.api when the grant resolved it, else read from the store.
+func (s *Server) accessAlg(ctx context.Context, m mintRequest) (tokens.Algorithm, error) {
+	resource := m.grant.Resource
+	if resource == "" || resource == directory.ProfileResource {
+		return tokens.RS256, nil
+	}
+	api := m.api
+	if api == nil || !strings.EqualFold(api.AppIDURI, resource) && !strings.EqualFold(api.ClientID, resource) {
+		a, err := s.store.APIByURI(ctx, m.app.TenantID, resource)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return tokens.RS256, nil
+		case err != nil:
+			return "", err
+		}
+		api = &a
+	}
+	return apiAlg(*api), nil
+}
+
+// apiAlg is the algorithm of an API's access tokens; RS256 for anything but ES256.
+func apiAlg(api directory.API) tokens.Algorithm {
+	alg, _ := tokens.ParseAlgorithm(api.SigningAlg)
+	if alg == "" {
+		return tokens.RS256
+	}
+	return alg
+}
+
+// idTokenAlg is the algorithm of an app's ID tokens and back-channel logout tokens: its
+// idTokenSigningAlg, RS256 unless it says ES256.
+func idTokenAlg(app directory.App) tokens.Algorithm {
+	alg, _ := tokens.ParseAlgorithm(app.IDTokenSigningAlg)
+	if alg == "" {
+		return tokens.RS256
+	}
+	return alg
 }
 
 // startFamily stores a new refresh-token family for a redeemed code and returns its first

@@ -9,6 +9,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/sigil-idp/sigil/internal/tokens"
 )
 
 // RequestInfo is what Options.Observe learns of every request once it is answered: the route
@@ -85,11 +87,11 @@ func traceGUID(id trace.TraceID) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", id[0:4], id[4:6], id[6:8], id[8:10], id[10:16])
 }
 
-// sign signs claims with the current key, as a span of the request when tracing.
-func (s *Server) sign(ctx context.Context, claims any) (string, error) {
+// sign signs claims with alg's current key, as a span of the request when tracing.
+func (s *Server) sign(ctx context.Context, alg tokens.Algorithm, claims any) (string, error) {
 	if s.tracer != nil {
-		_, span := s.tracer.Start(ctx, "sign RS256")
+		_, span := s.tracer.Start(ctx, "sign "+string(alg))
 		defer span.End()
 	}
-	return s.keys.Sign(claims)
+	return s.keys.SignWith(alg, claims)
 }

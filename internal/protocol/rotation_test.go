@@ -62,7 +62,7 @@ func TestKeyRotation(t *testing.T) {
 	policy := e.cfg.KeyRotation()
 
 	// The schedule publishes a next key; it does not sign yet.
-	if rotated, err := e.app.Keys(ctx); err != nil || len(rotated) != 2 {
+	if rotated, err := e.app.Keys(ctx); err != nil || len(rotated) != 4 { // a current and a next key of RS256 and ES256
 		t.Fatalf("keys after the first schedule run: %v, %v", rotated, err)
 	}
 	if _, err := e.app.RotateKeys(ctx, false); !errors.Is(err, tokens.ErrNotPublishedLongEnough) {

@@ -40,10 +40,11 @@ func (s *Server) clientCredentialsGrant(ctx context.Context, tr *tokenRequest) (
 	}
 	g := set.Groups[0]
 	var roles []string
+	alg := tokens.RS256
 	if g.API != nil {
-		roles = appPermissions(tr.app, *g.API)
+		roles, alg = appPermissions(tr.app, *g.API), apiAlg(*g.API)
 	}
-	return s.mintApp(ctx, tr, g.Resource, roles)
+	return s.mintApp(ctx, tr, g.Resource, roles, alg)
 }
 
 // appPermissions returns the values of the app permissions granted to app for api that the
@@ -64,10 +65,11 @@ func appPermissions(app directory.App, api directory.API) []string {
 	return roles
 }
 
-// mintApp issues an app-only access token for resource: the subject is the app's service
-// principal in the tenant (sub = oid), idtyp is app, and roles are the app's permissions.
-// Every request gets a token of its own (its own uti and one signature): no answer is reused.
-func (s *Server) mintApp(ctx context.Context, tr *tokenRequest, resource string, roles []string) (*tokenResponse, error) {
+// mintApp issues an app-only access token for resource, signed with alg: the subject is the
+// app's service principal in the tenant (sub = oid), idtyp is app, and roles are the app's
+// permissions. Every request gets a token of its own (its own uti and one signature): no
+// answer is reused.
+func (s *Server) mintApp(ctx context.Context, tr *tokenRequest, resource string, roles []string, alg tokens.Algorithm) (*tokenResponse, error) {
 	now, life := s.now(), s.lifetimesFor(tr.app)
 	aud := resource
 	if aud == directory.ProfileResource {
@@ -81,7 +83,7 @@ func (s *Server) mintApp(ctx context.Context, tr *tokenRequest, resource string,
 		OID: sp, Sub: sp, TID: tenantID, UTI: tokens.RandomID(16), Ver: "2.0",
 	}
 	c.Roles = roles
-	at, err := s.sign(ctx, c)
+	at, err := s.sign(ctx, alg, c)
 	if err != nil {
 		return nil, err
 	}

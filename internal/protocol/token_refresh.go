@@ -57,8 +57,9 @@ func (s *Server) refreshGrant(ctx context.Context, tr *tokenRequest) (*tokenResp
 		return nil, err
 	}
 	grant := fam.Grant
+	var api *directory.API // the resource's, when the scope parameter resolved it
 	if tr.p.has("scope") {
-		if grant.Resource, grant.Scopes, err = s.refreshScopes(ctx, tr, user, fam.Grant); err != nil {
+		if grant.Resource, grant.Scopes, api, err = s.refreshScopes(ctx, tr, user, fam.Grant); err != nil {
 			return nil, err
 		}
 	}
@@ -81,7 +82,7 @@ func (s *Server) refreshGrant(ctx context.Context, tr *tokenRequest) (*tokenResp
 	if err != nil {
 		return nil, err
 	}
-	return s.mint(ctx, mintRequest{app: tr.app, authn: tr.authn, grant: grant, user: &user, claims: claims,
+	return s.mint(ctx, mintRequest{app: tr.app, authn: tr.authn, grant: grant, user: &user, claims: claims, api: api,
 		ipaddr: tr.addr, refreshToken: s.successorToken(raw, familyID, rt.Generation), refreshExpires: rt.ExpiresAt, now: now})
 }
 
@@ -152,18 +153,19 @@ func (s *Server) prunedRefresh(ctx context.Context, tr *tokenRequest, raw string
 // refreshScopes resolves the scope parameter of a refresh request and checks that the user
 // (or an administrator, or the app's preauthorization) granted all of it. The scopes the
 // refreshed grant itself carries count as granted (RFC 6749 §6): the OpenID Connect scopes
-// of an on-behalf-of or password grant were never on a consent page.
-func (s *Server) refreshScopes(ctx context.Context, tr *tokenRequest, user directory.User, prev store.Grant) (string, []string, error) {
+// of an on-behalf-of or password grant were never on a consent page. It also returns the
+// resolved API of the resource (nil for none, or the profile API).
+func (s *Server) refreshScopes(ctx context.Context, tr *tokenRequest, user directory.User, prev store.Grant) (string, []string, *directory.API, error) {
 	set, err := s.parseScopes(ctx, tr.app, tr.p.get("scope"))
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	if set.APIResources() > 1 {
-		return "", nil, errManyResources.new(truncate(tr.p.get("scope"), 200))
+		return "", nil, nil, errManyResources.new(truncate(tr.p.get("scope"), 200))
 	}
 	granted, userMissing, adminMissing, err := s.coverage(ctx, tr.app, user, &set, false)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	missing := 0
 	for _, c := range append(userMissing, adminMissing...) {
@@ -179,10 +181,15 @@ func (s *Server) refreshScopes(ctx context.Context, tr *tokenRequest, user direc
 	if missing > 0 {
 		e := errRefreshConsent.new(tr.app.ClientID, tr.app.DisplayName)
 		e.Suberror = "consent_required"
-		return "", nil, e
+		return "", nil, nil, e
 	}
 	resource, scopes := codeScopes(set, granted, tr.app.Consent)
-	return resource, scopes, nil
+	for _, g := range set.Groups {
+		if g.API != nil && g.Resource == resource {
+			return resource, scopes, g.API, nil
+		}
+	}
+	return resource, scopes, nil, nil
 }
 
 // refreshError maps a refused rotation to the error table.

@@ -409,7 +409,7 @@ const (
 // SigningKey is a token-signing key.
 type SigningKey struct {
 	ID          string // kid
-	Algorithm   string // JOSE alg, e.g. RS256
+	Algorithm   string // JOSE alg, RS256 or ES256: the key's lineage
 	PrivateKey  []byte // PKCS #8 DER, sealed by a key-encryption key (tokens.KeyRing)
 	Certificate []byte // DER of a self-signed certificate for the public key (x5c)
 	State       KeyState
@@ -420,8 +420,8 @@ type SigningKey struct {
 // Keys keeps signing keys and instance-wide secrets.
 type Keys interface {
 	SigningKeys(ctx context.Context) ([]SigningKey, error)
-	// AddSigningKey stores a key. Adding a second current or a second next key yields
-	// ErrConflict.
+	// AddSigningKey stores a key. Every algorithm is a lineage of its own: adding a second
+	// current or a second next key of the same algorithm yields ErrConflict.
 	AddSigningKey(ctx context.Context, k SigningKey) error
 	// PromoteSigningKey rotates in one transaction: the current key currentID is retired and
 	// the next key nextID becomes current, at now. The retirement is conditional on currentID

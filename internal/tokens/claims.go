@@ -157,7 +157,7 @@ func Hash(secret string) string {
 }
 
 // HalfHash is the at_hash of an access token (OpenID Connect Core §3.2.2.9): the base64url
-// left half of its SHA-256, for RS256-signed ID tokens.
+// left half of its SHA-256, for RS256- and ES256-signed ID tokens (both hash with SHA-256).
 func HalfHash(token string) string {
 	h := sha256.Sum256([]byte(token))
 	return base64.RawURLEncoding.EncodeToString(h[:16])

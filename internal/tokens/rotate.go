@@ -24,41 +24,51 @@ type RotationPolicy struct {
 // tokens it signs.
 var ErrNotPublishedLongEnough = errors.New("tokens: the next key has not been published long enough")
 
-// Rotate runs the schedule once against the store, as every node does every minute: it
-// publishes a next key if there is none, promotes it when the policy says (or now, with
-// force, if it has been published PublishAhead — or regardless, with ignoreAhead), deletes
-// keys retired longer than RetireAfter, and reloads. Every change is one conditional store
-// statement, so nodes running it at once rotate once. It reports whether this call rotated.
+// Rotate runs the schedule once against the store, as every node does every minute: for
+// each algorithm's lineage it publishes a next key if there is none, promotes it when the
+// policy says (or now, with force, if it has been published PublishAhead — or regardless,
+// with ignoreAhead), deletes keys retired longer than RetireAfter, and reloads. Every change
+// is one conditional store statement (a promotion one conditional transaction), so nodes
+// running it at once rotate once. A forced rotation refused for one lineage rotates none.
+// It reports whether this call rotated.
 func (ks *KeySet) Rotate(ctx context.Context, p RotationPolicy, force, ignoreAhead bool) (bool, error) {
 	now := ks.now()
-	current, next, err := ks.stored(ctx)
-	if err != nil {
-		return false, err
-	}
-	if next == nil {
-		if next, err = ks.publishNext(ctx, now); err != nil {
+	type lineage struct{ current, next *store.SigningKey }
+	lines := map[Algorithm]lineage{}
+	for _, alg := range Algorithms() {
+		current, next, err := ks.stored(ctx, alg)
+		if err != nil {
 			return false, err
+		}
+		if next == nil {
+			if next, err = ks.publishNext(ctx, alg, now); err != nil {
+				return false, err
+			}
+		}
+		lines[alg] = lineage{current, next}
+		if force && !ignoreAhead && current != nil && next != nil {
+			if published := now.Sub(next.StateSince); published < p.PublishAhead {
+				return false, fmt.Errorf("%w: %s of %s (%s key %s)", ErrNotPublishedLongEnough, published.Round(time.Second),
+					p.PublishAhead, alg, next.ID)
+			}
 		}
 	}
 	rotated := false
-	due := force || p.Period > 0 && current != nil && now.Sub(current.StateSince) >= p.Period
-	if due && current != nil && next != nil {
-		switch published := now.Sub(next.StateSince); {
-		case published < p.PublishAhead && !ignoreAhead && force:
-			return false, fmt.Errorf("%w: %s of %s (key %s)", ErrNotPublishedLongEnough, published.Round(time.Second), p.PublishAhead, next.ID)
-		case published < p.PublishAhead && !ignoreAhead:
-			// wait: the next key is not yet in every client's cached JWKS
-		default:
-			err := ks.st.PromoteSigningKey(ctx, current.ID, next.ID, now)
-			switch {
-			case err == nil:
-				rotated = true
-				if _, err := ks.publishNext(ctx, now); err != nil {
-					return rotated, err
-				}
-			case !errors.Is(err, store.ErrConflict): // a conflict: another node rotated first
-				return false, err
+	for _, alg := range Algorithms() {
+		current, next := lines[alg].current, lines[alg].next
+		due := force || p.Period > 0 && current != nil && now.Sub(current.StateSince) >= p.Period
+		if !due || current == nil || next == nil || now.Sub(next.StateSince) < p.PublishAhead && !ignoreAhead {
+			continue // not due, or the next key is not yet in every client's cached JWKS
+		}
+		err := ks.st.PromoteSigningKey(ctx, current.ID, next.ID, now)
+		switch {
+		case err == nil:
+			rotated = true
+			if _, err := ks.publishNext(ctx, alg, now); err != nil {
+				return rotated, err
 			}
+		case !errors.Is(err, store.ErrConflict): // a conflict: another node rotated first
+			return rotated, err
 		}
 	}
 	if p.RetireAfter > 0 {
@@ -69,13 +79,16 @@ func (ks *KeySet) Rotate(ctx context.Context, p RotationPolicy, force, ignoreAhe
 	return rotated, ks.Reload(ctx)
 }
 
-// stored returns the stored current and next keys (nil when there is none).
-func (ks *KeySet) stored(ctx context.Context) (current, next *store.SigningKey, err error) {
+// stored returns alg's stored current and next keys (nil when there is none).
+func (ks *KeySet) stored(ctx context.Context, alg Algorithm) (current, next *store.SigningKey, err error) {
 	keys, err := ks.st.SigningKeys(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("tokens: load keys: %w", err)
 	}
 	for i := range keys {
+		if keys[i].Algorithm != string(alg) {
+			continue
+		}
 		switch keys[i].State {
 		case store.KeyCurrent:
 			current = &keys[i]
@@ -86,9 +99,10 @@ func (ks *KeySet) stored(ctx context.Context) (current, next *store.SigningKey, 
 	return current, next, nil
 }
 
-// publishNext stores a new next key (sealed), or finds the one another node just stored.
-func (ks *KeySet) publishNext(ctx context.Context, now time.Time) (*store.SigningKey, error) {
-	k, err := NewSigningKey(now)
+// publishNext stores a new next key of alg (sealed), or finds the one another node just
+// stored.
+func (ks *KeySet) publishNext(ctx context.Context, alg Algorithm, now time.Time) (*store.SigningKey, error) {
+	k, err := NewSigningKey(alg, now)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +113,7 @@ func (ks *KeySet) publishNext(ctx context.Context, now time.Time) (*store.Signin
 	if err := ks.st.AddSigningKey(ctx, k); err != nil && !errors.Is(err, store.ErrConflict) {
 		return nil, fmt.Errorf("tokens: store next signing key: %w", err)
 	}
-	_, next, err := ks.stored(ctx)
+	_, next, err := ks.stored(ctx, alg)
 	return next, err
 }
 
@@ -124,12 +138,12 @@ func (ks *KeySet) Keys(ctx context.Context) ([]KeyInfo, error) {
 	return out, nil
 }
 
-// CurrentKeyID is the kid of the key that signs now.
-func (ks *KeySet) CurrentKeyID() string {
+// CurrentKeyID is the kid of alg's key that signs now ("" if none).
+func (ks *KeySet) CurrentKeyID(alg Algorithm) string {
 	ks.mu.RLock()
 	defer ks.mu.RUnlock()
-	if ks.current == nil {
-		return ""
+	if k := ks.current[alg]; k != nil {
+		return k.id
 	}
-	return ks.current.id
+	return ""
 }

@@ -133,8 +133,9 @@ func (s *Store) UpsertApp(ctx context.Context, a directory.App) error {
 		if _, err := s.in(tx).exec(ctx, `INSERT INTO apps (client_id, tenant_id, display_name, sign_in_audience, consent,
 				implicit_id_tokens, implicit_access_tokens, logout_url, backchannel_logout_url, optional_id_claims,
 				optional_access_claims, access_token_ms, id_token_ms, auth_code_ms, refresh_reuse_ms, refresh_idle_ms,
-				refresh_spa_absolute_ms, refresh_absolute_ms, updated_at, group_claims, allow_public_client_flows)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+				refresh_spa_absolute_ms, refresh_absolute_ms, updated_at, group_claims, allow_public_client_flows,
+				id_token_signing_alg)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
 			ON CONFLICT (client_id) DO UPDATE SET tenant_id = excluded.tenant_id, display_name = excluded.display_name,
 				sign_in_audience = excluded.sign_in_audience, consent = excluded.consent,
 				implicit_id_tokens = excluded.implicit_id_tokens, implicit_access_tokens = excluded.implicit_access_tokens,
@@ -144,13 +145,14 @@ func (s *Store) UpsertApp(ctx context.Context, a directory.App) error {
 				auth_code_ms = excluded.auth_code_ms, refresh_reuse_ms = excluded.refresh_reuse_ms,
 				refresh_idle_ms = excluded.refresh_idle_ms, refresh_spa_absolute_ms = excluded.refresh_spa_absolute_ms,
 				refresh_absolute_ms = excluded.refresh_absolute_ms, updated_at = excluded.updated_at,
-				group_claims = excluded.group_claims, allow_public_client_flows = excluded.allow_public_client_flows`,
+				group_claims = excluded.group_claims, allow_public_client_flows = excluded.allow_public_client_flows,
+				id_token_signing_alg = excluded.id_token_signing_alg`,
 			a.ClientID, a.TenantID, a.DisplayName, string(a.SignInAudience), string(a.Consent), a.ImplicitIDTokens,
 			a.ImplicitAccessTokens, a.LogoutURL, a.BackchannelLogoutURL, joinList(a.OptionalIDClaims),
 			joinList(a.OptionalAccessClaims), l.AccessToken.Milliseconds(), l.IDToken.Milliseconds(),
 			l.AuthorizationCode.Milliseconds(), l.RefreshReuse.Milliseconds(), l.RefreshIdle.Milliseconds(),
 			l.RefreshSPAAbsolute.Milliseconds(), l.RefreshAbsolute.Milliseconds(), time.Now().UnixMilli(),
-			string(a.GroupClaims), a.AllowPublicClientFlows); err != nil {
+			string(a.GroupClaims), a.AllowPublicClientFlows, a.IDTokenSigningAlg); err != nil {
 			return fmt.Errorf("sqlstore: upsert app: %w", err)
 		}
 		return replaceAppLists(ctx, s.in(tx), a)
@@ -204,11 +206,11 @@ func (s *Store) app(ctx context.Context, clientID string) (directory.App, error)
 	err := s.auto().queryRow(ctx, `SELECT client_id, tenant_id, display_name, sign_in_audience, consent,
 			implicit_id_tokens, implicit_access_tokens, logout_url, backchannel_logout_url, optional_id_claims,
 			optional_access_claims, access_token_ms, id_token_ms, auth_code_ms, refresh_reuse_ms, refresh_idle_ms,
-			refresh_spa_absolute_ms, refresh_absolute_ms, group_claims, allow_public_client_flows FROM apps
-			WHERE client_id = $1`, clientID).
+			refresh_spa_absolute_ms, refresh_absolute_ms, group_claims, allow_public_client_flows, id_token_signing_alg
+			FROM apps WHERE client_id = $1`, clientID).
 		Scan(&a.ClientID, &a.TenantID, &a.DisplayName, &aud, &consent, &a.ImplicitIDTokens, &a.ImplicitAccessTokens,
 			&a.LogoutURL, &a.BackchannelLogoutURL, &idClaims, &atClaims, &at, &it, &ac, &rr, &ri, &rs, &ra, &groupClaims,
-			&a.AllowPublicClientFlows)
+			&a.AllowPublicClientFlows, &a.IDTokenSigningAlg)
 	if err != nil {
 		return a, notFound(err, "app")
 	}
@@ -278,10 +280,10 @@ func (s *Store) UpsertAPI(ctx context.Context, a directory.API) error {
 	key := strings.ToLower(a.AppIDURI)
 	return s.directoryTx(ctx, func(tx *sql.Tx) error {
 		if _, err := s.in(tx).exec(ctx, `INSERT INTO apis (tenant_id, app_id_uri_key, app_id_uri, display_name, client_id,
-			updated_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, app_id_uri_key) DO UPDATE SET
+			updated_at, signing_alg) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_id, app_id_uri_key) DO UPDATE SET
 			app_id_uri = excluded.app_id_uri, display_name = excluded.display_name, client_id = excluded.client_id,
-			updated_at = excluded.updated_at`,
-			a.TenantID, key, a.AppIDURI, a.DisplayName, a.ClientID, time.Now().UnixMilli()); err != nil {
+			updated_at = excluded.updated_at, signing_alg = excluded.signing_alg`,
+			a.TenantID, key, a.AppIDURI, a.DisplayName, a.ClientID, time.Now().UnixMilli(), a.SigningAlg); err != nil {
 			return fmt.Errorf("sqlstore: upsert api: %w", err)
 		}
 		if _, err := s.in(tx).exec(ctx, `DELETE FROM api_scopes WHERE tenant_id = $1 AND app_id_uri_key = $2`,
@@ -307,7 +309,7 @@ func (s *Store) APIByURI(ctx context.Context, tenantID, appIDURI string) (direct
 }
 
 func (s *Store) api(ctx context.Context, tenantID, appIDURI string) (directory.API, error) {
-	rows, err := s.auto().query(ctx, `SELECT a.app_id_uri, a.display_name, a.client_id, COALESCE(s.value, ''),
+	rows, err := s.auto().query(ctx, `SELECT a.app_id_uri, a.display_name, a.client_id, a.signing_alg, COALESCE(s.value, ''),
 			COALESCE(s.admin_consent_required, FALSE), COALESCE(s.description, '')
 		FROM apis a LEFT JOIN api_scopes s ON s.tenant_id = a.tenant_id AND s.app_id_uri_key = a.app_id_uri_key
 		WHERE a.tenant_id = $1 AND (a.app_id_uri_key = $2 OR a.client_id <> '' AND LOWER(a.client_id) = $2)
@@ -319,7 +321,7 @@ func (s *Store) api(ctx context.Context, tenantID, appIDURI string) (directory.A
 	a := directory.API{TenantID: tenantID}
 	for rows.Next() {
 		var sc directory.APIScope
-		if err := rows.Scan(&a.AppIDURI, &a.DisplayName, &a.ClientID, &sc.Value, &sc.AdminConsentRequired, &sc.Description); err != nil {
+		if err := rows.Scan(&a.AppIDURI, &a.DisplayName, &a.ClientID, &a.SigningAlg, &sc.Value, &sc.AdminConsentRequired, &sc.Description); err != nil {
 			return directory.API{}, fmt.Errorf("sqlstore: api: %w", err)
 		}
 		if sc.Value != "" {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"maps"
 	"testing"
 	"time"
 
@@ -81,6 +82,36 @@ func testKeyRotation(t *testing.T, s store.Store) {
 	if keys, _ = s.SigningKeys(ctx(t)); len(keys) != 1 || keys[0].ID != "k2" {
 		t.Fatalf("after deleting retired keys: %+v", keys)
 	}
+}
+
+// testKeyLineages: every algorithm has a lineage of its own — one current and one next key
+// each — and promoting one lineage leaves the other as it was.
+func testKeyLineages(t *testing.T, s store.Store) {
+	key := func(id, alg string, state store.KeyState, at time.Time) store.SigningKey {
+		return store.SigningKey{ID: id, Algorithm: alg, PrivateKey: []byte(id), Certificate: []byte{1}, State: state, CreatedAt: at}
+	}
+	must(t, s.AddSigningKey(ctx(t), key("rs1", "RS256", store.KeyCurrent, base)))
+	must(t, s.AddSigningKey(ctx(t), key("es1", "ES256", store.KeyCurrent, base)))
+	must(t, s.AddSigningKey(ctx(t), key("rs2", "RS256", store.KeyNext, base.Add(time.Second))))
+	must(t, s.AddSigningKey(ctx(t), key("es2", "ES256", store.KeyNext, base.Add(time.Second))))
+	wantErr(t, s.AddSigningKey(ctx(t), key("es3", "ES256", store.KeyCurrent, base)), store.ErrConflict)
+	wantErr(t, s.AddSigningKey(ctx(t), key("es4", "ES256", store.KeyNext, base)), store.ErrConflict)
+	at := base.Add(time.Hour)
+	must(t, s.PromoteSigningKey(ctx(t), "es1", "es2", at))
+	wantErr(t, s.PromoteSigningKey(ctx(t), "es1", "es2", at), store.ErrConflict)
+	keys, err := s.SigningKeys(ctx(t))
+	must(t, err)
+	got := map[string]store.KeyState{}
+	for _, k := range keys {
+		got[k.ID] = k.State
+	}
+	want := map[string]store.KeyState{"rs1": store.KeyCurrent, "rs2": store.KeyNext, "es1": store.KeyRetired, "es2": store.KeyCurrent}
+	if !maps.Equal(got, want) {
+		t.Fatalf("after promoting the ES256 lineage: %v, want %v", got, want)
+	}
+	// The ES256 lineage may publish a next key again; RS256's still has one.
+	must(t, s.AddSigningKey(ctx(t), key("es5", "ES256", store.KeyNext, at)))
+	wantErr(t, s.AddSigningKey(ctx(t), key("rs3", "RS256", store.KeyNext, at)), store.ErrConflict)
 }
 
 // testGroupAndGrantAdmin: groups are listed and members added and removed one statement

@@ -79,6 +79,7 @@ func Run(t *testing.T, newStore func(testing.TB) store.Store, reopen func(testin
 		{"ResetState", testResetState},
 		{"UserAdmin", testUserAdmin},
 		{"KeyRotation", testKeyRotation},
+		{"KeyLineages", testKeyLineages},
 		{"GroupAndGrantAdmin", testGroupAndGrantAdmin},
 		{"SessionClients", testSessionClients},
 		{"Outbox", testOutbox},
@@ -193,6 +194,7 @@ func testApps(t *testing.T, s store.Store) {
 		AllowPublicClientFlows: true,
 		OptionalIDClaims:       []string{"auth_time", "email"},
 		Lifetimes:              directory.Lifetimes{AccessToken: 5 * time.Minute, RefreshReuse: 1500 * time.Millisecond},
+		IDTokenSigningAlg:      "ES256",
 	}
 	must(t, s.UpsertApp(ctx(t), want))
 	got, err := s.AppByClientID(ctx(t), clientID)
@@ -202,7 +204,7 @@ func testApps(t *testing.T, s store.Store) {
 		!slices.Equal(got.PostLogoutRedirectURIs, want.PostLogoutRedirectURIs) || !slices.Equal(got.SecretHashes, want.SecretHashes) ||
 		!slices.Equal(got.OptionalIDClaims, want.OptionalIDClaims) || got.Lifetimes != want.Lifetimes ||
 		!slices.EqualFunc(got.Certificates, want.Certificates, bytes.Equal) || !slices.Equal(got.AppPermissions, want.AppPermissions) ||
-		!got.AllowPublicClientFlows {
+		!got.AllowPublicClientFlows || got.IDTokenSigningAlg != "ES256" {
 		t.Fatalf("got  %+v\nwant %+v", got, want)
 	}
 	for origin, want := range map[string]bool{"https://app.example.test:3000": true, "https://web.example.test": false, "https://x.test": false} {
@@ -241,12 +243,22 @@ func testApps(t *testing.T, s store.Store) {
 func testAPIs(t *testing.T, s store.Store) {
 	seed(t, s)
 	want := directory.API{TenantID: tenantID, DisplayName: "Todo API", AppIDURI: "api://Todo",
-		Scopes: []directory.APIScope{{Value: "Todo.Write", AdminConsentRequired: true}, {Value: "Todo.Read", Description: "read"}}}
+		Scopes:     []directory.APIScope{{Value: "Todo.Write", AdminConsentRequired: true}, {Value: "Todo.Read", Description: "read"}},
+		SigningAlg: "ES256"}
 	must(t, s.UpsertAPI(ctx(t), want))
 	got, err := s.APIByURI(ctx(t), tenantID, "API://todo")
 	must(t, err)
-	if got.AppIDURI != "api://Todo" || !slices.Equal(got.Scopes, want.Scopes) {
+	if got.AppIDURI != "api://Todo" || !slices.Equal(got.Scopes, want.Scopes) || got.SigningAlg != "ES256" {
 		t.Fatalf("got %+v", got)
+	}
+	// Without scopes too (the query joins them), and replaced by the next upsert.
+	must(t, s.UpsertAPI(ctx(t), directory.API{TenantID: tenantID, DisplayName: "Bare", AppIDURI: "api://bare", SigningAlg: "ES256"}))
+	if got, err = s.APIByURI(ctx(t), tenantID, "api://bare"); err != nil || got.SigningAlg != "ES256" {
+		t.Fatalf("bare API: %+v, %v", got, err)
+	}
+	must(t, s.UpsertAPI(ctx(t), directory.API{TenantID: tenantID, DisplayName: "Bare", AppIDURI: "api://bare"}))
+	if got, err = s.APIByURI(ctx(t), tenantID, "api://bare"); err != nil || got.SigningAlg != "" {
+		t.Fatalf("bare API after switching back: %+v, %v", got, err)
 	}
 	_, err = s.APIByURI(ctx(t), tenantID, "api://other")
 	wantErr(t, err, store.ErrNotFound)
