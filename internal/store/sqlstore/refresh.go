@@ -81,7 +81,7 @@ const (
 	// qRevokeClientFamily revokes a family of a client; RETURNING finds it revoked or not.
 	qRevokeClientFamily = `UPDATE refresh_families SET revoked_at = CASE WHEN revoked_at = 0 THEN $3 ELSE revoked_at END
 		WHERE id = $1 AND client_id = $2 RETURNING id, ` + grantColumns + `, code_hash, created_at, absolute_expires_at, revoked_at`
-	// qPruneTokens deletes tokens whose presentation can only revoke their family, found by
+	// qPruneTokens finds the tokens whose presentation can only revoke their family, by
 	// index (migration 0026) rather than by reading every token: superseded ones; spent ones
 	// past their interval, found from their successor — used (rotated), its own interval
 	// ending after now−pruneWindow — as the one token of its family (the family index) that
@@ -92,14 +92,13 @@ const (
 	// P; runs are 10 minutes apart on every node. What a longer pause leaves behind goes
 	// with its family at the family's absolute expiry. The parent is a correlated subquery
 	// so that both engines look it up by family, whatever the size of the table.
-	qPruneTokens = `DELETE FROM refresh_tokens WHERE hash IN (
-		SELECT hash FROM refresh_tokens WHERE superseded_at != 0
+	qPruneTokens = `SELECT hash FROM refresh_tokens WHERE superseded_at != 0
 		UNION ALL
 		SELECT (SELECT p.hash FROM refresh_tokens p WHERE p.family_id = s.family_id AND p.successor_hash = s.hash
 				AND p.reuse_until <= $1 LIMIT 1)
 			FROM refresh_tokens s WHERE s.rotated_at != 0 AND s.reuse_until > $1 - CAST(` + pruneWindow + ` AS BIGINT)
 		UNION ALL
-		SELECT hash FROM refresh_tokens WHERE rotated_at != 0 AND successor_hash = '' AND reuse_until <= $1)`
+		SELECT hash FROM refresh_tokens WHERE rotated_at != 0 AND successor_hash = '' AND reuse_until <= $1`
 	// pruneWindow (ms) is how far back qPruneTokens looks for successors used: half an
 	// hour, three of DeleteExpired's 10-minute runs. Each run reads the tokens presented in
 	// the window (about refreshes/s × 1 800 of them), so it costs what the window holds,

@@ -46,6 +46,7 @@ type Store struct {
 	tracer     trace.Tracer                                  // spans for statements; nil: none (SetTracer)
 	observe    func(verb string, d time.Duration, err error) // statement metrics; nil: none
 	batches    func(writes int)                              // SQLite: the writes of each COMMIT; nil: none
+	pruneBatch int                                           // rows per pruning transaction (prune.go)
 }
 
 // SetBatchObserver has observe learn, on SQLite, how many write transactions each COMMIT
@@ -177,7 +178,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
 }
 
 func open(ctx context.Context, db *sql.DB, engine string) (*Store, error) {
-	s := &Store{db: db, engine: engine}
+	s := &Store{db: db, engine: engine, pruneBatch: pruneBatch}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -402,30 +403,6 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlstore: commit: %w", err)
-	}
-	return nil
-}
-
-// DeleteExpired removes what has outlived its use before now: sessions, interactions, codes
-// (kept until expiry so that a replay is still recognised), device authorizations past their
-// expiry, refresh-token families past their absolute lifetime (with their tokens), and the
-// refresh tokens whose presentation can only revoke their family (qPruneTokens).
-func (s *Store) DeleteExpired(ctx context.Context, now time.Time) error {
-	t := ms(now)
-	for _, q := range []string{
-		`DELETE FROM sessions WHERE expires_at < $1`,
-		`DELETE FROM session_clients WHERE session_id NOT IN (SELECT id FROM sessions) AND created_at < $1`,
-		// Back-channel logouts not delivered within a day are given up.
-		`DELETE FROM backchannel_outbox WHERE created_at + 86400000 < $1`,
-		`DELETE FROM completed_interactions WHERE expires_at < $1`,
-		`DELETE FROM auth_codes WHERE expires_at < $1`,
-		`DELETE FROM device_codes WHERE expires_at < $1`,
-		`DELETE FROM refresh_families WHERE absolute_expires_at < $1`,
-		qPruneTokens,
-	} {
-		if _, err := s.db.ExecContext(ctx, q, t); err != nil {
-			return fmt.Errorf("sqlstore: delete expired: %w", err)
-		}
 	}
 	return nil
 }

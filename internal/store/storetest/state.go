@@ -285,23 +285,47 @@ func testThrottle(t *testing.T, s store.Store) {
 	}
 }
 
+// testDeleteExpired: one run prunes everything expired, however many of each kind — more
+// than one pruning batch (the SQL stores' tests make a batch two rows) — and nothing else.
 func testDeleteExpired(t *testing.T, s store.Store) {
 	seed(t, s)
-	_, err := s.UpsertSession(ctx(t), newSession("sid-1", "b1", base.Add(time.Hour)), base)
+	const n = 5
+	for i := range n {
+		id := fmt.Sprint(i)
+		_, err := s.UpsertSession(ctx(t), newSession("sid-"+id, "b"+id, base.Add(time.Hour)), base)
+		must(t, err)
+		must(t, s.RecordSessionClient(ctx(t), "sid-"+id, "app-a", base))
+		must(t, s.RecordSessionClient(ctx(t), "sid-"+id, "app-b", base))
+		must(t, s.CreateAuthCode(ctx(t), newCode("c"+id)))
+		createFamily(t, s, "f"+id, "c"+id)
+		must(t, s.CompleteInteraction(ctx(t), "i"+id, base.Add(time.Minute)))
+	}
+	_, err := s.UpsertSession(ctx(t), newSession("sid-live", "b-live", base.Add(48*time.Hour)), base)
 	must(t, err)
-	must(t, s.CreateAuthCode(ctx(t), newCode("c1")))
-	createFamily(t, s, "f1", "c1")
 	must(t, s.DeleteExpired(ctx(t), base.Add(30*time.Minute)))
-	_, _, err = s.RefreshToken(ctx(t), "f1-rt0")
-	must(t, err)
+	for i := range n {
+		_, _, err = s.RefreshToken(ctx(t), fmt.Sprintf("f%d-rt0", i))
+		must(t, err)
+		// The expired interaction's record is gone: completing it again is not refused.
+		must(t, s.CompleteInteraction(ctx(t), fmt.Sprintf("i%d", i), base.Add(2*time.Hour)))
+	}
 	must(t, s.DeleteExpired(ctx(t), base.Add(25*time.Hour)))
-	_, _, err = s.RefreshToken(ctx(t), "f1-rt0")
-	wantErr(t, err, store.ErrNotFound)
-	_, err = s.RedeemAuthCode(ctx(t), "c1", base)
-	wantErr(t, err, store.ErrNotFound)
-	sessions, err := s.BrowserSessions(ctx(t), "b1", base)
-	must(t, err)
-	if len(sessions) != 0 {
-		t.Fatalf("expired session kept: %+v", sessions)
+	for i := range n {
+		id := fmt.Sprint(i)
+		_, _, err = s.RefreshToken(ctx(t), "f"+id+"-rt0")
+		wantErr(t, err, store.ErrNotFound)
+		_, err = s.RedeemAuthCode(ctx(t), "c"+id, base)
+		wantErr(t, err, store.ErrNotFound)
+		sessions, err := s.BrowserSessions(ctx(t), "b"+id, base)
+		must(t, err)
+		if len(sessions) != 0 {
+			t.Fatalf("expired session kept: %+v", sessions)
+		}
+		if got, err := s.SessionClients(ctx(t), "sid-"+id); err != nil || len(got) != 0 {
+			t.Fatalf("the apps of an expired session kept: %v, %v", got, err)
+		}
+	}
+	if sessions, err := s.BrowserSessions(ctx(t), "b-live", base.Add(25*time.Hour)); err != nil || len(sessions) != 1 {
+		t.Fatalf("the live session: %+v, %v", sessions, err)
 	}
 }
