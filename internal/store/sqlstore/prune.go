@@ -4,13 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
 // pruneBatch bounds the rows one pruning transaction deletes (Store.pruneBatch: the
-// conformance tests make it 2, so that every pruning test crosses batches). A backlog — the
+// conformance tests make it 2, and pruneRead 3, so that every pruning test crosses both). A backlog — the
 // first run after an upgrade, a node that was down for a day, a million rotated tokens — is
 // pruned as many short transactions rather than one long one: on SQLite a long DELETE would
 // hold the database's one write lock, and every refresh behind it, for seconds, past the busy
@@ -18,6 +19,11 @@ import (
 // batch goes the way a request's write goes (through the committer on SQLite), so requests
 // interleave with the pruning.
 const pruneBatch = 1000
+
+// pruneRead bounds the refresh tokens one read of qPruneTokens returns (Store.pruneRead):
+// about 3 MiB of hashes held at a time; every read costs a pass over the tokens presented
+// in the last half hour, so a read is worth many batches.
+const pruneRead = 50 * pruneBatch
 
 // pruneStatements delete at most $2 rows that are expired at $1 each; DeleteExpired runs
 // each until it deletes fewer. Every one finds its rows by index (migrations 0014, 0015,
@@ -70,40 +76,46 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) error {
 	return nil
 }
 
-// pruneTokens deletes the tokens qPruneTokens finds at now while it reads them,
-// s.pruneBatch at a time. What it finds stays prunable (a superseded or spent token never becomes
-// presentable again), so the deletions need not repeat qPruneTokens' conditions, and the
-// read — one pass over the index ranges, not one per batch — neither blocks writers (SQLite
-// in WAL mode, PostgreSQL's MVCC) nor is disturbed by them.
+// pruneTokens deletes the tokens qPruneTokens finds at now: it reads up to s.pruneRead of
+// them, ends the read, deletes them s.pruneBatch at a time, and reads again until a read
+// finds fewer. What it found stays prunable (a superseded or spent token never becomes
+// presentable again), so the deletions need not repeat qPruneTokens' conditions. No read
+// stays open while the deletions run: on SQLite a long-lived reader would stop the WAL
+// from being checkpointed and restarted, and the WAL would grow by every write meanwhile
+// (measured: 2.4 GB in one run streaming 240 000 deletions under load).
 func (s *Store) pruneTokens(ctx context.Context, now int64) error {
-	rows, err := s.auto().query(ctx, qPruneTokens, now)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	batch := make([]any, 0, s.pruneBatch)
-	for rows.Next() {
-		var h sql.NullString // the parent a successor names may be gone already
-		if err := rows.Scan(&h); err != nil {
+	for {
+		found, err := s.prunableTokens(ctx, now)
+		if err != nil {
 			return err
 		}
-		if h.Valid {
-			batch = append(batch, h.String)
-		}
-		if len(batch) == s.pruneBatch {
-			if err := s.deleteTokens(ctx, batch); err != nil {
+		for b := range slices.Chunk(found, s.pruneBatch) {
+			if err := s.deleteTokens(ctx, b); err != nil {
 				return err
 			}
-			batch = batch[:0]
+		}
+		if len(found) < s.pruneRead {
+			return nil
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return err
+}
+
+// prunableTokens reads up to s.pruneRead hashes that qPruneTokens finds at now.
+func (s *Store) prunableTokens(ctx context.Context, now int64) ([]any, error) {
+	rows, err := s.auto().query(ctx, qPruneTokens, now, s.pruneRead)
+	if err != nil {
+		return nil, err
 	}
-	if len(batch) == 0 {
-		return nil
+	defer rows.Close()
+	var found []any
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, err
+		}
+		found = append(found, h)
 	}
-	return s.deleteTokens(ctx, batch)
+	return found, rows.Err()
 }
 
 // deleteTokens deletes the refresh tokens of the given hashes in one transaction.

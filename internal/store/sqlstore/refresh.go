@@ -92,13 +92,15 @@ const (
 	// P; runs are 10 minutes apart on every node. What a longer pause leaves behind goes
 	// with its family at the family's absolute expiry. The parent is a correlated subquery
 	// so that both engines look it up by family, whatever the size of the table.
-	qPruneTokens = `SELECT hash FROM refresh_tokens WHERE superseded_at != 0
+	// It returns at most $2 of them (the three sets are disjoint: no hash twice).
+	qPruneTokens = `SELECT hash FROM (SELECT hash FROM refresh_tokens WHERE superseded_at != 0
 		UNION ALL
 		SELECT (SELECT p.hash FROM refresh_tokens p WHERE p.family_id = s.family_id AND p.successor_hash = s.hash
 				AND p.reuse_until <= $1 LIMIT 1)
 			FROM refresh_tokens s WHERE s.rotated_at != 0 AND s.reuse_until > $1 - CAST(` + pruneWindow + ` AS BIGINT)
 		UNION ALL
-		SELECT hash FROM refresh_tokens WHERE rotated_at != 0 AND successor_hash = '' AND reuse_until <= $1`
+		SELECT hash FROM refresh_tokens WHERE rotated_at != 0 AND successor_hash = '' AND reuse_until <= $1
+		) AS u WHERE hash IS NOT NULL LIMIT $2`
 	// pruneWindow (ms) is how far back qPruneTokens looks for successors used: half an
 	// hour, three of DeleteExpired's 10-minute runs. Each run reads the tokens presented in
 	// the window (about refreshes/s × 1 800 of them), so it costs what the window holds,

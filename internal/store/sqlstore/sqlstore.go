@@ -47,6 +47,7 @@ type Store struct {
 	observe    func(verb string, d time.Duration, err error) // statement metrics; nil: none
 	batches    func(writes int)                              // SQLite: the writes of each COMMIT; nil: none
 	pruneBatch int                                           // rows per pruning transaction (prune.go)
+	pruneRead  int                                           // refresh tokens per pruning read (prune.go)
 }
 
 // SetBatchObserver has observe learn, on SQLite, how many write transactions each COMMIT
@@ -178,7 +179,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
 }
 
 func open(ctx context.Context, db *sql.DB, engine string) (*Store, error) {
-	s := &Store{db: db, engine: engine, pruneBatch: pruneBatch}
+	s := &Store{db: db, engine: engine, pruneBatch: pruneBatch, pruneRead: pruneRead}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

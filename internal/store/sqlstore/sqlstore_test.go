@@ -19,7 +19,7 @@ func TestSQLite(t *testing.T) {
 			tb.Fatal(err)
 		}
 		tb.Cleanup(func() { s.Close() })
-		s.pruneBatch = 2 // every pruning test crosses batches
+		s.pruneBatch, s.pruneRead = 2, 3 // every pruning test crosses batches and reads
 		paths.Store(s, path)
 		return s
 	}
@@ -40,7 +40,7 @@ func TestPostgres(t *testing.T) {
 	var dsns sync.Map // *Store → its database URL
 	storetest.Run(t, func(tb testing.TB) store.Store {
 		s, u := freshPostgres(tb, dsn)
-		s.pruneBatch = 2 // every pruning test crosses batches
+		s.pruneBatch, s.pruneRead = 2, 3 // every pruning test crosses batches and reads
 		dsns.Store(s, u)
 		return s
 	}, func(tb testing.TB, s store.Store) store.Store { // a second pool on the database, as a second node
