@@ -4,7 +4,9 @@
 //
 //	go run ./bench/load -base http://127.0.0.1:8480 -op refresh -c 8 -d 15s
 //
-// Operations: discovery, jwks, silent (prompt=none authorize with a live session), refresh
+// Operations: discovery, jwks, silent (prompt=none authorize with a live session), code (a
+// silent authorize and the redemption of its code with PKCE, as one request: the sign-in
+// half of what an SPA does; a new refresh-token family each time), refresh
 // (one refresh-token chain per worker, rotating on every request), client_credentials (a
 // daemon with a secret, one app-only token per request), obo (the middle tier exchanging the
 // worker's user access token as MSAL sends it, with openid and offline_access: two signatures
@@ -59,7 +61,7 @@ func main() {
 	flag.StringVar(&o.user, "user", "alice@contoso.test", "username")
 	flag.StringVar(&o.password, "password", "Passw0rd!alice", "password")
 	flag.StringVar(&o.scope, "scope", "api://todo/Todo.Read openid profile offline_access", "scopes")
-	flag.StringVar(&o.op, "op", "refresh", "discovery, jwks, silent, refresh, client_credentials, obo, obo-access or dex-refresh")
+	flag.StringVar(&o.op, "op", "refresh", "discovery, jwks, silent, code (silent + its redemption), refresh, client_credentials, obo, obo-access or dex-refresh")
 	flag.StringVar(&o.daemon, "daemon", "1a2b3c4d-1111-4222-8333-944455556666", "client credentials: the daemon's client id")
 	flag.StringVar(&o.daemonSecret, "daemon-secret", "daemon-secret-value", "client credentials: the daemon's secret")
 	flag.StringVar(&o.daemonScope, "daemon-scope", "api://todo/.default", "client credentials: the scope (api://todo-es256/.default for the ES256 API)")
@@ -171,7 +173,7 @@ func (w *worker) prepare() error {
 		return nil
 	case "dex-refresh":
 		return w.dexPrepare()
-	case "silent", "refresh", "obo", "obo-access":
+	case "silent", "code", "refresh", "obo", "obo-access":
 	default:
 		return nil
 	}
@@ -203,7 +205,7 @@ func (w *worker) prepare() error {
 	if w.cookie == "" {
 		return fmt.Errorf("sign-in failed: %s", resp.Status)
 	}
-	if w.o.op == "silent" {
+	if w.o.op == "silent" || w.o.op == "code" {
 		return nil
 	}
 	code, err := w.silentCode()
@@ -323,6 +325,13 @@ func (w *worker) step() error {
 	case "silent":
 		_, err := w.silentCode()
 		return err
+	case "code": // a silent sign-in as MSAL makes it: the code, then its redemption
+		code, err := w.silentCode()
+		if err != nil {
+			return err
+		}
+		return w.token(url.Values{"client_id": {w.o.client}, "redirect_uri": {w.o.redirect}, "code": {code},
+			"code_verifier": {verifier}, "grant_type": {"authorization_code"}, "scope": {w.o.scope}})
 	case "client_credentials", "obo", "obo-access":
 		return w.serverToken()
 	case "dex-refresh":
