@@ -110,8 +110,11 @@ func challenge() string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-func authorizeURL(prompt string) string {
-	q := url.Values{"client_id": {clientID}, "redirect_uri": {redirect}, "response_type": {"code"}, "scope": {scope},
+func authorizeURL(prompt string) string { return authorizeURLFor(clientID, scope, prompt) }
+
+// authorizeURLFor is the authorization request MSAL sends for client and scope.
+func authorizeURLFor(client, scope, prompt string) string {
+	q := url.Values{"client_id": {client}, "redirect_uri": {redirect}, "response_type": {"code"}, "scope": {scope},
 		"response_mode": {"fragment"}, "state": {"eyJpZCI6IjAxIn0="}, "nonce": {"n"}, "code_challenge": {challenge()},
 		"code_challenge_method": {"S256"}, "client_info": {"1"}}
 	if prompt != "" {
@@ -146,17 +149,7 @@ func (s *server) signIn(b *testing.B) {
 }
 
 // code runs a silent authorization and returns the code.
-func (s *server) code(b *testing.B) string {
-	req := httptest.NewRequest(http.MethodGet, authorizeURL("none"), nil)
-	req.Header.Set("Cookie", s.cookie)
-	resp := s.serve(req)
-	loc, _ := url.Parse(resp.Header().Get("Location"))
-	v, _ := url.ParseQuery(loc.Fragment)
-	if v.Get("code") == "" {
-		b.Fatalf("silent authorize: %d %s", resp.Code, resp.Header().Get("Location"))
-	}
-	return v.Get("code")
-}
+func (s *server) code(b *testing.B) string { return s.codeFor(b, clientID, scope) }
 
 // token posts a token request as the SPA would and returns the refresh token.
 func (s *server) token(b *testing.B, form url.Values) string {
@@ -470,10 +463,7 @@ const (
 
 // codeFor runs a silent authorization for client and scope and returns the code.
 func (s *server) codeFor(b *testing.B, client, scope string) string {
-	q := url.Values{"client_id": {client}, "redirect_uri": {redirect}, "response_type": {"code"}, "scope": {scope},
-		"response_mode": {"fragment"}, "state": {"eyJpZCI6IjAxIn0="}, "nonce": {"n"}, "code_challenge": {challenge()},
-		"code_challenge_method": {"S256"}, "client_info": {"1"}, "prompt": {"none"}}
-	req := httptest.NewRequest(http.MethodGet, publicURL+"/contoso.test/oauth2/v2.0/authorize?"+q.Encode(), nil)
+	req := httptest.NewRequest(http.MethodGet, authorizeURLFor(client, scope, "none"), nil)
 	req.Header.Set("Cookie", s.cookie)
 	resp := s.serve(req)
 	loc, _ := url.Parse(resp.Header().Get("Location"))
