@@ -10,18 +10,18 @@ import (
 	"time"
 )
 
-// pruneBatch bounds the rows one pruning transaction deletes (Store.pruneBatch: the
-// conformance tests make it 2, and pruneRead 3, so that every pruning test crosses both). A backlog — the
-// first run after an upgrade, a node that was down for a day, a million rotated tokens — is
-// pruned as many short transactions rather than one long one: on SQLite a long DELETE would
-// hold the database's one write lock, and every refresh behind it, for seconds, past the busy
-// timeout of other processes; on PostgreSQL it would hold one transaction open as long. Each
-// batch goes the way a request's write goes (through the committer on SQLite), so requests
-// interleave with the pruning.
+// pruneBatch bounds the rows one pruning transaction deletes (Store.pruneBatch; the
+// conformance tests make it 2 and pruneRead 3, so that every pruning test crosses both). A
+// backlog — the first run after an upgrade, a node that was down for a day, a million rotated
+// tokens — is pruned as many short transactions rather than one long one: on SQLite a long
+// DELETE would hold the database's one write lock, and every refresh behind it, for seconds,
+// past the busy timeout of other processes; on PostgreSQL it would hold one transaction open
+// as long. Each batch goes the way a request's write goes (through the committer on SQLite),
+// so requests interleave with the pruning.
 const pruneBatch = 1000
 
 // pruneRead bounds the refresh tokens one read of qPruneTokens returns (Store.pruneRead):
-// about 3 MiB of hashes held at a time; every read costs a pass over the tokens presented
+// a few MiB of hashes held at a time; every read costs a pass over the tokens presented
 // in the last half hour, so a read is worth many batches.
 const pruneRead = 50 * pruneBatch
 
