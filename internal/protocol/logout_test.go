@@ -15,6 +15,17 @@ func (e *env) logoutURL(tenant string, p url.Values) string {
 	return e.url + "/" + tenant + "/oauth2/v2.0/logout?" + p.Encode()
 }
 
+// signOut signs browser c out of the SPA as MSAL's logoutRedirect does, with the ID token's
+// login_hint, and expects the redirect back.
+func (e *env) signOut(t *testing.T, c *http.Client, idToken string) {
+	t.Helper()
+	id := claims(t, idToken)
+	p := url.Values{"post_logout_redirect_uri": {signedOut}, "logout_hint": {id["login_hint"].(string)}, "client_id": {spaClient}}
+	if resp, _ := e.get(c, e.logoutURL("contoso.test", p)); resp.StatusCode != http.StatusFound {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
+}
+
 // signedInAs reports which account a silent request in browser c gets a code for ("" when
 // none is signed in), with the username as login_hint.
 func (e *env) signedInAs(t *testing.T, c *http.Client, username string) bool {
