@@ -92,15 +92,20 @@ const (
 	// P; runs are 10 minutes apart on every node. What a longer pause leaves behind goes
 	// with its family at the family's absolute expiry. The parent is a correlated subquery
 	// so that both engines look it up by family, whatever the size of the table.
-	// It returns at most $2 of them (the three sets are disjoint: no hash twice).
-	qPruneTokens = `SELECT hash FROM (SELECT hash FROM refresh_tokens WHERE superseded_at != 0
+	// It returns at most $2 of them (the three sets are disjoint: no hash twice), none NULL:
+	// a successor whose parent is gone already yields nothing. The NULL test stays inside the
+	// second set on purpose — applied to the whole union it reached the first set as
+	// "hash IS NOT NULL", where SQLite took it for a range on the primary key and scanned
+	// every token (9.7 s instead of 2 s on the 1 M store).
+	qPruneTokens = `SELECT hash FROM refresh_tokens WHERE superseded_at != 0
 		UNION ALL
-		SELECT (SELECT p.hash FROM refresh_tokens p WHERE p.family_id = s.family_id AND p.successor_hash = s.hash
-				AND p.reuse_until <= $1 LIMIT 1)
-			FROM refresh_tokens s WHERE s.rotated_at != 0 AND s.reuse_until > $1 - CAST(` + pruneWindow + ` AS BIGINT)
+		SELECT parent FROM (SELECT (SELECT p.hash FROM refresh_tokens p WHERE p.family_id = s.family_id
+				AND p.successor_hash = s.hash AND p.reuse_until <= $1 LIMIT 1) AS parent
+			FROM refresh_tokens s WHERE s.rotated_at != 0 AND s.reuse_until > $1 - CAST(` + pruneWindow + ` AS BIGINT)) AS w
+			WHERE parent IS NOT NULL
 		UNION ALL
 		SELECT hash FROM refresh_tokens WHERE rotated_at != 0 AND successor_hash = '' AND reuse_until <= $1
-		) AS u WHERE hash IS NOT NULL LIMIT $2`
+		LIMIT $2`
 	// pruneWindow (ms) is how far back qPruneTokens looks for successors used: half an
 	// hour, three of DeleteExpired's 10-minute runs. Each run reads the tokens presented in
 	// the window (about refreshes/s × 1 800 of them), so it costs what the window holds,
