@@ -33,13 +33,14 @@ var ErrNotPublishedLongEnough = errors.New("tokens: the next key has not been pu
 // It reports whether this call rotated.
 func (ks *KeySet) Rotate(ctx context.Context, p RotationPolicy, force, ignoreAhead bool) (bool, error) {
 	now := ks.now()
+	keys, err := ks.st.SigningKeys(ctx)
+	if err != nil {
+		return false, fmt.Errorf("tokens: load keys: %w", err)
+	}
 	type lineage struct{ current, next *store.SigningKey }
 	lines := map[Algorithm]lineage{}
 	for _, alg := range Algorithms() {
-		current, next, err := ks.stored(ctx, alg)
-		if err != nil {
-			return false, err
-		}
+		current, next := lineageOf(keys, alg)
 		if next == nil {
 			if next, err = ks.publishNext(ctx, alg, now); err != nil {
 				return false, err
@@ -85,6 +86,12 @@ func (ks *KeySet) stored(ctx context.Context, alg Algorithm) (current, next *sto
 	if err != nil {
 		return nil, nil, fmt.Errorf("tokens: load keys: %w", err)
 	}
+	current, next = lineageOf(keys, alg)
+	return current, next, nil
+}
+
+// lineageOf returns alg's current and next keys among keys (nil when there is none).
+func lineageOf(keys []store.SigningKey, alg Algorithm) (current, next *store.SigningKey) {
 	for i := range keys {
 		if keys[i].Algorithm != string(alg) {
 			continue
@@ -96,7 +103,7 @@ func (ks *KeySet) stored(ctx context.Context, alg Algorithm) (current, next *sto
 			next = &keys[i]
 		}
 	}
-	return current, next, nil
+	return current, next
 }
 
 // publishNext stores a new next key of alg (sealed), or finds the one another node just
