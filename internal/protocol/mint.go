@@ -130,22 +130,18 @@ func (s *Server) accessAlg(ctx context.Context, m mintRequest) (tokens.Algorithm
 }
 
 // apiAlg is the algorithm of an API's access tokens; RS256 for anything but ES256.
-func apiAlg(api directory.API) tokens.Algorithm {
-	alg, _ := tokens.ParseAlgorithm(api.SigningAlg)
-	if alg == "" {
-		return tokens.RS256
-	}
-	return alg
-}
+func apiAlg(api directory.API) tokens.Algorithm { return signingAlg(api.SigningAlg) }
 
 // idTokenAlg is the algorithm of an app's ID tokens and back-channel logout tokens: its
 // idTokenSigningAlg, RS256 unless it says ES256.
-func idTokenAlg(app directory.App) tokens.Algorithm {
-	alg, _ := tokens.ParseAlgorithm(app.IDTokenSigningAlg)
-	if alg == "" {
-		return tokens.RS256
+func idTokenAlg(app directory.App) tokens.Algorithm { return signingAlg(app.IDTokenSigningAlg) }
+
+// signingAlg is the algorithm a registration names, RS256 when it names none Sigil knows.
+func signingAlg(name string) tokens.Algorithm {
+	if alg, ok := tokens.ParseAlgorithm(name); ok {
+		return alg
 	}
-	return alg
+	return tokens.RS256
 }
 
 // startFamily stores a new refresh-token family for a redeemed code and returns its first
