@@ -151,25 +151,37 @@ func (s *server) signIn(b *testing.B) {
 // code runs a silent authorization and returns the code.
 func (s *server) code(b *testing.B) string { return s.codeFor(b, clientID, scope) }
 
-// token posts a token request as the SPA would and returns the refresh token.
-func (s *server) token(b *testing.B, form url.Values) string {
+// tokenReply is what the benchmarks read of a token response.
+type tokenReply struct {
+	AccessToken  string `json:"access_token"`
+	IDToken      string `json:"id_token"`
+	RefreshToken string `json:"refresh_token"`
+	Error        string `json:"error_description"`
+}
+
+// tokens posts a token request as the SPA would and returns the response, which must carry
+// a refresh token.
+func (s *server) tokens(b *testing.B, form url.Values) tokenReply {
 	req := httptest.NewRequest(http.MethodPost, publicURL+"/contoso.test/oauth2/v2.0/token", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", origin)
 	resp := s.serve(req)
-	var out struct {
-		RefreshToken string `json:"refresh_token"`
-		Error        string `json:"error_description"`
-	}
+	var out tokenReply
 	json.Unmarshal(resp.Body.Bytes(), &out)
 	if resp.Code != http.StatusOK || out.RefreshToken == "" {
 		b.Fatalf("token: %d %s", resp.Code, out.Error)
 	}
-	return out.RefreshToken
+	return out
 }
 
-func redeemForm(code string) url.Values {
-	return url.Values{"client_id": {clientID}, "redirect_uri": {redirect}, "scope": {scope}, "code": {code},
+// token posts a token request as the SPA would and returns the refresh token.
+func (s *server) token(b *testing.B, form url.Values) string { return s.tokens(b, form).RefreshToken }
+
+func redeemForm(code string) url.Values { return redeemFormFor(clientID, scope, code) }
+
+// redeemFormFor is the redemption of code for client and scope, as MSAL posts it.
+func redeemFormFor(client, scope, code string) url.Values {
+	return url.Values{"client_id": {client}, "redirect_uri": {redirect}, "scope": {scope}, "code": {code},
 		"code_verifier": {verifier}, "grant_type": {"authorization_code"}, "client_info": {"1"}}
 }
 
@@ -489,19 +501,8 @@ func algOf(jwt string) string {
 // BenchmarkRefresh does.
 func refreshChain(b *testing.B, client, scope, accessAlg, idAlg string) {
 	s := newServer(b)
-	form := url.Values{"client_id": {client}, "redirect_uri": {redirect}, "scope": {scope},
-		"code": {s.codeFor(b, client, scope)}, "code_verifier": {verifier}, "grant_type": {"authorization_code"},
-		"client_info": {"1"}}
-	req := httptest.NewRequest(http.MethodPost, publicURL+"/contoso.test/oauth2/v2.0/token", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", origin)
-	var out struct {
-		AccessToken  string `json:"access_token"`
-		IDToken      string `json:"id_token"`
-		RefreshToken string `json:"refresh_token"`
-	}
-	json.Unmarshal(s.serve(req).Body.Bytes(), &out)
-	if algOf(out.AccessToken) != accessAlg || algOf(out.IDToken) != idAlg || out.RefreshToken == "" {
+	out := s.tokens(b, redeemFormFor(client, scope, s.codeFor(b, client, scope)))
+	if algOf(out.AccessToken) != accessAlg || algOf(out.IDToken) != idAlg {
 		b.Fatalf("access token %s, ID token %s; want %s and %s", algOf(out.AccessToken), algOf(out.IDToken), accessAlg, idAlg)
 	}
 	rt := out.RefreshToken
