@@ -70,20 +70,32 @@ func (s *Server) refreshGrant(ctx context.Context, tr *tokenRequest) (*tokenResp
 	}
 	familyID := fam.ID
 	successor := func(gen int) string { return tokens.Hash(s.successorToken(raw, familyID, gen)) }
-	rt, fam, err := s.store.RotateRefreshToken(ctx, store.Rotation{Hash: hash, Successor: successor, Now: now,
-		ReuseUntil: now.Add(life.RefreshReuse), Expires: expires})
-	if errors.Is(err, store.ErrReused) {
+	// The response is minted (signed) while the store makes the rotation durable, and sent
+	// only once it is.
+	var resp *tokenResponse
+	var mintErr error
+	issue := func(rt store.RefreshToken) error {
+		claims, err := tr.claimsFor(grant)
+		if err == nil {
+			resp, err = s.mint(ctx, mintRequest{app: tr.app, authn: tr.authn, grant: grant, user: &user, claims: claims,
+				api: api, ipaddr: tr.addr, refreshToken: s.successorToken(raw, familyID, rt.Generation),
+				refreshExpires: rt.ExpiresAt, now: now})
+		}
+		mintErr = err
+		return err
+	}
+	_, fam, err = s.store.RotateRefreshToken(ctx, store.Rotation{Hash: hash, Successor: successor, Now: now,
+		ReuseUntil: now.Add(life.RefreshReuse), Expires: expires, Issue: issue})
+	switch {
+	case mintErr != nil && err == mintErr:
+		return nil, mintErr
+	case errors.Is(err, store.ErrReused):
 		s.refreshReused(ctx, fam.Grant)
 	}
 	if err != nil {
 		return nil, refreshError(err, fam, life, now)
 	}
-	claims, err := tr.claimsFor(grant)
-	if err != nil {
-		return nil, err
-	}
-	return s.mint(ctx, mintRequest{app: tr.app, authn: tr.authn, grant: grant, user: &user, claims: claims, api: api,
-		ipaddr: tr.addr, refreshToken: s.successorToken(raw, familyID, rt.Generation), refreshExpires: rt.ExpiresAt, now: now})
+	return resp, nil
 }
 
 // A refresh token is "family.secret.tag": the family's id, 32 bytes of secret (random for

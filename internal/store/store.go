@@ -320,6 +320,16 @@ type Rotation struct {
 	// get that same successor.
 	ReuseUntil time.Time
 	Expires    time.Time // a new successor's expiry: its idle deadline, capped by the family's absolute one
+	// Issue, when set, is called once with the successor when the presentation is answered
+	// with one (not when it is refused), before RotateRefreshToken returns. It is for work
+	// that needs the outcome but has no effect outside the process, such as signing the
+	// response's tokens: the store may run it while the commit that makes the rotation
+	// durable is still pending (SQLite keeps its batch open for it, so that it overlaps the
+	// fsync and the requests arriving meanwhile share that commit). RotateRefreshToken still
+	// returns only once the rotation is durable, with Issue's error when the rotation
+	// succeeded and Issue failed (the token is used either way). Issue must not write
+	// through the store.
+	Issue func(successor RefreshToken) error
 }
 
 // RefreshTokens keeps refresh-token families. Rotation follows the state machine in the

@@ -38,6 +38,14 @@ import (
 //   - The batch grows while its jobs run: no job waits for a timer, so a lone request pays
 //     no latency for batching, and under load a commit carries as many requests as arrived
 //     during the previous one (at most maxBatch).
+//   - A job may overlap its commit (runThen): once its writes ran, its caller hears so and
+//     does work that needs them but has no effect outside the process (a refresh signs its
+//     tokens), while the batch stays open for it and takes in the requests that arrive
+//     meanwhile; the caller still answers nothing before the COMMIT returned. The batch
+//     commits once no caller of it is overlapping any more, or after maxHold: a slow or
+//     stuck caller holds the others back by no more than that. So under load a commit
+//     carries the writes of every request that signs in the meantime, not only of those
+//     that arrived during one fsync.
 //
 // Other processes on the same file queue on SQLite's busy timeout as before; within the
 // process the committer replaces the writer mutex, and a writer waiting for it wakes the
@@ -47,6 +55,11 @@ import (
 // acknowledgement of the first job behind an unbounded run of others.
 const maxBatch = 128
 
+// maxHold bounds how long a batch waits for callers that overlap its commit (runThen).
+// Two RSA signatures take about 2 ms of CPU; under load, with other requests sharing the
+// cores, a caller's overlap takes a few times that.
+const maxHold = 20 * time.Millisecond
+
 // errClosed answers writes after Close.
 var errClosed = errors.New("sqlstore: store is closed")
 
@@ -55,6 +68,14 @@ type writeJob struct {
 	ctx    context.Context
 	fn     func(*sql.Tx) error
 	result chan jobResult // buffered, 1
+	// ran, for a job that overlaps its commit (runThen), hears that fn succeeded, before the
+	// COMMIT; buffered, 1.
+	ran chan *batch
+}
+
+// batch is what a batch's callers that overlap its commit share with the committer.
+type batch struct {
+	waiting bool // guarded by committer.mu: a caller of the batch waits for its COMMIT
 }
 
 type jobResult struct {
@@ -70,6 +91,7 @@ type committer struct {
 	done chan struct{}
 	// observe, when set, learns of every batch: its size and how long the COMMIT took.
 	observe func(jobs int, commit time.Duration, err error)
+	hold    time.Duration // maxHold; tests change it
 
 	mu     sync.Mutex
 	queue  []*writeJob // handed over, not yet taken into a batch: every one will be answered
@@ -78,7 +100,7 @@ type committer struct {
 
 // startCommitter runs a writer goroutine on db until stop.
 func startCommitter(db *sql.DB) *committer {
-	c := &committer{db: db, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	c := &committer{db: db, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}), hold: maxHold}
 	go c.loop()
 	return c
 }
@@ -105,15 +127,60 @@ func (c *committer) run(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	c.queue = append(c.queue, j)
 	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default: // a wake-up is pending already
-	}
+	c.signal()
 	r := <-j.result
 	if r.panic != nil {
 		panic(r.panic)
 	}
 	return r.err
+}
+
+// runThen is run, except that when fn succeeds, then runs in the caller's goroutine while
+// the batch's COMMIT is pending (the batch waits for it, up to maxHold). then must not write
+// through the committer. It returns fn's error or the COMMIT's; when both succeeded, then's.
+func (c *committer) runThen(ctx context.Context, fn func(*sql.Tx) error, then func() error) error {
+	j := &writeJob{ctx: ctx, fn: fn, result: make(chan jobResult, 1), ran: make(chan *batch, 1)}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return errClosed
+	}
+	c.queue = append(c.queue, j)
+	c.mu.Unlock()
+	c.signal()
+	var r jobResult
+	select {
+	case b := <-j.ran:
+		thenErr := c.overlap(b, then)
+		r = <-j.result
+		if r.err == nil && r.panic == nil {
+			r.err = thenErr
+		}
+	case r = <-j.result: // fn failed, or the batch did before fn ran
+	}
+	if r.panic != nil {
+		panic(r.panic)
+	}
+	return r.err
+}
+
+// overlap runs then, and tells the committer when it is done: its caller waits.
+func (c *committer) overlap(b *batch, then func() error) error {
+	defer func() {
+		c.mu.Lock()
+		b.waiting = true
+		c.mu.Unlock()
+		c.signal()
+	}()
+	return then()
+}
+
+// signal wakes the committer: a job was queued, or a caller stopped overlapping.
+func (c *committer) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default: // a wake-up is pending already
+	}
 }
 
 // take moves up to n queued jobs onto batch.
@@ -153,28 +220,59 @@ func (c *committer) loop() {
 }
 
 // runBatch runs batch, and the jobs queued while it runs (up to maxBatch in all), in one
-// transaction, and answers each job.
-func (c *committer) runBatch(batch []*writeJob) {
+// transaction, and answers each job. While callers overlap its commit (runThen) it waits for
+// them, up to maxHold, running the jobs that arrive meanwhile.
+func (c *committer) runBatch(jobs []*writeJob) {
 	results := make([]jobResult, 0, maxBatch)
+	b := &batch{}
 	// The transaction belongs to no request: a request's cancellation must not roll back
 	// the others' writes.
 	tx, err := c.db.BeginTx(context.Background(), nil)
 	if err != nil {
-		answer(batch, nil, fmt.Errorf("sqlstore: begin: %w", err))
+		answer(jobs, nil, fmt.Errorf("sqlstore: begin: %w", err))
 		return
 	}
-	var broken error // the transaction cannot go on: every job fails with this
-	for i := 0; i < len(batch) && broken == nil; i++ {
-		r, fatal := runJob(tx, batch[i])
-		results = append(results, r)
-		broken = fatal
-		if i == len(batch)-1 {
-			batch = c.take(batch, maxBatch-len(batch)) // the jobs that arrived meanwhile
+	var broken error             // the transaction cannot go on: every job fails with this
+	var expired <-chan time.Time // c.hold after the batch first waited
+	for broken == nil {
+		if len(results) == len(jobs) {
+			jobs = c.take(jobs, maxBatch-len(jobs)) // the jobs that arrived meanwhile
 		}
+		if j := len(results); j < len(jobs) {
+			r, fatal := runJob(tx, jobs[j])
+			results = append(results, r)
+			broken = fatal
+			if fatal == nil && r.err == nil && r.panic == nil && jobs[j].ran != nil {
+				jobs[j].ran <- b
+			} else {
+				c.mu.Lock()
+				b.waiting = true // this job's caller waits for the COMMIT
+				c.mu.Unlock()
+			}
+			continue
+		}
+		c.mu.Lock()
+		hold := !b.waiting && len(jobs) < maxBatch && !c.closed
+		c.mu.Unlock()
+		if !hold {
+			break
+		}
+		if expired == nil {
+			timer := time.NewTimer(c.hold)
+			defer timer.Stop()
+			expired = timer.C
+		}
+		select {
+		case <-c.wake: // a job arrived, or a caller is done overlapping
+			continue
+		case <-expired:
+		case <-c.quit:
+		}
+		break
 	}
 	if broken != nil {
 		tx.Rollback()
-		answer(batch, results, broken)
+		answer(jobs, results, broken)
 		return
 	}
 	// (A COMMIT that fails leaves no transaction open on the connection: the driver rolls
@@ -182,12 +280,12 @@ func (c *committer) runBatch(batch []*writeJob) {
 	start := time.Now()
 	err = tx.Commit()
 	if c.observe != nil {
-		c.observe(len(batch), time.Since(start), err)
+		c.observe(len(jobs), time.Since(start), err)
 	}
 	if err != nil {
 		err = fmt.Errorf("sqlstore: commit: %w", err)
 	}
-	answer(batch, results, err)
+	answer(jobs, results, err)
 }
 
 // runJob runs one job under its own savepoint. A fatal error means the transaction itself

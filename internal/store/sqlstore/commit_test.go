@@ -234,3 +234,109 @@ func equalInts(a, b []int) bool {
 	}
 	return true
 }
+
+// committed counts gc_child's rows as another connection sees them: only what committed.
+func committed(t *testing.T, s *Store) int {
+	t.Helper()
+	var n int
+	if err := s.db.QueryRow(`SELECT count(*) FROM gc_child`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestGroupCommitOverlap: a job that overlaps its commit (txThen) runs then before the
+// COMMIT, with the batch held open for it, so that a write arriving meanwhile shares the
+// COMMIT; txThen returns only after it.
+func TestGroupCommitOverlap(t *testing.T) {
+	s, sizes := openBatchTest(t)
+	s.commits.hold = time.Minute // only the callers end the hold here
+	ctx := context.Background()
+	second := make(chan error, 1)
+	joined := make(chan struct{})
+	err := s.txThen(ctx, insertChild(1, nil), func() error {
+		if n := committed(t, s); n != 0 {
+			t.Errorf("then sees %d committed rows, want 0: it must run before the COMMIT", n)
+		}
+		go func() {
+			second <- s.txThen(ctx, insertChild(2, nil), func() error { close(joined); return nil })
+		}()
+		<-joined // the second job ran in this batch: its then was called
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-second; err != nil {
+		t.Fatal(err)
+	}
+	if n := committed(t, s); n != 2 {
+		t.Errorf("%d rows committed, want 2", n)
+	}
+	if got := sizes(); !equalInts(got, []int{2}) {
+		t.Errorf("batches %v, want one of 2 (the second write joined the held batch)", got)
+	}
+}
+
+// TestGroupCommitOverlapBounded: a caller that overlaps for longer than the hold does not
+// hold the batch: it commits without waiting for it, and the caller still hears success.
+func TestGroupCommitOverlapBounded(t *testing.T) {
+	s, sizes := openBatchTest(t)
+	s.commits.hold = 20 * time.Millisecond
+	err := s.txThen(context.Background(), insertChild(1, nil), func() error {
+		for deadline := time.Now().Add(10 * time.Second); len(sizes()) == 0; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				return errors.New("no COMMIT within 10 s while then ran")
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := committed(t, s); n != 1 {
+		t.Errorf("%d rows committed, want 1", n)
+	}
+}
+
+// TestGroupCommitOverlapErrors: then runs only when the job succeeded; its error comes back
+// once the write committed; a failed COMMIT wins over it; a panic in then reaches its caller
+// and leaves the committer working.
+func TestGroupCommitOverlapErrors(t *testing.T) {
+	s, _ := openBatchTest(t)
+	ctx := context.Background()
+	called := false
+	err := s.txThen(ctx, func(*sql.Tx) error { return errors.New("job fails") }, func() error { called = true; return nil })
+	if err == nil || err.Error() != "job fails" || called {
+		t.Errorf("failing job: err %v, then called %v; want the job's error and no then", err, called)
+	}
+
+	thenErr := errors.New("then fails")
+	if err := s.txThen(ctx, insertChild(1, nil), func() error { return thenErr }); err != thenErr {
+		t.Errorf("err %v, want then's", err)
+	}
+	if n := committed(t, s); n != 1 {
+		t.Errorf("%d rows after then failed, want 1: the write commits anyway", n)
+	}
+
+	called = false
+	err = s.txThen(ctx, insertChild(2, 42), func() error { called = true; return thenErr }) // no parent 42: COMMIT fails
+	if err == nil || !strings.Contains(err.Error(), "commit") || !called {
+		t.Errorf("failed COMMIT: err %v, then called %v; want the COMMIT's error after then ran", err, called)
+	}
+
+	func() {
+		defer func() {
+			if p := recover(); p != "then panics" {
+				t.Errorf("recovered %v, want then's panic", p)
+			}
+		}()
+		s.txThen(ctx, insertChild(3, nil), func() error { panic("then panics") })
+	}()
+	if err := s.tx(ctx, insertChild(4, nil)); err != nil {
+		t.Fatalf("write after a panic in then: %v", err)
+	}
+	if got := childIDs(t, s); !equalInts(got, []int{1, 3, 4}) {
+		t.Errorf("rows %v, want [1 3 4]", got)
+	}
+}

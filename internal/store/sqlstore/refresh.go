@@ -173,7 +173,14 @@ func (s *Store) rotateOnce(ctx context.Context, r store.Rotation) (store.Refresh
 	var next store.RefreshToken
 	var fam store.RefreshFamily
 	var refused error // a refusal commits (a reuse revocation must stick) and is reported after
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	var issueErr error
+	issue := func() error { // the successor's tokens, signed while the commit is pending
+		if refused == nil && r.Issue != nil {
+			issueErr = r.Issue(next)
+		}
+		return nil
+	}
+	err := s.txThen(ctx, func(tx *sql.Tx) error {
 		c := s.in(tx)
 		first := r.Successor(1)
 		var familyID string
@@ -240,14 +247,14 @@ func (s *Store) rotateOnce(ctx context.Context, r store.Rotation) (store.Refresh
 		}
 		next = store.RefreshToken{Hash: hash, FamilyID: familyID, CreatedAt: now, ExpiresAt: r.Expires, Generation: gen}
 		return insertToken(ctx, c, next)
-	})
+	}, issue)
 	if err == nil {
 		err = refused
 	}
 	if err != nil {
 		return store.RefreshToken{}, fam, err
 	}
-	return next, fam, nil
+	return next, fam, issueErr
 }
 
 // RevokeRefreshFamily revokes a client's family in one conditional statement.

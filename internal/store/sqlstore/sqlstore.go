@@ -411,6 +411,19 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return nil
 }
 
+// txThen is tx, except that when fn succeeds then runs before txThen returns: on SQLite
+// while the batch's COMMIT is pending (committer.runThen), elsewhere after the commit. It
+// returns fn's or the commit's error, or then's once fn's writes are durable.
+func (s *Store) txThen(ctx context.Context, fn func(*sql.Tx) error, then func() error) error {
+	if s.commits != nil {
+		return s.commits.runThen(ctx, fn, then)
+	}
+	if err := s.tx(ctx, fn); err != nil {
+		return err
+	}
+	return then()
+}
+
 // ms converts a time to stored unix milliseconds; the zero time is stored as 0.
 func ms(t time.Time) int64 {
 	if t.IsZero() {

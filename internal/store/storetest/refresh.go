@@ -49,6 +49,41 @@ func testRefreshRotation(t *testing.T, s store.Store) {
 	wantErr(t, err, store.ErrNotFound)
 }
 
+// testRefreshIssue: an error of Rotation.Issue comes back from RotateRefreshToken, and the
+// rotation stands (the token is used; a retry within the interval gets the same successor,
+// and Issue is called again with it). A write Issue saw is durable: a second store on the
+// same database reads it.
+func testRefreshIssue(t *testing.T, a, b store.Store) {
+	seed(t, a)
+	must(t, a.CreateAuthCode(ctx(t), newCode("ci")))
+	createFamily(t, a, "fi", "ci")
+	failed := fmt.Errorf("signing failed")
+	rot := rotation("fi-rt0", base.Add(time.Minute), 30*time.Second)
+	var calls int
+	rot.Issue = func(next store.RefreshToken) error {
+		calls++
+		if next.Hash != "fi-rt0>1" || next.Generation != 1 {
+			t.Errorf("Issue got %+v, want the first successor", next)
+		}
+		return failed
+	}
+	if _, _, err := a.RotateRefreshToken(ctx(t), rot); err != failed {
+		t.Fatalf("got %v, want Issue's error", err)
+	}
+	old, _, err := b.RefreshToken(ctx(t), "fi-rt0")
+	must(t, err)
+	if old.SuccessorHash != "fi-rt0>1" || old.RotatedAt.IsZero() {
+		t.Fatalf("after Issue failed, the other store reads %+v, want it rotated to fi-rt0>1", old)
+	}
+	rot.Issue = func(next store.RefreshToken) error { calls++; return nil }
+	rot.Now = rot.Now.Add(time.Second)
+	next, _, err := b.RotateRefreshToken(ctx(t), rot)
+	must(t, err)
+	if next.Hash != "fi-rt0>1" || calls != 2 {
+		t.Fatalf("retry: successor %s after %d calls of Issue, want fi-rt0>1 after 2", next.Hash, calls)
+	}
+}
+
 // refreshStep is one presentation in a transition table: a token (by its path from the
 // family's first token: "rt0", "rt0>1", "rt0>1>1"…) at an offset from base, with a reuse
 // interval, and what it must yield.
@@ -149,12 +184,25 @@ func testRefreshStateMachine(t *testing.T, s store.Store) {
 			name := func(path string) string { return id + "-" + path }
 			for j, st := range tc.steps {
 				now := base.Add(st.at)
-				next, fam, err := s.RotateRefreshToken(ctx(t), rotation(name(st.present), now, st.reuse))
+				rot := rotation(name(st.present), now, st.reuse)
+				var issued []store.RefreshToken // Issue hears every successor answered, and only those
+				rot.Issue = func(next store.RefreshToken) error {
+					issued = append(issued, next)
+					return nil
+				}
+				next, fam, err := s.RotateRefreshToken(ctx(t), rot)
 				if st.want != nil {
 					if !isErr(err, st.want) {
 						t.Fatalf("step %d (%s at +%v): got %v, want %v", j+1, st.present, st.at, err, st.want)
 					}
+					if len(issued) != 0 {
+						t.Fatalf("step %d (%s at +%v): refused, yet Issue was called with %+v", j+1, st.present, st.at, issued)
+					}
 				} else {
+					if len(issued) != 1 || issued[0].Hash != next.Hash || issued[0].Generation != next.Generation {
+						t.Fatalf("step %d (%s at +%v): Issue called with %+v, want once with the successor %+v",
+							j+1, st.present, st.at, issued, next)
+					}
 					if err != nil {
 						t.Fatalf("step %d (%s at +%v): %v", j+1, st.present, st.at, err)
 					}

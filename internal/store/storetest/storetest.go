@@ -33,6 +33,7 @@ func Run(t *testing.T, newStore func(testing.TB) store.Store, reopen func(testin
 		{"DeviceRaces", testDeviceRaces},
 		{"ForcedFailureRace", testForcedFailureRace},
 		{"DirectoryChanges", testDirectoryChanges},
+		{"RefreshIssue", testRefreshIssue},
 	}
 	for _, tc := range pairs {
 		t.Run(tc.name, func(t *testing.T) {
