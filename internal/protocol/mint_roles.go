@@ -40,18 +40,15 @@ func (s *Server) loadDirectoryClaims(ctx context.Context, m *mintRequest, u dire
 func readDirectoryClaims(ctx context.Context, st store.RolesAndGroups, app directory.App, u directory.User,
 	resource string, limit int) (directoryClaims, error) {
 	var d directoryClaims
-	if resource != directory.ProfileResource && resource != "" {
-		roles, err := st.UserAppRoles(ctx, u.TenantID, u.ID, resource)
-		if err != nil {
-			return d, err
-		}
-		d.roles = roles
+	api := resource
+	if api == directory.ProfileResource {
+		api = ""
 	}
-	appRoles, err := st.UserAppRolesOfClient(ctx, u.TenantID, u.ID, app.ClientID)
+	roles, appRoles, err := st.UserRoles(ctx, u.TenantID, u.ID, api, app.ClientID)
 	if err != nil {
 		return d, err
 	}
-	d.appRoles = appRoles
+	d.roles, d.appRoles = roles, appRoles
 	if app.GroupClaims == directory.GroupClaimsNone {
 		return d, nil
 	}

@@ -35,7 +35,7 @@ func (s *Server) refreshGrant(ctx context.Context, tr *tokenRequest) (*tokenResp
 		return nil, errMissingParam.new("refresh_token")
 	}
 	hash := tokens.Hash(raw)
-	_, fam, err := s.store.RefreshToken(ctx, hash)
+	_, fam, stored, err := s.store.RefreshTokenAndUser(ctx, hash)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, s.prunedRefresh(ctx, tr, raw)
@@ -49,13 +49,10 @@ func (s *Server) refreshGrant(ctx context.Context, tr *tokenRequest) (*tokenResp
 	if err := checkPlatform(tr, fam.Grant.Platform); err != nil {
 		return nil, err
 	}
-	user, err := s.store.UserByID(ctx, fam.Grant.UserID)
-	if errors.Is(err, store.ErrNotFound) || err == nil && !user.Enabled {
+	if stored == nil || !stored.Enabled {
 		return nil, errGrantUserGone.new()
 	}
-	if err != nil {
-		return nil, err
-	}
+	user := *stored
 	grant := fam.Grant
 	var api *directory.API // the resource's, when the scope parameter resolved it
 	if tr.p.has("scope") {

@@ -360,3 +360,26 @@ func TestRefreshMultiTenant(t *testing.T) {
 		t.Errorf("refreshed access token aud %v scp %v", at["aud"], at["scp"])
 	}
 }
+
+// TestRefreshDisabledUser: a refresh for a user who was disabled is refused (AADSTS50034,
+// invalid_grant, so MSAL falls back to interaction) without using the token up: once the
+// user is enabled again the same token refreshes.
+func TestRefreshDisabledUser(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	tok := e.spaTokens(e.newBrowser(), "contoso.test", alice, todoScopes)
+	rt := str(tok, "refresh_token")
+	oid, _ := claims(t, str(tok, "id_token"))["oid"].(string)
+	st := e.app.Store()
+	if err := st.SetUserEnabled(t.Context(), oid, false); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := e.token("contoso.test", refreshForm(spaClient, rt, todoScopes), spaOriginHeader())
+	wantTokenError(t, resp, body, 400, wantErr{"invalid_grant", 50034})
+	if err := st.SetUserEnabled(t.Context(), oid, true); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body = e.token("contoso.test", refreshForm(spaClient, rt, todoScopes), spaOriginHeader()); resp.StatusCode != http.StatusOK {
+		t.Fatalf("after enabling the user again: %d %v, want the token to refresh", resp.StatusCode, body)
+	}
+}

@@ -167,6 +167,9 @@ type RolesAndGroups interface {
 	// UserAppRolesOfClient is UserAppRoles for the tenant's API whose own app registration
 	// (API.ClientID) is clientID: the roles an ID token for that app carries.
 	UserAppRolesOfClient(ctx context.Context, tenantID, userID, clientID string) ([]string, error)
+	// UserRoles is UserAppRoles of appIDURI and UserAppRolesOfClient of clientID in one read
+	// (an empty appIDURI or clientID: none of that kind): what a user's token carries.
+	UserRoles(ctx context.Context, tenantID, userID, appIDURI, clientID string) (apiRoles, clientRoles []string, err error)
 
 	// UpsertGroup creates or replaces a group and its member list (user ids of its tenant).
 	UpsertGroup(ctx context.Context, g directory.Group) error
@@ -341,6 +344,9 @@ type RefreshTokens interface {
 	CreateRefreshFamily(ctx context.Context, f RefreshFamily, first RefreshToken) error
 	// RefreshToken returns a token and its family, whatever their state.
 	RefreshToken(ctx context.Context, hash string) (RefreshToken, RefreshFamily, error)
+	// RefreshTokenAndUser is RefreshToken with the family's user, read together: what a
+	// refresh checks before it presents the token. The user is nil when it no longer exists.
+	RefreshTokenAndUser(ctx context.Context, hash string) (RefreshToken, RefreshFamily, *directory.User, error)
 	// RotateRefreshToken presents a token and returns the successor to answer with (its
 	// Generation set): the first one, the same one again within the reuse interval, or a new
 	// one superseding an unused one after it. Otherwise it returns ErrNotFound, ErrExpired,

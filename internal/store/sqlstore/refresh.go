@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sigil-idp/sigil/internal/directory"
 	"github.com/sigil-idp/sigil/internal/store"
 )
 
@@ -43,6 +44,13 @@ func insertToken(ctx context.Context, c conn, t store.RefreshToken) error {
 const familyColumns = `f.id, f.tenant_id, f.client_id, f.user_id, f.session_id, f.platform, f.resource, f.scopes,
 	f.auth_time, f.amr, f.remember, f.claims, f.code_hash, f.created_at, f.absolute_expires_at, f.revoked_at`
 
+// tokenFamilyColumns are a token t, the state of its current successor s (one snapshot) and
+// its family f, as scanTokenFamily reads them.
+const tokenFamilyColumns = `t.hash, t.family_id, t.created_at, t.expires_at, t.rotated_at, t.reuse_until,
+	t.successor_hash, t.successor_seq, t.superseded_at,
+	CASE WHEN t.successor_hash = '' THEN 0 WHEN s.hash IS NULL OR s.rotated_at != 0 THEN 1 ELSE 0 END,
+	COALESCE(s.created_at, 0), COALESCE(s.expires_at, 0), ` + familyColumns
+
 // Statements of the refresh-token transactions (prepared at open; see txStatements). They
 // implement the state machine of package store's doc.
 const (
@@ -52,12 +60,17 @@ const (
 	qInsertToken = `INSERT INTO refresh_tokens (hash, family_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`
 	// qTokenFamily reads a token, the state of its current successor (one snapshot) and
 	// its family. A successor row that is gone was pruned, which only happens once used.
-	qTokenFamily = `SELECT t.hash, t.family_id, t.created_at, t.expires_at, t.rotated_at, t.reuse_until,
-		t.successor_hash, t.successor_seq, t.superseded_at,
-		CASE WHEN t.successor_hash = '' THEN 0 WHEN s.hash IS NULL OR s.rotated_at != 0 THEN 1 ELSE 0 END,
-		COALESCE(s.created_at, 0), COALESCE(s.expires_at, 0), ` + familyColumns + `
+	qTokenFamily = `SELECT ` + tokenFamilyColumns + `
 		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
 		LEFT JOIN refresh_tokens s ON s.hash = t.successor_hash WHERE t.hash = $1`
+	// qTokenFamilyUser is qTokenFamily with the family's user, if it still exists.
+	qTokenFamilyUser = `SELECT ` + tokenFamilyColumns + `, u.id IS NOT NULL, COALESCE(u.id, ''),
+		COALESCE(u.tenant_id, ''), COALESCE(u.username, ''), COALESCE(u.display_name, ''),
+		COALESCE(u.given_name, ''), COALESCE(u.surname, ''), COALESCE(u.email, ''),
+		COALESCE(u.password_hash, ''), COALESCE(u.enabled, FALSE), COALESCE(u.admin, FALSE)
+		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
+		LEFT JOIN refresh_tokens s ON s.hash = t.successor_hash
+		LEFT JOIN users u ON u.id = f.user_id WHERE t.hash = $1`
 	// qRotate is the first presentation of a live token: the common case, one conditional
 	// statement (a live token has issued no successor, so its first is generation 1).
 	qRotate = `UPDATE refresh_tokens SET rotated_at = $2, reuse_until = $3, successor_seq = 1, successor_hash = $4
@@ -128,7 +141,21 @@ func (s *Store) RefreshToken(ctx context.Context, hash string) (store.RefreshTok
 	return st.t, st.f, err
 }
 
-func scanTokenFamily(row *sql.Row) (tokenState, error) {
+// RefreshTokenAndUser is RefreshToken with the family's user (nil when it is gone), in one
+// statement.
+func (s *Store) RefreshTokenAndUser(ctx context.Context, hash string) (store.RefreshToken, store.RefreshFamily, *directory.User, error) {
+	var u directory.User
+	var found bool
+	st, err := scanTokenFamily(s.auto().queryRow(ctx, qTokenFamilyUser, hash), &found, &u.ID, &u.TenantID,
+		&u.Username, &u.DisplayName, &u.GivenName, &u.Surname, &u.Email, &u.PasswordHash, &u.Enabled, &u.Admin)
+	if err != nil || !found {
+		return st.t, st.f, nil, err
+	}
+	return st.t, st.f, &u, nil
+}
+
+// scanTokenFamily scans the tokenFamilyColumns of row, and the columns after them into more.
+func scanTokenFamily(row *sql.Row, more ...any) (tokenState, error) {
 	var st tokenState
 	t, f := &st.t, &st.f
 	var g grantScan
@@ -137,6 +164,7 @@ func scanTokenFamily(row *sql.Row) (tokenState, error) {
 	dest := []any{&t.Hash, &t.FamilyID, &tc, &te, &tr, &tu, &t.SuccessorHash, &t.Successors, &tsup, &used, &sc, &se, &f.ID}
 	dest = append(dest, g.dest()...)
 	dest = append(dest, &f.CodeHash, &fc, &fe, &fr)
+	dest = append(dest, more...)
 	if err := row.Scan(dest...); err != nil {
 		return st, notFound(err, "refresh token")
 	}

@@ -76,39 +76,48 @@ func (s *Store) SetUserAppRoles(ctx context.Context, tenantID, userID string, ro
 
 // UserAppRoles returns the user's roles of one API that the API still defines, sorted.
 func (s *Store) UserAppRoles(ctx context.Context, tenantID, userID, appIDURI string) ([]string, error) {
-	return s.userRoles(ctx, `SELECT u.value FROM user_app_roles u JOIN api_app_roles r
-			ON r.tenant_id = u.tenant_id AND r.app_id_uri_key = u.app_id_uri_key AND r.value = u.value
-		WHERE u.user_id = $1 AND u.tenant_id = $2 AND u.app_id_uri_key = $3 ORDER BY u.value`,
-		userID, tenantID, strings.ToLower(appIDURI))
+	roles, _, err := s.UserRoles(ctx, tenantID, userID, appIDURI, "")
+	return roles, err
 }
 
 // UserAppRolesOfClient returns the user's roles of the API whose own registration is clientID.
 func (s *Store) UserAppRolesOfClient(ctx context.Context, tenantID, userID, clientID string) ([]string, error) {
-	if clientID == "" {
-		return nil, nil
-	}
-	return s.userRoles(ctx, `SELECT u.value FROM user_app_roles u
-		JOIN apis a ON a.tenant_id = u.tenant_id AND a.app_id_uri_key = u.app_id_uri_key
-		JOIN api_app_roles r ON r.tenant_id = u.tenant_id AND r.app_id_uri_key = u.app_id_uri_key AND r.value = u.value
-		WHERE u.user_id = $1 AND u.tenant_id = $2 AND a.client_id = $3 ORDER BY u.value`, userID, tenantID, clientID)
+	_, roles, err := s.UserRoles(ctx, tenantID, userID, "", clientID)
+	return roles, err
 }
 
-// userRoles runs a query for role values.
-func (s *Store) userRoles(ctx context.Context, query string, args ...any) ([]string, error) {
-	rows, err := s.auto().query(ctx, query, args...)
+// qUserRoles reads a user's roles of the API appIDURI ($3, lower-case; empty for none) and
+// of the API whose own registration is clientID ($4; empty for none), tagged 0 and 1.
+const qUserRoles = `SELECT 0, u.value FROM user_app_roles u JOIN api_app_roles r
+		ON r.tenant_id = u.tenant_id AND r.app_id_uri_key = u.app_id_uri_key AND r.value = u.value
+	WHERE u.user_id = $1 AND u.tenant_id = $2 AND u.app_id_uri_key = $3 AND $3 != ''
+	UNION ALL
+	SELECT 1, u.value FROM user_app_roles u
+		JOIN apis a ON a.tenant_id = u.tenant_id AND a.app_id_uri_key = u.app_id_uri_key
+		JOIN api_app_roles r ON r.tenant_id = u.tenant_id AND r.app_id_uri_key = u.app_id_uri_key AND r.value = u.value
+	WHERE u.user_id = $1 AND u.tenant_id = $2 AND a.client_id = $4 AND $4 != ''
+	ORDER BY 1, 2`
+
+// UserRoles is UserAppRoles and UserAppRolesOfClient in one statement ("" skips either).
+func (s *Store) UserRoles(ctx context.Context, tenantID, userID, appIDURI, clientID string) (apiRoles, clientRoles []string, err error) {
+	rows, err := s.auto().query(ctx, qUserRoles, userID, tenantID, strings.ToLower(appIDURI), clientID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: user roles: %w", err)
+		return nil, nil, fmt.Errorf("sqlstore: user roles: %w", err)
 	}
 	defer rows.Close()
-	var out []string
 	for rows.Next() {
+		var of int
 		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, fmt.Errorf("sqlstore: user roles: %w", err)
+		if err := rows.Scan(&of, &v); err != nil {
+			return nil, nil, fmt.Errorf("sqlstore: user roles: %w", err)
 		}
-		out = append(out, v)
+		if of == 0 {
+			apiRoles = append(apiRoles, v)
+		} else {
+			clientRoles = append(clientRoles, v)
+		}
 	}
-	return out, rows.Err()
+	return apiRoles, clientRoles, rows.Err()
 }
 
 // UpsertGroup creates or replaces a group and its members. A member that is not a user

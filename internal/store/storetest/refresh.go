@@ -49,6 +49,37 @@ func testRefreshRotation(t *testing.T, s store.Store) {
 	wantErr(t, err, store.ErrNotFound)
 }
 
+// testRefreshTokenAndUser: the token, its family and the family's user in one read; a
+// disabled user comes back disabled, a user that is gone as nil, an unknown token as
+// ErrNotFound.
+func testRefreshTokenAndUser(t *testing.T, s store.Store) {
+	seed(t, s)
+	must(t, s.CreateAuthCode(ctx(t), newCode("cu")))
+	createFamily(t, s, "fu", "cu")
+	tok, fam, u, err := s.RefreshTokenAndUser(ctx(t), "fu-rt0")
+	must(t, err)
+	want, err := s.UserByID(ctx(t), userID)
+	must(t, err)
+	if tok.Hash != "fu-rt0" || fam.ID != "fu" || u == nil || *u != want {
+		t.Fatalf("got token %s, family %s, user %+v; want fu-rt0, fu, %+v", tok.Hash, fam.ID, u, want)
+	}
+	must(t, s.SetUserEnabled(ctx(t), userID, false))
+	if _, _, u, err = s.RefreshTokenAndUser(ctx(t), "fu-rt0"); err != nil || u == nil || u.Enabled {
+		t.Fatalf("disabled user: got %+v, %v; want the user, disabled", u, err)
+	}
+
+	f, first := newFamily("fg", "")
+	f.Grant.UserID = "00000000-0000-4000-8000-00000000dead" // no such user
+	must(t, s.CreateRefreshFamily(ctx(t), f, first))
+	tok, fam, u, err = s.RefreshTokenAndUser(ctx(t), "fg-rt0")
+	must(t, err)
+	if tok.Hash != "fg-rt0" || fam.Grant.UserID != f.Grant.UserID || u != nil {
+		t.Fatalf("user gone: got token %s, family user %s, user %+v; want fg-rt0 and no user", tok.Hash, fam.Grant.UserID, u)
+	}
+	_, _, _, err = s.RefreshTokenAndUser(ctx(t), "unknown")
+	wantErr(t, err, store.ErrNotFound)
+}
+
 // testRefreshIssue: an error of Rotation.Issue comes back from RotateRefreshToken, and the
 // rotation stands (the token is used; a retry within the interval gets the same successor,
 // and Issue is called again with it). A write Issue saw is durable: a second store on the

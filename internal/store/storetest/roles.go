@@ -105,6 +105,24 @@ func testUserAppRoles(t *testing.T, s store.Store) {
 			t.Fatalf("UserAppRolesOfClient(%q) = %q, %v; want none", other, got, err)
 		}
 	}
+	// UserRoles reads both kinds at once; an empty name asks for none of its kind.
+	for _, tc := range []struct {
+		user, api, client string
+		wantAPI, wantApp  []string
+	}{
+		{userID, "api://TODO", apiApp, []string{"Todo.Admin", "Todo.Audit"}, []string{"Todo.Admin", "Todo.Audit"}},
+		{bobID, todoAPI, apiApp, []string{"Todo.Audit"}, []string{"Todo.Audit"}},
+		{userID, "", apiApp, nil, []string{"Todo.Admin", "Todo.Audit"}},
+		{userID, todoAPI, "", []string{"Todo.Admin", "Todo.Audit"}, nil},
+		{userID, "api://nothing", clientID, nil, nil},
+		{userID, "", "", nil, nil},
+	} {
+		gotAPI, gotApp, err := s.UserRoles(ctx(t), tenantID, tc.user, tc.api, tc.client)
+		must(t, err)
+		if !slices.Equal(gotAPI, tc.wantAPI) || !slices.Equal(gotApp, tc.wantApp) {
+			t.Errorf("UserRoles(%s, %q, %q) = %q, %q; want %q, %q", tc.user, tc.api, tc.client, gotAPI, gotApp, tc.wantAPI, tc.wantApp)
+		}
+	}
 
 	// Replacing the API's roles keeps the assignments of roles it still defines.
 	must(t, s.UpsertAPI(ctx(t), directory.API{TenantID: tenantID, DisplayName: "Todo API", AppIDURI: todoAPI,

@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore func(testing.TB) store.Store, reopen func(testin
 		{"CodeReplayBurnsChildCodes", testChildCodeReplay},
 		{"FamilyWithoutCode", testFamilyWithoutCode},
 		{"RefreshRotation", testRefreshRotation},
+		{"RefreshTokenAndUser", testRefreshTokenAndUser},
 		{"RefreshStateMachine", testRefreshStateMachine},
 		{"RefreshPruning", testRefreshPruning},
 		{"RefreshPruningWhen", testRefreshPruningWhen},
