@@ -172,20 +172,22 @@ func (s *Server) refreshScopes(ctx context.Context, tr *tokenRequest, user direc
 	if set.APIResources() > 1 {
 		return "", nil, nil, errManyResources.new(truncate(tr.p.get("scope"), 200))
 	}
-	granted, userMissing, adminMissing, err := s.coverage(ctx, tr.app, user, &set, false)
-	if err != nil {
-		return "", nil, nil, err
-	}
-	missing := 0
-	for _, c := range append(userMissing, adminMissing...) {
-		if !grantCarries(prev, c) {
-			missing++
-			continue
+	granted, missing := carriedScopes(prev, set), 0
+	if granted == nil { // it asks for more than the grant carries, or for .default: read the grants
+		var userMissing, adminMissing []consentItem
+		if granted, userMissing, adminMissing, err = s.coverage(ctx, tr.app, user, &set, false); err != nil {
+			return "", nil, nil, err
 		}
-		if granted[c.resource] == nil {
-			granted[c.resource] = map[string]bool{}
+		for _, c := range append(userMissing, adminMissing...) {
+			if !grantCarries(prev, c) {
+				missing++
+				continue
+			}
+			if granted[c.resource] == nil {
+				granted[c.resource] = map[string]bool{}
+			}
+			granted[c.resource][c.scope.Key()] = true
 		}
-		granted[c.resource][c.scope.Key()] = true
 	}
 	if missing > 0 {
 		e := errRefreshConsent.new(tr.app.ClientID, tr.app.DisplayName)
@@ -223,6 +225,27 @@ func lifetimeText(d time.Duration) string {
 	days := int(d / (24 * time.Hour))
 	d -= time.Duration(days) * 24 * time.Hour
 	return fmtDuration(days, d)
+}
+
+// carriedScopes returns the set's scopes as granted when the grant carries every one of
+// them and none is .default, else nil. Such a refresh needs no read of the consent grants:
+// what the grant carries counts as granted anyway, and .default (whose expansion depends on
+// the grants) is not involved.
+func carriedScopes(prev store.Grant, set directory.ScopeSet) map[string]map[string]bool {
+	granted := map[string]map[string]bool{}
+	for _, g := range set.Groups {
+		if g.Default {
+			return nil
+		}
+		granted[g.Resource] = map[string]bool{}
+		for _, sc := range g.Scopes {
+			if !grantCarries(prev, consentItem{resource: g.Resource, scope: sc}) {
+				return nil
+			}
+			granted[g.Resource][sc.Key()] = true
+		}
+	}
+	return granted
 }
 
 // grantCarries reports whether a grant's scopes (spelled as codes carry them: the profile
