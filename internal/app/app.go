@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -411,7 +412,7 @@ func (a *App) AdminHandler() http.Handler { return a.admin }
 func (a *App) ServeAdmin(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{Handler: a.admin, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
-		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug)}
+		ErrorLog: serverErrorLog(a.log)}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -495,13 +496,32 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 
 // httpServer is the HTTP server of the transport settings: HTTP/1.1, and HTTP/2 over TLS
 // (offered by ALPN) with at most maxConcurrentStreams streams a connection.
+// serverErrorLog is net/http's error log: a handler's panic (which net/http recovers, closing
+// the connection) at error level, everything else it reports (a client's failed TLS
+// handshake, a malformed request) at debug.
+func serverErrorLog(l *slog.Logger) *log.Logger {
+	return log.New(serverLogWriter{l}, "", 0)
+}
+
+type serverLogWriter struct{ l *slog.Logger }
+
+func (w serverLogWriter) Write(p []byte) (int, error) {
+	msg := strings.TrimSuffix(string(p), "\n")
+	level := slog.LevelDebug
+	if strings.Contains(msg, "http: panic serving") {
+		level = slog.LevelError
+	}
+	w.l.Log(context.Background(), level, msg)
+	return len(p), nil
+}
+
 func (a *App) httpServer() *http.Server {
 	t := a.cfg.Transport
 	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: time.Duration(t.ReadHeaderTimeout),
 		ReadTimeout: time.Duration(t.ReadTimeout), WriteTimeout: time.Duration(t.WriteTimeout),
 		IdleTimeout: time.Duration(t.IdleTimeout), MaxHeaderBytes: t.MaxHeaderBytes,
 		HTTP2:    &http.HTTP2Config{MaxConcurrentStreams: t.MaxConcurrentStreams, MaxDecoderHeaderTableSize: 4 << 10},
-		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug)}
+		ErrorLog: serverErrorLog(a.log)}
 	srv.Protocols = new(http.Protocols)
 	srv.Protocols.SetHTTP1(true)
 	if a.tls != nil {

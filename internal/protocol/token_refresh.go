@@ -92,6 +92,9 @@ func (s *Server) refreshGrant(ctx context.Context, tr *tokenRequest) (*tokenResp
 	if err != nil {
 		return nil, refreshError(err, fam, life, now)
 	}
+	if resp == nil { // the store broke Rotation.Issue's contract
+		return nil, errors.New("protocol: the store answered a refresh without calling Issue")
+	}
 	return resp, nil
 }
 

@@ -148,15 +148,33 @@ func (c *committer) runThen(ctx context.Context, fn func(*sql.Tx) error, then fu
 	c.queue = append(c.queue, j)
 	c.mu.Unlock()
 	c.signal()
+	return c.await(j, then)
+}
+
+// await waits for j's result, running then first when fn succeeded. The committer hears
+// of fn's success on j.ran before it answers j.result, so a result already there when the
+// caller looks does not mean then is skipped: its batch committed without waiting for it.
+func (c *committer) await(j *writeJob, then func() error) error {
 	var r jobResult
+	answered := false
+	var b *batch
 	select {
-	case b := <-j.ran:
+	case b = <-j.ran:
+	case r = <-j.result:
+		answered = true
+		select {
+		case b = <-j.ran:
+		default: // fn failed, or the batch did before fn ran
+		}
+	}
+	if b != nil {
 		thenErr := c.overlap(b, then)
-		r = <-j.result
+		if !answered {
+			r = <-j.result
+		}
 		if r.err == nil && r.panic == nil {
 			r.err = thenErr
 		}
-	case r = <-j.result: // fn failed, or the batch did before fn ran
 	}
 	if r.panic != nil {
 		panic(r.panic)

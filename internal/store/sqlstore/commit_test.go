@@ -340,3 +340,18 @@ func TestGroupCommitOverlapErrors(t *testing.T) {
 		t.Errorf("rows %v, want [1 3 4]", got)
 	}
 }
+
+// TestGroupCommitOverlapLate: when the batch committed before its caller looked (both the
+// job's success and its result are there), then still runs, before the result is returned.
+func TestGroupCommitOverlapLate(t *testing.T) {
+	c := &committer{wake: make(chan struct{}, 1)}
+	for i := range 100 { // a select between the two would skip then about every other time
+		j := &writeJob{result: make(chan jobResult, 1), ran: make(chan *batch, 1)}
+		j.ran <- &batch{}
+		j.result <- jobResult{}
+		called := false
+		if err := c.await(j, func() error { called = true; return nil }); err != nil || !called {
+			t.Fatalf("round %d: err %v, then called %v; want then run", i, err, called)
+		}
+	}
+}
