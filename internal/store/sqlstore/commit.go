@@ -40,12 +40,13 @@ import (
 //     during the previous one (at most maxBatch).
 //   - A job may overlap its commit (runThen): once its writes ran, its caller hears so and
 //     does work that needs them but has no effect outside the process (a refresh signs its
-//     tokens), while the batch stays open for it and takes in the requests that arrive
-//     meanwhile; the caller still answers nothing before the COMMIT returned. The batch
-//     commits once no caller of it is overlapping any more, or after maxHold: a slow or
-//     stuck caller holds the others back by no more than that. So under load a commit
-//     carries the writes of every request that signs in the meantime, not only of those
-//     that arrived during one fsync.
+//     tokens), while the batch stays open and takes in the requests that arrive meanwhile;
+//     the caller still answers nothing before the COMMIT returned. The batch commits as soon
+//     as one of its callers waits for it (one that finished overlapping, or one whose job
+//     does not overlap), or after maxHold: a slow or stuck caller holds the others back by
+//     no more than that. So under load a commit carries the writes of the requests that
+//     arrive while its first caller signs, not only of those that arrived during one fsync;
+//     and no caller that finished its work waits for anything but the COMMIT.
 //
 // Other processes on the same file queue on SQLite's busy timeout as before; within the
 // process the committer replaces the writer mutex, and a writer waiting for it wakes the
@@ -136,8 +137,9 @@ func (c *committer) run(ctx context.Context, fn func(*sql.Tx) error) error {
 }
 
 // runThen is run, except that when fn succeeds, then runs in the caller's goroutine while
-// the batch's COMMIT is pending (the batch waits for it, up to maxHold). then must not write
-// through the committer. It returns fn's error or the COMMIT's; when both succeeded, then's.
+// the batch's COMMIT is pending (the batch stays open until one of its callers waits, at most
+// maxHold). then must not write through the committer. It returns fn's error or the
+// COMMIT's; when both succeeded, then's.
 func (c *committer) runThen(ctx context.Context, fn func(*sql.Tx) error, then func() error) error {
 	j := &writeJob{ctx: ctx, fn: fn, result: make(chan jobResult, 1), ran: make(chan *batch, 1)}
 	c.mu.Lock()
@@ -162,9 +164,11 @@ func (c *committer) await(j *writeJob, then func() error) error {
 	case b = <-j.ran:
 	case r = <-j.result:
 		answered = true
-		select {
-		case b = <-j.ran:
-		default: // fn failed, or the batch did before fn ran
+		if r.err == nil && r.panic == nil {
+			select {
+			case b = <-j.ran: // committed before the caller looked: then has not run yet
+			default:
+			}
 		}
 	}
 	if b != nil {
