@@ -3,6 +3,7 @@ package protocol
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 )
@@ -73,11 +74,14 @@ func TestHashQueuePriority(t *testing.T) {
 	}
 	order := make(chan string, 4)
 	started := make(chan struct{})
+	var done sync.WaitGroup // every waiter has released its slot
 	for _, w := range []struct {
 		name     string
 		priority bool
 	}{{"low1", false}, {"low2", false}, {"high1", true}, {"high2", true}} {
+		done.Add(1)
 		go func() {
+			defer done.Done()
 			started <- struct{}{}
 			got, err := q.acquire(context.Background(), w.priority)
 			if err != nil {
@@ -113,8 +117,12 @@ func TestHashQueuePriority(t *testing.T) {
 	if fmt.Sprint(got) != "[high1 high2 low1 low2]" {
 		t.Errorf("order %v, want the priority waiters first, each lane in order", got)
 	}
-	if q.free != 1 {
-		t.Errorf("%d free slots at the end, want 1", q.free)
+	done.Wait()
+	q.mu.Lock()
+	free := q.free
+	q.mu.Unlock()
+	if free != 1 {
+		t.Errorf("%d free slots at the end, want 1", free)
 	}
 }
 
