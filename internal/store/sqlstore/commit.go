@@ -121,14 +121,9 @@ func (c *committer) stop() {
 // run hands fn to the writer goroutine and waits for its batch to commit.
 func (c *committer) run(ctx context.Context, fn func(*sql.Tx) error) error {
 	j := &writeJob{ctx: ctx, fn: fn, result: make(chan jobResult, 1)}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
+	if !c.enqueue(j) {
 		return errClosed
 	}
-	c.queue = append(c.queue, j)
-	c.mu.Unlock()
-	c.signal()
 	r := <-j.result
 	if r.panic != nil {
 		panic(r.panic)
@@ -142,15 +137,23 @@ func (c *committer) run(ctx context.Context, fn func(*sql.Tx) error) error {
 // COMMIT's; when both succeeded, then's.
 func (c *committer) runThen(ctx context.Context, fn func(*sql.Tx) error, then func() error) error {
 	j := &writeJob{ctx: ctx, fn: fn, result: make(chan jobResult, 1), ran: make(chan *batch, 1)}
+	if !c.enqueue(j) {
+		return errClosed
+	}
+	return c.await(j, then)
+}
+
+// enqueue hands j to the writer goroutine; false once the committer is stopped.
+func (c *committer) enqueue(j *writeJob) bool {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return errClosed
+		return false
 	}
 	c.queue = append(c.queue, j)
 	c.mu.Unlock()
 	c.signal()
-	return c.await(j, then)
+	return true
 }
 
 // await waits for j's result, running then first when fn succeeded. The committer hears
