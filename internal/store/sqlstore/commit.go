@@ -244,9 +244,10 @@ func (c *committer) loop() {
 	}
 }
 
-// runBatch runs batch, and the jobs queued while it runs (up to maxBatch in all), in one
-// transaction, and answers each job. While callers overlap its commit (runThen) it waits for
-// them, up to maxHold, running the jobs that arrive meanwhile.
+// runBatch runs jobs, and the jobs queued while it runs (up to maxBatch in all), in one
+// transaction, and answers each job. While all its callers overlap its commit (runThen) it
+// stays open, running the jobs that arrive meanwhile, until one of them waits for the
+// COMMIT or c.hold has passed.
 func (c *committer) runBatch(jobs []*writeJob) {
 	results := make([]jobResult, 0, maxBatch)
 	b := &batch{}
