@@ -22,8 +22,7 @@ func (s *Store) Users(ctx context.Context, tenantID, after string, limit int) ([
 	var out []directory.User
 	for rows.Next() {
 		var u directory.User
-		if err := rows.Scan(&u.ID, &u.TenantID, &u.Username, &u.DisplayName, &u.GivenName, &u.Surname, &u.Email,
-			&u.PasswordHash, &u.Enabled, &u.Admin); err != nil {
+		if err := rows.Scan(userDest(&u)...); err != nil {
 			return nil, fmt.Errorf("sqlstore: users: %w", err)
 		}
 		out = append(out, u)

@@ -102,9 +102,14 @@ const userColumns = `id, tenant_id, username, display_name, given_name, surname,
 
 func scanUser(row *sql.Row) (directory.User, error) {
 	var u directory.User
-	err := row.Scan(&u.ID, &u.TenantID, &u.Username, &u.DisplayName, &u.GivenName, &u.Surname, &u.Email,
-		&u.PasswordHash, &u.Enabled, &u.Admin)
+	err := row.Scan(userDest(&u)...)
 	return u, err
+}
+
+// userDest is where userColumns scan into.
+func userDest(u *directory.User) []any {
+	return []any{&u.ID, &u.TenantID, &u.Username, &u.DisplayName, &u.GivenName, &u.Surname, &u.Email,
+		&u.PasswordHash, &u.Enabled, &u.Admin}
 }
 
 // UserByID returns a user by object id.

@@ -63,7 +63,8 @@ const (
 	qTokenFamily = `SELECT ` + tokenFamilyColumns + `
 		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
 		LEFT JOIN refresh_tokens s ON s.hash = t.successor_hash WHERE t.hash = $1`
-	// qTokenFamilyUser is qTokenFamily with the family's user, if it still exists.
+	// qTokenFamilyUser is qTokenFamily with the family's user, if it still exists (its
+	// userColumns, in their order).
 	qTokenFamilyUser = `SELECT ` + tokenFamilyColumns + `, u.id IS NOT NULL, COALESCE(u.id, ''),
 		COALESCE(u.tenant_id, ''), COALESCE(u.username, ''), COALESCE(u.display_name, ''),
 		COALESCE(u.given_name, ''), COALESCE(u.surname, ''), COALESCE(u.email, ''),
@@ -146,8 +147,7 @@ func (s *Store) RefreshToken(ctx context.Context, hash string) (store.RefreshTok
 func (s *Store) RefreshTokenAndUser(ctx context.Context, hash string) (store.RefreshToken, store.RefreshFamily, *directory.User, error) {
 	var u directory.User
 	var found bool
-	st, err := scanTokenFamily(s.auto().queryRow(ctx, qTokenFamilyUser, hash), &found, &u.ID, &u.TenantID,
-		&u.Username, &u.DisplayName, &u.GivenName, &u.Surname, &u.Email, &u.PasswordHash, &u.Enabled, &u.Admin)
+	st, err := scanTokenFamily(s.auto().queryRow(ctx, qTokenFamilyUser, hash), append([]any{&found}, userDest(&u)...)...)
 	if err != nil || !found {
 		return st.t, st.f, nil, err
 	}
