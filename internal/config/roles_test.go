@@ -206,7 +206,7 @@ func TestApplyRolesAndGroups(t *testing.T) {
 	alice := UserID(c.Tenants[0].ID, "alice@contoso.test")
 	check := func(wantRoles, wantMembers []string) {
 		t.Helper()
-		roles, err := st.UserAppRoles(ctx, c.Tenants[0].ID, alice, "api://todo")
+		roles, _, err := st.UserRoles(ctx, c.Tenants[0].ID, alice, "api://todo", "")
 		if err != nil || !slices.Equal(roles, wantRoles) {
 			t.Fatalf("roles: got %q, %v; want %q", roles, err, wantRoles)
 		}

@@ -161,14 +161,11 @@ type Directory interface {
 type RolesAndGroups interface {
 	// SetUserAppRoles replaces the user's app role assignments (roles of APIs of tenantID).
 	SetUserAppRoles(ctx context.Context, tenantID, userID string, roles []directory.RoleAssignment) error
-	// UserAppRoles returns, sorted, the values of the app roles assigned to the user of the
-	// tenant's API named by appIDURI (case-insensitively) that the API still defines.
-	UserAppRoles(ctx context.Context, tenantID, userID, appIDURI string) ([]string, error)
-	// UserAppRolesOfClient is UserAppRoles for the tenant's API whose own app registration
-	// (API.ClientID) is clientID: the roles an ID token for that app carries.
-	UserAppRolesOfClient(ctx context.Context, tenantID, userID, clientID string) ([]string, error)
-	// UserRoles is UserAppRoles of appIDURI and UserAppRolesOfClient of clientID in one read
-	// (an empty appIDURI or clientID: none of that kind): what a user's token carries.
+	// UserRoles returns, sorted, the values of the app roles assigned to the user that their
+	// API still defines: apiRoles of the tenant's API named by appIDURI (case-insensitively;
+	// the roles an access token for it carries), clientRoles of the tenant's API whose own app
+	// registration (API.ClientID) is clientID (the roles an ID token for that app carries). An
+	// empty appIDURI or clientID asks for none of that kind.
 	UserRoles(ctx context.Context, tenantID, userID, appIDURI, clientID string) (apiRoles, clientRoles []string, err error)
 
 	// UpsertGroup creates or replaces a group and its member list (user ids of its tenant).

@@ -74,18 +74,6 @@ func (s *Store) SetUserAppRoles(ctx context.Context, tenantID, userID string, ro
 	})
 }
 
-// UserAppRoles returns the user's roles of one API that the API still defines, sorted.
-func (s *Store) UserAppRoles(ctx context.Context, tenantID, userID, appIDURI string) ([]string, error) {
-	roles, _, err := s.UserRoles(ctx, tenantID, userID, appIDURI, "")
-	return roles, err
-}
-
-// UserAppRolesOfClient returns the user's roles of the API whose own registration is clientID.
-func (s *Store) UserAppRolesOfClient(ctx context.Context, tenantID, userID, clientID string) ([]string, error) {
-	_, roles, err := s.UserRoles(ctx, tenantID, userID, "", clientID)
-	return roles, err
-}
-
 // qUserRoles reads a user's roles of the API appIDURI ($3, lower-case; empty for none) and
 // of the API whose own registration is clientID ($4; empty for none), tagged 0 and 1.
 const qUserRoles = `SELECT 0, u.value FROM user_app_roles u JOIN api_app_roles r
@@ -98,7 +86,7 @@ const qUserRoles = `SELECT 0, u.value FROM user_app_roles u JOIN api_app_roles r
 	WHERE u.user_id = $1 AND u.tenant_id = $2 AND a.client_id = $4 AND $4 != ''
 	ORDER BY 1, 2`
 
-// UserRoles is UserAppRoles and UserAppRolesOfClient in one statement ("" skips either).
+// UserRoles returns a user's roles of an API and of an app's own API, in one statement.
 func (s *Store) UserRoles(ctx context.Context, tenantID, userID, appIDURI, clientID string) (apiRoles, clientRoles []string, err error) {
 	rows, err := s.auto().query(ctx, qUserRoles, userID, tenantID, strings.ToLower(appIDURI), clientID)
 	if err != nil {

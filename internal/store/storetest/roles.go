@@ -56,9 +56,29 @@ func testAPIRoles(t *testing.T, s store.Store) {
 	wantErr(t, s.UpsertAPI(ctx(t), dup), store.ErrConflict)
 }
 
+// apiRoles is UserRoles for one API alone: no roles of another kind come back.
+func apiRoles(t *testing.T, s store.Store, user, api string) ([]string, error) {
+	t.Helper()
+	roles, other, err := s.UserRoles(ctx(t), tenantID, user, api, "")
+	if len(other) != 0 {
+		t.Errorf("UserRoles(%s, %q, \"\") returned client roles %q", user, api, other)
+	}
+	return roles, err
+}
+
+// clientRoles is UserRoles for one app's own API alone.
+func clientRoles(t *testing.T, s store.Store, user, client string) ([]string, error) {
+	t.Helper()
+	other, roles, err := s.UserRoles(ctx(t), tenantID, user, "", client)
+	if len(other) != 0 {
+		t.Errorf("UserRoles(%s, \"\", %q) returned API roles %q", user, client, other)
+	}
+	return roles, err
+}
+
 func testUserAppRoles(t *testing.T, s store.Store) {
 	seedRoles(t, s)
-	roles, err := s.UserAppRoles(ctx(t), tenantID, userID, todoAPI)
+	roles, err := apiRoles(t, s, userID, todoAPI)
 	must(t, err)
 	if len(roles) != 0 {
 		t.Fatalf("before any assignment: got %q", roles)
@@ -79,30 +99,30 @@ func testUserAppRoles(t *testing.T, s store.Store) {
 		{userID, "api://other", nil}, // no such API: its assignment names no defined role
 		{userID, "api://nothing", nil},
 	} {
-		got, err := s.UserAppRoles(ctx(t), tenantID, tc.user, tc.api)
+		got, err := apiRoles(t, s, tc.user, tc.api)
 		must(t, err)
 		if !slices.Equal(got, tc.want) {
-			t.Errorf("UserAppRoles(%s, %s) = %q, want %q", tc.user, tc.api, got, tc.want)
+			t.Errorf("API roles (%s, %s) = %q, want %q", tc.user, tc.api, got, tc.want)
 		}
 	}
 	// The roles of the API whose own registration an app is: what its ID tokens carry.
-	got, err := s.UserAppRolesOfClient(ctx(t), tenantID, userID, apiApp)
+	got, err := clientRoles(t, s, userID, apiApp)
 	must(t, err)
 	if len(got) != 0 {
-		t.Fatalf("UserAppRolesOfClient before the API names its registration: %q", got)
+		t.Fatalf("client roles before the API names its registration: %q", got)
 	}
 	api, err := s.APIByURI(ctx(t), tenantID, todoAPI)
 	must(t, err)
 	api.ClientID = apiApp
 	must(t, s.UpsertAPI(ctx(t), api))
-	got, err = s.UserAppRolesOfClient(ctx(t), tenantID, userID, apiApp)
+	got, err = clientRoles(t, s, userID, apiApp)
 	must(t, err)
 	if !slices.Equal(got, []string{"Todo.Admin", "Todo.Audit"}) {
-		t.Fatalf("UserAppRolesOfClient = %q, want [Todo.Admin Todo.Audit]", got)
+		t.Fatalf("client roles = %q, want [Todo.Admin Todo.Audit]", got)
 	}
 	for _, other := range []string{clientID, ""} {
-		if got, err := s.UserAppRolesOfClient(ctx(t), tenantID, userID, other); err != nil || len(got) != 0 {
-			t.Fatalf("UserAppRolesOfClient(%q) = %q, %v; want none", other, got, err)
+		if got, err := clientRoles(t, s, userID, other); err != nil || len(got) != 0 {
+			t.Fatalf("client roles of %q = %q, %v; want none", other, got, err)
 		}
 	}
 	// UserRoles reads both kinds at once; an empty name asks for none of its kind.
@@ -127,14 +147,14 @@ func testUserAppRoles(t *testing.T, s store.Store) {
 	// Replacing the API's roles keeps the assignments of roles it still defines.
 	must(t, s.UpsertAPI(ctx(t), directory.API{TenantID: tenantID, DisplayName: "Todo API", AppIDURI: todoAPI,
 		AppRoles: []directory.AppRole{{Value: "Todo.Admin", AllowedMemberTypes: []directory.MemberType{directory.MemberUser}}}}))
-	got, err = s.UserAppRoles(ctx(t), tenantID, userID, todoAPI)
+	got, err = apiRoles(t, s, userID, todoAPI)
 	must(t, err)
 	if !slices.Equal(got, []string{"Todo.Admin"}) {
 		t.Fatalf("after the API dropped Todo.Audit: got %q", got)
 	}
 	// Setting replaces.
 	must(t, s.SetUserAppRoles(ctx(t), tenantID, userID, nil))
-	got, err = s.UserAppRoles(ctx(t), tenantID, userID, todoAPI)
+	got, err = apiRoles(t, s, userID, todoAPI)
 	must(t, err)
 	if len(got) != 0 {
 		t.Fatalf("after clearing: got %q", got)
