@@ -278,9 +278,9 @@ func (c *committer) runBatch(jobs []*writeJob) {
 			continue
 		}
 		c.mu.Lock()
-		hold := !b.waiting && len(jobs) < maxBatch && !c.closed
+		keepOpen := !b.waiting && len(jobs) < maxBatch && !c.closed
 		c.mu.Unlock()
-		if !hold {
+		if !keepOpen {
 			break
 		}
 		if expired == nil {

@@ -200,13 +200,12 @@ func (s *Store) RotateRefreshToken(ctx context.Context, r store.Rotation) (store
 func (s *Store) rotateOnce(ctx context.Context, r store.Rotation) (store.RefreshToken, store.RefreshFamily, error) {
 	var next store.RefreshToken
 	var fam store.RefreshFamily
-	var refused error // a refusal commits (a reuse revocation must stick) and is reported after
-	var issueErr error
+	var refused error       // a refusal commits (a reuse revocation must stick) and is reported after
 	issue := func() error { // the successor's tokens, signed while the commit is pending
-		if refused == nil && r.Issue != nil {
-			issueErr = r.Issue(next)
+		if refused != nil || r.Issue == nil {
+			return nil
 		}
-		return nil
+		return r.Issue(next)
 	}
 	err := s.txThen(ctx, func(tx *sql.Tx) error {
 		c := s.in(tx)
@@ -282,7 +281,7 @@ func (s *Store) rotateOnce(ctx context.Context, r store.Rotation) (store.Refresh
 	if err != nil {
 		return store.RefreshToken{}, fam, err
 	}
-	return next, fam, issueErr
+	return next, fam, nil
 }
 
 // RevokeRefreshFamily revokes a client's family in one conditional statement.
