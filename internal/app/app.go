@@ -128,6 +128,7 @@ func (a *App) prepare(ctx context.Context, o Options) error {
 	if err := errors.Join(applyErr, keyErr); err != nil {
 		return err
 	}
+	a.log.Info("RS256 signing", "backend", a.keys.RSABackend())
 	pairwise, err := a.secret(ctx, "pairwise-subject")
 	if err != nil {
 		return err
