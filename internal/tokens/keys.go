@@ -33,7 +33,8 @@ type Algorithm string
 
 // The algorithms Sigil signs with. RS256 (RSA-2048) is the default: Entra signs RS256 and
 // the validators written for it expect that. ES256 (ECDSA P-256) signs about thirty times
-// faster than Go's crypto/rsa, nine times faster than OpenSSL (RSABackend); APIs (signingAlg) and apps (idTokenSigningAlg) opt in to it.
+// faster than Go's crypto/rsa and nine times faster than OpenSSL (RSABackend); APIs
+// (signingAlg) and apps (idTokenSigningAlg) opt in to it.
 const (
 	RS256 Algorithm = "RS256"
 	ES256 Algorithm = "ES256"
@@ -388,10 +389,13 @@ func (ks *KeySet) sign(alg Algorithm, claims any, logout bool) (string, error) {
 			r.FillBytes(sig[:32])
 			s.FillBytes(sig[32:])
 		}
-	} else if key.ossl != nil {
-		sig, err = key.ossl.sign(&digest)
 	} else {
-		sig, err = rsa.SignPKCS1v15(nil, key.rsa, crypto.SHA256, digest[:])
+		if key.ossl != nil {
+			sig, err = key.ossl.sign(&digest)
+		}
+		if key.ossl == nil || err != nil { // OpenSSL failing this once costs the request nothing
+			sig, err = rsa.SignPKCS1v15(nil, key.rsa, crypto.SHA256, digest[:])
+		}
 	}
 	if observe := ks.OnSign; observe != nil {
 		observe(alg, time.Since(start))
