@@ -166,7 +166,7 @@ func (s *opensslRSA) sign(digest *[32]byte) ([]byte, error) {
 		default:
 		}
 	}
-	if c != nil { // a context that failed is not used again
+	if c != nil { // one that failed, or that the full pool has no room for
 		C.sigil_ctx_free(c)
 	}
 	runtime.KeepAlive(s)
