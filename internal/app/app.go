@@ -495,8 +495,6 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// httpServer is the HTTP server of the transport settings: HTTP/1.1, and HTTP/2 over TLS
-// (offered by ALPN) with at most maxConcurrentStreams streams a connection.
 // serverErrorLog is net/http's error log: a handler's panic (which net/http recovers, closing
 // the connection) at error level, everything else it reports (a client's failed TLS
 // handshake, a malformed request) at debug.
@@ -516,6 +514,8 @@ func (w serverLogWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// httpServer is the HTTP server of the transport settings: HTTP/1.1, and HTTP/2 over TLS
+// (offered by ALPN) with at most maxConcurrentStreams streams a connection.
 func (a *App) httpServer() *http.Server {
 	t := a.cfg.Transport
 	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: time.Duration(t.ReadHeaderTimeout),
